@@ -1,0 +1,184 @@
+#include "common/msg.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/util.h"
+
+const char *
+msg_type_name(int type)
+{
+	static const char *names[] = { "?", "hello", "task", "progress", "done", "fail", "quit" };
+
+	if (type <= 0 || type >= MSG_TYPE_MAX)
+		return "?";
+	return names[type];
+}
+
+char *
+msg_encode(int type, json_t *payload, size_t *len, char *err, size_t errlen)
+{
+	char *json = NULL, *buf = NULL;
+	size_t n;
+
+	json = json_dumps(payload, JSON_COMPACT);
+	if (json == NULL) {
+		util_err(err, errlen, "cannot encode %s message", msg_type_name(type));
+		goto done;
+	}
+	n = strlen(json);
+	if (n > MSG_MAX_PAYLOAD) {
+		util_err(err, errlen, "%s message too large (%zu bytes)", msg_type_name(type), n);
+		goto done;
+	}
+	buf = malloc(MSG_HEADER_SIZE + n);
+	if (buf == NULL) {
+		util_err(err, errlen, "out of memory");
+		goto done;
+	}
+	buf[0] = MSG_MAGIC;
+	buf[1] = MSG_VERSION;
+	buf[2] = (char)type;
+	buf[3] = 0;
+	buf[4] = (char)(n >> 24);
+	buf[5] = (char)(n >> 16);
+	buf[6] = (char)(n >> 8);
+	buf[7] = (char)n;
+	memcpy(buf + MSG_HEADER_SIZE, json, n);
+	*len = MSG_HEADER_SIZE + n;
+done:
+	free(json);
+	return buf;
+}
+
+int
+msg_write(int fd, int type, json_t *payload, char *err, size_t errlen)
+{
+	size_t len;
+	char *buf;
+	int rc;
+
+	buf = msg_encode(type, payload, &len, err, errlen);
+	if (buf == NULL)
+		return -1;
+	rc = util_write_full(fd, buf, len, NULL);
+	if (rc == -1)
+		util_err(err, errlen, "cannot write %s message: %s", msg_type_name(type), strerror(errno));
+	free(buf);
+	return rc;
+}
+
+void
+msg_reader_init(struct msg_reader *rd)
+{
+	memset(rd, 0, sizeof *rd);
+}
+
+void
+msg_reader_free(struct msg_reader *rd)
+{
+	free(rd->buf);
+	memset(rd, 0, sizeof *rd);
+}
+
+static int
+msg_reader_reserve(struct msg_reader *rd, size_t more)
+{
+	size_t cap = rd->cap ? rd->cap : 4096;
+	char *p;
+
+	if (rd->len + more <= rd->cap)
+		return 0;
+	while (cap < rd->len + more)
+		cap *= 2;
+	p = realloc(rd->buf, cap);
+	if (p == NULL)
+		return -1;
+	rd->buf = p;
+	rd->cap = cap;
+	return 0;
+}
+
+ssize_t
+msg_reader_fill(struct msg_reader *rd, int fd)
+{
+	ssize_t r;
+
+	if (msg_reader_reserve(rd, 65536) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	do
+		r = read(fd, rd->buf + rd->len, rd->cap - rd->len);
+	while (r == -1 && errno == EINTR);
+	if (r > 0)
+		rd->len += (size_t)r;
+	return r;
+}
+
+int
+msg_reader_push(struct msg_reader *rd, const void *data, size_t len)
+{
+	if (msg_reader_reserve(rd, len) == -1)
+		return -1;
+	memcpy(rd->buf + rd->len, data, len);
+	rd->len += len;
+	return 0;
+}
+
+int
+msg_reader_next(struct msg_reader *rd, int *type, json_t **payload, char *err, size_t errlen)
+{
+	const unsigned char *h = (const unsigned char *)rd->buf;
+	json_error_t jerr;
+	uint32_t n;
+	json_t *j;
+
+	if (rd->len < MSG_HEADER_SIZE)
+		return 0;
+	if (h[0] != MSG_MAGIC || h[3] != 0)
+		return util_err(err, errlen, "bad message header (not our protocol)");
+	if (h[1] != MSG_VERSION)
+		return util_err(err, errlen, "protocol version %d, expected %d", h[1], MSG_VERSION);
+	if (h[2] == 0 || h[2] >= MSG_TYPE_MAX)
+		return util_err(err, errlen, "unknown message type %d", h[2]);
+	n = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | (uint32_t)h[6] << 8 | h[7];
+	if (n > MSG_MAX_PAYLOAD)
+		return util_err(err, errlen, "message of %u bytes exceeds the %d limit", n, MSG_MAX_PAYLOAD);
+	if (rd->len < MSG_HEADER_SIZE + (size_t)n)
+		return 0;
+	j = json_loadb(rd->buf + MSG_HEADER_SIZE, n, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL || !json_is_object(j)) {
+		json_decref(j);
+		return util_err(err, errlen, "bad %s message payload: %s", msg_type_name(h[2]),
+		    j == NULL ? jerr.text : "not an object");
+	}
+	*type = h[2];
+	*payload = j;
+	rd->len -= MSG_HEADER_SIZE + n;
+	memmove(rd->buf, rd->buf + MSG_HEADER_SIZE + n, rd->len);
+	return 1;
+}
+
+int
+msg_read(int fd, struct msg_reader *rd, int *type, json_t **payload, char *err, size_t errlen)
+{
+	ssize_t r;
+	int rc;
+
+	for (;;) {
+		rc = msg_reader_next(rd, type, payload, err, errlen);
+		if (rc != 0)
+			return rc == 1 ? 0 : -1;
+		r = msg_reader_fill(rd, fd);
+		if (r == 0) {
+			if (rd->len == 0)
+				return 1;
+			return util_err(err, errlen, "pipe closed in the middle of a message");
+		}
+		if (r < 0)
+			return util_err(err, errlen, "cannot read message: %s", strerror(errno));
+	}
+}

@@ -1,0 +1,402 @@
+#include "master/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "master/job.h"
+#include "master/probe.h"
+#include "worker/filter.h"
+
+struct cli_run {
+	struct event_base *base;
+	struct job *job;
+	const struct cli_opts *o;
+	int tty;
+	double last_draw;
+	int interrupted;
+};
+
+void
+cli_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: master [options] FILE\n"
+	    "       master serve [--host H] [--port P] [--data-dir DIR] [--workers N] ...  (see master serve --help)\n"
+	    "\n"
+	    "Applies a filter to a video in parallel: cuts it into segments, renders them in a pool\n"
+	    "of worker processes, joins them with the original audio, and reports honestly measured\n"
+	    "sequential and parallel times.\n"
+	    "\n"
+	    "  -f, --filter SPEC        filter chain, e.g. blur, blur:sigma=5, blur:sigma=3,grayscale\n"
+	    "                           (default grayscale; --list-filters shows them all)\n"
+	    "  -w, --workers N          worker processes (default: online CPUs)\n"
+	    "  -s, --segment-seconds S  segment length, cut on keyframes (default 10)\n"
+	    "  -o, --output FILE        output MP4 (default: next to the input, NAME.FILTER.mp4)\n"
+	    "      --preset NAME        x264 preset (default veryfast)\n"
+	    "      --crf N              x264 quality, 0-51 (default 20)\n"
+	    "      --no-baseline        skip the sequential run (no speedup is reported)\n"
+	    "      --json               print one JSON object on stdout instead of the report\n"
+	    "  -q, --quiet              no progress and no log lines, only errors\n"
+	    "  -v, --verbose            debug logging\n"
+	    "      --keep-temp          keep the working directory (segments) for inspection\n"
+	    "      --list-filters       list the filters and their parameters\n"
+	    "  -h, --help               this help\n"
+	    "      --version            print the version\n"
+	    "\n"
+	    "Exit status: 0 success, 1 processing failed, 2 usage error.\n");
+}
+
+int
+cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
+{
+	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION };
+	static const struct option longopts[] = {
+		{ "filter", required_argument, NULL, 'f' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "segment-seconds", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "preset", required_argument, NULL, O_PRESET },
+		{ "crf", required_argument, NULL, O_CRF },
+		{ "no-baseline", no_argument, NULL, O_NOBASE },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "keep-temp", no_argument, NULL, O_KEEP },
+		{ "list-filters", no_argument, NULL, O_LIST },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *presets[] = { "ultrafast", "superfast", "veryfast", "faster", "fast",
+	    "medium", "slow", "slower", "veryslow", "placebo", NULL };
+	char *end, ferr[256];
+	struct filter_chain *fc;
+	long v;
+	int c, i;
+
+	memset(o, 0, sizeof *o);
+	o->filter = "grayscale";
+	o->preset = "veryfast";
+	o->crf = 20;
+	o->segment_seconds = 10;
+	o->baseline = 1;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":f:w:s:o:qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			o->filter = optarg;
+			break;
+		case 'w':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 1 || v > 1024)
+				return util_err(err, errlen, "--workers takes a whole number from 1 to 1024, not '%s'", optarg);
+			o->workers = (int)v;
+			break;
+		case 's':
+			errno = 0;
+			o->segment_seconds = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(o->segment_seconds >= 0.5 && o->segment_seconds <= 3600))
+				return util_err(err, errlen, "--segment-seconds takes seconds from 0.5 to 3600, not '%s'", optarg);
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case O_PRESET:
+			for (i = 0; presets[i] != NULL && strcmp(presets[i], optarg) != 0; i++)
+				;
+			if (presets[i] == NULL)
+				return util_err(err, errlen, "--preset: unknown x264 preset '%s' (ultrafast ... veryslow)", optarg);
+			o->preset = presets[i];
+			break;
+		case O_CRF:
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || v < 0 || v > 51)
+				return util_err(err, errlen, "--crf takes a whole number from 0 to 51, not '%s'", optarg);
+			o->crf = (int)v;
+			break;
+		case O_NOBASE:
+			o->baseline = 0;
+			break;
+		case O_JSON:
+			o->json = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case O_KEEP:
+			o->keep_temp = 1;
+			break;
+		case O_LIST:
+			o->list_filters = 1;
+			break;
+		case 'h':
+			o->help = 1;
+			break;
+		case O_VERSION:
+			o->version = 1;
+			break;
+		case ':':
+			return util_err(err, errlen, "option %s needs a value", argv[optind - 1]);
+		default:
+			return util_err(err, errlen, "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (o->help || o->version || o->list_filters)
+		return 0;
+	if (optind >= argc)
+		return util_err(err, errlen, "no input file given");
+	if (optind + 1 < argc)
+		return util_err(err, errlen, "one input file at a time (got '%s' and '%s')", argv[optind], argv[optind + 1]);
+	o->input = argv[optind];
+	fc = filter_chain_parse(o->filter, ferr, sizeof ferr);
+	if (fc == NULL)
+		return util_err(err, errlen, "--filter: %s", ferr);
+	filter_chain_free(fc);
+	return 0;
+}
+
+void
+cli_default_output(const char *input, const char *filter, char *buf, size_t n)
+{
+	char name[256];
+	const char *slash = strrchr(input, '/');
+	const char *base = slash ? slash + 1 : input;
+	const char *dot = strrchr(base, '.');
+	size_t dirlen = slash ? (size_t)(slash - input) + 1 : 0;
+	size_t baselen = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+	size_t k = 0;
+	const char *p;
+
+	/* filter names only, joined by '+': "blur:sigma=3,grayscale" -> "blur+grayscale" */
+	for (p = filter; *p != '\0' && k < sizeof name - 1; p++) {
+		if (*p == ':') {
+			while (*p != '\0' && *p != ',')
+				p++;
+			if (*p == '\0')
+				break;
+		}
+		if (*p == ',')
+			name[k++] = '+';
+		else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')
+			name[k++] = *p;
+	}
+	name[k] = '\0';
+	snprintf(buf, n, "%.*s%.*s.%s.mp4", (int)dirlen, input, (int)baselen, base, name);
+}
+
+static void
+cli_progress_cb(struct job *job, void *arg)
+{
+	struct cli_run *r = arg;
+	json_t *rep;
+	double now = util_now();
+
+	if (!r->tty || r->o->quiet || r->o->json)
+		return;
+	if (now - r->last_draw < 0.1)
+		return;
+	r->last_draw = now;
+	rep = job_report(job);
+	fprintf(stderr, "\r\033[K%-10s %3.0f%%  segments %lld/%lld",
+	    json_string_value(json_object_get(rep, "phase")),
+	    json_number_value(json_object_get(rep, "percent")),
+	    (long long)json_integer_value(json_object_get(rep, "segments_done")),
+	    (long long)json_integer_value(json_object_get(rep, "segments_total")));
+	fflush(stderr);
+	json_decref(rep);
+}
+
+static void
+cli_done_cb(struct job *job, void *arg)
+{
+	struct cli_run *r = arg;
+
+	if (r->tty && !r->o->quiet && !r->o->json)
+		fprintf(stderr, "\r\033[K");
+	event_base_loopexit(r->base, NULL);
+}
+
+static void
+cli_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct cli_run *r = arg;
+
+	r->interrupted = 1;
+	job_cancel(r->job);
+}
+
+static void
+cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts *o)
+{
+	double seq = json_number_value(json_object_get(rep, "sequential_time"));
+	double par = json_number_value(json_object_get(rep, "parallel_time"));
+	int workers = (int)json_integer_value(json_object_get(rep, "cpu_cores_used"));
+	json_t *ident = json_object_get(rep, "identical");
+
+	fprintf(out, "input       %s: %dx%d, %.3f fps%s, %.2f s, %s%s%s\n", o->input, p->width, p->height,
+	    p->fps, p->cfr ? "" : " (variable, resampled)", p->duration, p->codec,
+	    p->naudio ? ", audio " : ", no audio", p->naudio ? p->audio_codec[0] : "");
+	fprintf(out, "filter      %s\n", json_string_value(json_object_get(rep, "filter_type")));
+	fprintf(out, "segments    %lld of ~%g s, %d worker%s\n",
+	    (long long)json_integer_value(json_object_get(rep, "segments_total")), o->segment_seconds,
+	    workers, workers == 1 ? "" : "s");
+	fprintf(out, "split       %7.2f s\n", json_number_value(json_object_get(rep, "split_time")));
+	if (seq > 0)
+		fprintf(out, "sequential  %7.2f s  (1 worker)\n", seq);
+	fprintf(out, "parallel    %7.2f s  (%d workers)", par, workers);
+	if (seq > 0 && par > 0)
+		fprintf(out, "  speedup %.2fx, efficiency %.0f%%", seq / par, 100 * seq / par / workers);
+	fprintf(out, "\nmerge       %7.2f s\n", json_number_value(json_object_get(rep, "merge_time")));
+	fprintf(out, "frames      %lld in, %lld out\n",
+	    (long long)json_integer_value(json_object_get(rep, "frames_in")),
+	    (long long)json_integer_value(json_object_get(rep, "frames_out")));
+	if (json_is_boolean(ident))
+		fprintf(out, "identical   %s\n", json_is_true(ident) ? "yes: the parallel output is byte-identical to the sequential one"
+		    : "NO: the parallel output differs from the sequential one");
+	fprintf(out, "output      %s\n", json_string_value(json_object_get(rep, "output_path")));
+}
+
+int
+cli_main(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct cli_run r;
+	struct job_opts jo;
+	struct event *ev_int = NULL, *ev_term = NULL;
+	char err[1024], out[4096], workdir[4096], canon_in[PATH_MAX], canon_out[PATH_MAX];
+	const char *tmp = getenv("TMPDIR");
+	struct filter_chain *fc = NULL;
+	json_t *rep;
+	long n;
+	int code = 1;
+
+	memset(&r, 0, sizeof r);
+	workdir[0] = '\0';
+	if (cli_parse(argc, argv, &o, err, sizeof err) == -1) {
+		fprintf(stderr, "master: %s\nTry 'master --help'.\n", err);
+		return 2;
+	}
+	if (o.help) {
+		cli_usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("video-renderer %s\n", VR_VERSION);
+		return 0;
+	}
+	if (o.list_filters) {
+		filter_list_print(stdout);
+		return 0;
+	}
+	log_init('M', o.verbose ? LOG_DEBUG : (o.quiet || o.json) ? LOG_WARN : LOG_INFO);
+	if (access(o.input, R_OK) == -1) {
+		fprintf(stderr, "master: cannot read %s: %s\n", o.input, strerror(errno));
+		return 1;
+	}
+	fc = filter_chain_parse(o.filter, err, sizeof err);
+	if (o.output == NULL) {
+		cli_default_output(o.input, filter_chain_spec(fc), out, sizeof out);
+		o.output = out;
+	}
+	if (realpath(o.input, canon_in) != NULL && realpath(o.output, canon_out) != NULL &&
+	    strcmp(canon_in, canon_out) == 0) {
+		fprintf(stderr, "master: the output %s would overwrite the input\n", o.output);
+		code = 2;
+		goto done;
+	}
+	if (o.workers == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		o.workers = n > 0 ? (int)n : 1;
+	}
+	snprintf(workdir, sizeof workdir, "%s/video-renderer-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(workdir) == NULL) {
+		fprintf(stderr, "master: cannot create a working directory in %s: %s\n", tmp && *tmp ? tmp : "/tmp", strerror(errno));
+		workdir[0] = '\0';
+		goto done;
+	}
+	memset(&jo, 0, sizeof jo);
+	jo.input = o.input;
+	jo.output = o.output;
+	jo.workdir = workdir;
+	jo.filter = filter_chain_spec(fc);
+	jo.preset = o.preset;
+	jo.crf = o.crf;
+	jo.workers = o.workers;
+	jo.segment_seconds = o.segment_seconds;
+	jo.baseline = o.baseline;
+	jo.keep_workdir = o.keep_temp;
+
+	r.o = &o;
+	r.tty = isatty(STDERR_FILENO);
+	r.base = event_base_new();
+	if (r.base == NULL) {
+		fprintf(stderr, "master: cannot create the event loop\n");
+		goto done;
+	}
+	r.job = job_new(r.base, &jo, cli_progress_cb, cli_done_cb, &r);
+	if (r.job == NULL) {
+		fprintf(stderr, "master: out of memory\n");
+		goto done;
+	}
+	ev_int = evsignal_new(r.base, SIGINT, cli_signal_cb, &r);
+	ev_term = evsignal_new(r.base, SIGTERM, cli_signal_cb, &r);
+	event_add(ev_int, NULL);
+	event_add(ev_term, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (job_start(r.job, err, sizeof err) == -1) {
+		fprintf(stderr, "master: %s\n", err);
+		goto done;
+	}
+	event_base_dispatch(r.base);
+	if (o.keep_temp)
+		fprintf(stderr, "master: kept the working directory %s\n", workdir);
+	else
+		workdir[0] = '\0';  /* the job removed it */
+	rep = job_report(r.job);
+	if (job_phase(r.job) == JOB_DONE) {
+		if (o.json) {
+			json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+			putchar('\n');
+		} else if (!o.quiet) {
+			cli_report(stdout, rep, job_probe(r.job), &o);
+		}
+		code = 0;
+	} else {
+		if (o.json) {
+			json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+			putchar('\n');
+		}
+		fprintf(stderr, "master: %s\n", job_error(r.job));
+		code = r.interrupted ? 130 : 1;
+	}
+	json_decref(rep);
+done:
+	if (workdir[0] != '\0' && !o.keep_temp)
+		util_rm_rf(workdir);
+	job_free(r.job);
+	if (ev_int != NULL)
+		event_free(ev_int);
+	if (ev_term != NULL)
+		event_free(ev_term);
+	if (r.base != NULL)
+		event_base_free(r.base);
+	filter_chain_free(fc);
+	return code;
+}

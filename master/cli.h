@@ -1,0 +1,34 @@
+#ifndef MASTER_CLI_H
+#define MASTER_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define VR_VERSION "0.1.0"
+
+struct cli_opts {
+	const char *input;
+	const char *output;          /* NULL: next to the input, NAME.FILTER.mp4 */
+	const char *filter;          /* as typed; validated by cli_parse */
+	const char *preset;
+	int crf;
+	int workers;                 /* 0: online CPUs */
+	double segment_seconds;
+	int baseline;
+	int json;
+	int quiet;
+	int verbose;
+	int keep_temp;
+	int list_filters;
+	int help, version;
+};
+
+/* 0 ok, -1 usage error (message in err). */
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen);
+/* The default output path for input and filter spec: DIR/NAME.FILTER.mp4. */
+void cli_default_output(const char *input, const char *filter, char *buf, size_t n);
+void cli_usage(FILE *out);
+/* `master [options] FILE`: returns the exit code (0 ok, 1 failed, 2 usage). */
+int cli_main(int argc, char **argv);
+
+#endif

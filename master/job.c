@@ -1,0 +1,602 @@
+#include "master/job.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "common/spawn.h"
+#include "common/util.h"
+#include "master/join.h"
+#include "master/pool.h"
+#include "master/probe.h"
+#include "master/proc.h"
+#include "master/seg.h"
+
+#define JOB_PROBE_MAX_OUT (8 << 20)  /* ffprobe's JSON; a hostile file with many streams stops here */
+
+struct job {
+	struct event_base *base;
+	struct job_opts o;
+	job_cb progress, done;
+	void *arg;
+
+	enum job_phase phase;
+	char error[1024];
+	struct probe probe;
+	struct proc *proc;           /* the child running now (probe, cut, join) */
+	struct pool *pool;           /* the pool running now */
+
+	struct seg *segs;
+	int nseg;
+	int64_t *seg_frames;         /* frames done per segment in the current phase */
+	int segs_done;
+	int64_t frames_done;
+
+	double t0, t_phase;
+	double split_time, seq_time, par_time, merge_time, total_time;
+	int64_t frames_out;
+	double filter_time, decode_cpu, encode_cpu;
+	int identical;               /* -1 unknown, 0 no, 1 yes */
+	int workers_used;
+	json_t *timeline;            /* [{worker, segment, phase, start, end}] */
+	json_t *retries;             /* [{segment, worker, error}] */
+	int *order;                  /* task index -> segment number (longest first) */
+	int *open_entry;             /* per worker slot: index of its open timeline entry */
+	int open_cap;
+};
+
+static void job_cut(struct job *j);
+static void job_map(struct job *j, enum job_phase ph);
+static void job_join(struct job *j);
+
+const char *
+job_phase_name(enum job_phase ph)
+{
+	static const char *names[] = { "probing", "splitting", "sequential", "parallel",
+	    "merging", "done", "failed" };
+
+	return ph <= JOB_FAILED ? names[ph] : "?";
+}
+
+enum job_phase
+job_phase(const struct job *j)
+{
+	return j->phase;
+}
+
+const char *
+job_error(const struct job *j)
+{
+	return j->error;
+}
+
+const struct probe *
+job_probe(const struct job *j)
+{
+	return &j->probe;
+}
+
+struct job *
+job_new(struct event_base *base, const struct job_opts *o, job_cb progress, job_cb done, void *arg)
+{
+	struct job *j = calloc(1, sizeof *j);
+
+	if (j == NULL)
+		return NULL;
+	j->base = base;
+	j->o = *o;
+	j->o.input = strdup(o->input);
+	j->o.output = strdup(o->output);
+	j->o.workdir = strdup(o->workdir);
+	j->o.filter = strdup(o->filter);
+	j->o.preset = strdup(o->preset ? o->preset : "veryfast");
+	j->progress = progress;
+	j->done = done;
+	j->arg = arg;
+	j->identical = -1;
+	j->timeline = json_array();
+	j->retries = json_array();
+	if (j->o.input == NULL || j->o.output == NULL || j->o.workdir == NULL ||
+	    j->o.filter == NULL || j->o.preset == NULL || j->timeline == NULL || j->retries == NULL) {
+		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	if (j->proc != NULL)
+		proc_cancel(j->proc);
+	if (j->pool != NULL) {
+		pool_terminate(j->pool);
+		pool_release(j->pool);
+	}
+	free((char *)j->o.input);
+	free((char *)j->o.output);
+	free((char *)j->o.workdir);
+	free((char *)j->o.filter);
+	free((char *)j->o.preset);
+	free(j->segs);
+	free(j->seg_frames);
+	free(j->open_entry);
+	free(j->order);
+	json_decref(j->timeline);
+	json_decref(j->retries);
+	free(j);
+}
+
+static void
+job_notify(struct job *j)
+{
+	if (j->progress != NULL)
+		j->progress(j, j->arg);
+}
+
+static void
+job_finish(struct job *j, const char *error)
+{
+	char path[4096];
+
+	j->total_time = util_now() - j->t0;
+	if (error != NULL) {
+		snprintf(j->error, sizeof j->error, "%s", error);
+		j->phase = JOB_FAILED;
+		snprintf(path, sizeof path, "%s.part", j->o.output);
+		unlink(path);
+		log_error("job failed: %s", j->error);
+	} else {
+		j->phase = JOB_DONE;
+	}
+	if (!j->o.keep_workdir)
+		util_rm_rf(j->o.workdir);
+	if (j->pool != NULL) {
+		pool_release(j->pool);
+		j->pool = NULL;
+	}
+	j->done(j, j->arg);
+}
+
+static void
+job_fail(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+job_fail(struct job *j, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	job_finish(j, msg);
+}
+
+void
+job_cancel(struct job *j)
+{
+	if (j->phase == JOB_DONE || j->phase == JOB_FAILED)
+		return;
+	if (j->proc != NULL) {
+		proc_cancel(j->proc);
+		j->proc = NULL;
+	}
+	if (j->pool != NULL) {
+		/* terminate fails the running map; its callback sees the job is over */
+		j->phase = JOB_FAILED;
+		pool_terminate(j->pool);
+	}
+	job_finish(j, "cancelled");
+}
+
+/* ---- probe ---- */
+
+static void
+job_probe_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct job *j = arg;
+	char err[512];
+
+	j->proc = NULL;
+	if (status != 0) {
+		job_fail(j, "%s is not a video ffmpeg can read: %s", j->o.input,
+		    errtail[0] ? errtail : "ffprobe failed");
+		return;
+	}
+	if (probe_parse(out, outlen, util_file_size(j->o.input), &j->probe, err, sizeof err) == -1) {
+		job_fail(j, "%s: %s", j->o.input, err);
+		return;
+	}
+	log_info("%s: %dx%d%s, %.3f fps%s, %.2f s, %lld frames, %s%s%s", j->o.input,
+	    j->probe.width, j->probe.height, j->probe.rotation ? " (rotated)" : "", j->probe.fps,
+	    j->probe.cfr ? "" : " (variable)", j->probe.duration, (long long)j->probe.frames,
+	    j->probe.codec, j->probe.naudio ? " + " : "", j->probe.naudio ? j->probe.audio_codec[0] : "");
+	job_cut(j);
+}
+
+int
+job_start(struct job *j, char *err, size_t errlen)
+{
+	char *argv[24], url[4200];
+
+	j->t0 = j->t_phase = util_now();
+	j->phase = JOB_PROBING;
+	if (access(j->o.input, R_OK) == -1)
+		return util_err(err, errlen, "cannot read %s: %s", j->o.input, strerror(errno));
+	if (util_mkdir_p(j->o.workdir, err, errlen) == -1)
+		return -1;
+	probe_argv(j->o.input, argv, url, sizeof url);
+	j->proc = proc_start(j->base, argv, JOB_PROBE_MAX_OUT, job_probe_cb, j, err, errlen);
+	return j->proc == NULL ? -1 : 0;
+}
+
+/* ---- cut ---- */
+
+static void
+job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct job *j = arg;
+	char dir[4096], err[512], how[128];
+
+	j->proc = NULL;
+	j->split_time = util_now() - j->t_phase;
+	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
+	if (status != 0) {
+		spawn_status_str(status, how, sizeof how);
+		job_fail(j, "cannot cut %s into segments: ffmpeg %s: %s", j->o.input, how, errtail);
+		return;
+	}
+	if (seg_read_list(dir, &j->segs, &j->nseg, err, sizeof err) == -1) {
+		job_fail(j, "%s", err);
+		return;
+	}
+	j->seg_frames = calloc((size_t)j->nseg, sizeof *j->seg_frames);
+	if (j->seg_frames == NULL) {
+		job_fail(j, "out of memory");
+		return;
+	}
+	log_info("cut into %d segments in %.2f s", j->nseg, j->split_time);
+	job_map(j, j->o.baseline ? JOB_SEQUENTIAL : JOB_PARALLEL);
+}
+
+static void
+job_cut(struct job *j)
+{
+	char dir[4096], bufs[4][4096], err[512];
+	char *argv[40];
+
+	j->phase = JOB_SPLITTING;
+	j->t_phase = util_now();
+	job_notify(j);
+	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
+	if (util_mkdir_p(dir, err, sizeof err) == -1) {
+		job_fail(j, "%s", err);
+		return;
+	}
+	seg_cut_argv(j->o.input, dir, j->o.segment_seconds, argv, bufs);
+	j->proc = proc_start(j->base, argv, 1 << 20, job_cut_cb, j, err, sizeof err);
+	if (j->proc == NULL)
+		job_fail(j, "%s", err);
+}
+
+/* ---- the two maps ---- */
+
+static const char *
+job_phase_dir(enum job_phase ph)
+{
+	return ph == JOB_SEQUENTIAL ? "seq" : "par";
+}
+
+static void
+job_timeline_close(struct job *j, int worker, const char *result)
+{
+	json_t *e;
+
+	if (worker < 0 || worker >= j->open_cap || j->open_entry[worker] < 0)
+		return;
+	e = json_array_get(j->timeline, (size_t)j->open_entry[worker]);
+	json_object_set_new(e, "end", json_real(util_now() - j->t0));
+	json_object_set_new(e, "result", json_string(result));
+	j->open_entry[worker] = -1;
+}
+
+static void
+job_pool_event_cb(struct pool *p, enum pool_event ev, int task, int worker, json_t *msg, void *arg)
+{
+	struct job *j = arg;
+	int seg;
+	int64_t frames;
+
+	if (j->phase != JOB_SEQUENTIAL && j->phase != JOB_PARALLEL)
+		return;
+	if (task < 0 || task >= j->nseg)
+		return;
+	seg = j->order[task];
+	switch (ev) {
+	case POOL_TASK_START:
+		if (worker >= 0 && worker < j->open_cap) {
+			j->open_entry[worker] = (int)json_array_size(j->timeline);
+			json_array_append_new(j->timeline, json_pack("{s:i, s:i, s:s, s:f, s:n}",
+			    "worker", worker, "segment", seg, "phase", job_phase_name(j->phase),
+			    "start", util_now() - j->t0, "end"));
+		}
+		break;
+	case POOL_TASK_PROGRESS:
+	case POOL_TASK_DONE:
+		frames = json_integer_value(json_object_get(msg, "frames"));
+		if (frames > j->seg_frames[seg]) {
+			j->frames_done += frames - j->seg_frames[seg];
+			j->seg_frames[seg] = frames;
+		}
+		if (ev == POOL_TASK_DONE) {
+			j->segs_done++;
+			job_timeline_close(j, worker, "done");
+		}
+		break;
+	case POOL_TASK_RETRY:
+	case POOL_TASK_FAIL:
+		j->frames_done -= j->seg_frames[seg];
+		j->seg_frames[seg] = 0;
+		json_array_append_new(j->retries, json_pack("{s:i, s:i, s:O?}", "segment", seg,
+		    "worker", worker, "error", json_object_get(msg, "error")));
+		job_timeline_close(j, worker, ev == POOL_TASK_RETRY ? "retried" : "failed");
+		break;
+	}
+	job_notify(j);
+}
+
+static void
+job_map_cb(struct pool *p, json_t *results, const char *error, void *arg)
+{
+	struct job *j = arg;
+	enum job_phase ph = j->phase;
+	double elapsed = util_now() - j->t_phase;
+	char a[4096], b[4096];
+	json_t *r;
+	size_t i;
+	int s;
+
+	if (ph != JOB_SEQUENTIAL && ph != JOB_PARALLEL)
+		return;  /* cancelled: job_cancel already finished the job */
+	pool_release(j->pool);
+	j->pool = NULL;
+	if (error != NULL) {
+		job_fail(j, "%s", error);
+		return;
+	}
+	if (ph == JOB_SEQUENTIAL) {
+		j->seq_time = elapsed;
+		log_info("sequential: %d segments in %.2f s", j->nseg, elapsed);
+		job_map(j, JOB_PARALLEL);
+		return;
+	}
+	j->par_time = elapsed;
+	json_array_foreach(results, i, r) {
+		j->frames_out += json_integer_value(json_object_get(r, "frames"));
+		j->filter_time += json_number_value(json_object_get(r, "filter_time"));
+		j->decode_cpu += json_number_value(json_object_get(r, "decode_cpu"));
+		j->encode_cpu += json_number_value(json_object_get(r, "encode_cpu"));
+	}
+	log_info("parallel: %d segments on %d workers in %.2f s", j->nseg, j->workers_used, elapsed);
+	if (j->o.baseline) {
+		/* with -threads 1 both runs should encode the very same bytes */
+		j->identical = 1;
+		for (s = 0; s < j->nseg && j->identical == 1; s++) {
+			snprintf(a, sizeof a, "%s/seq/out_%05d.mp4", j->o.workdir, s);
+			snprintf(b, sizeof b, "%s/par/out_%05d.mp4", j->o.workdir, s);
+			if (util_files_equal(a, b) != 1)
+				j->identical = 0;
+		}
+	}
+	job_join(j);
+}
+
+static int
+job_cmp_longest(const void *a, const void *b, void *arg)
+{
+	const struct seg *s = arg;
+	double da = s[*(const int *)a].end - s[*(const int *)a].start;
+	double db = s[*(const int *)b].end - s[*(const int *)b].start;
+
+	return da < db ? 1 : da > db ? -1 : *(const int *)a - *(const int *)b;
+}
+
+static void
+job_map(struct job *j, enum job_phase ph)
+{
+	char err[512], dir[4096], in[4096], out[4096];
+	int *order, nproc, i, s;
+	json_t *tasks = NULL;
+
+	j->phase = ph;
+	j->t_phase = util_now();
+	j->segs_done = 0;
+	j->frames_done = 0;
+	memset(j->seg_frames, 0, (size_t)j->nseg * sizeof *j->seg_frames);
+	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, job_phase_dir(ph));
+	if (util_mkdir_p(dir, err, sizeof err) == -1)
+		goto fail;
+	nproc = ph == JOB_SEQUENTIAL ? 1 : j->o.workers;
+	/* never more workers than segments: an idle process buys nothing */
+	if (nproc > j->nseg)
+		nproc = j->nseg;
+	j->workers_used = ph == JOB_PARALLEL ? nproc : j->workers_used;
+	free(j->open_entry);
+	j->open_entry = malloc((size_t)nproc * sizeof *j->open_entry);
+	if (j->open_entry == NULL) {
+		snprintf(err, sizeof err, "out of memory");
+		goto fail;
+	}
+	j->open_cap = nproc;
+	for (i = 0; i < nproc; i++)
+		j->open_entry[i] = -1;
+	/* Longest segments first, so no worker is left with a long one at the end. */
+	free(j->order);
+	order = j->order = malloc((size_t)j->nseg * sizeof *order);
+	tasks = json_array();
+	if (order == NULL || tasks == NULL) {
+		snprintf(err, sizeof err, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < j->nseg; i++)
+		order[i] = i;
+	qsort_r(order, (size_t)j->nseg, sizeof *order, job_cmp_longest, j->segs);
+	for (i = 0; i < j->nseg; i++) {
+		s = order[i];
+		snprintf(in, sizeof in, "%s/segments/%s", j->o.workdir, j->segs[s].name);
+		snprintf(out, sizeof out, "%s/out_%05d.mp4", dir, s);
+		json_array_append_new(tasks, json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:s, s:i, s:s}",
+		    "segment", s, "input", in, "output", out, "filter", j->o.filter,
+		    "fps", j->probe.fps_rational, "cfr", j->probe.cfr, "width", j->probe.out_w,
+		    "height", j->probe.out_h, "rotation", j->probe.rotation, "preset", j->o.preset,
+		    "crf", j->o.crf, "matrix", j->probe.matrix));
+	}
+	j->pool = pool_new(j->base, nproc, err, sizeof err);
+	if (j->pool == NULL)
+		goto fail;
+	if (pool_map_async(j->pool, tasks, job_map_cb, job_pool_event_cb, j, err, sizeof err) == -1)
+		goto fail;
+	json_decref(tasks);
+	job_notify(j);
+	return;
+fail:
+	json_decref(tasks);
+	job_fail(j, "%s", err);
+}
+
+/* ---- join ---- */
+
+static void
+job_join_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct job *j = arg;
+	char part[4096], how[128];
+
+	j->proc = NULL;
+	j->merge_time = util_now() - j->t_phase;
+	snprintf(part, sizeof part, "%s.part", j->o.output);
+	if (status != 0) {
+		spawn_status_str(status, how, sizeof how);
+		job_fail(j, "cannot join the segments: ffmpeg %s: %s", how, errtail);
+		return;
+	}
+	/* a half-written file is never visible under the output's name */
+	if (rename(part, j->o.output) == -1) {
+		job_fail(j, "cannot rename %s to %s: %s", part, j->o.output, strerror(errno));
+		return;
+	}
+	log_info("joined in %.2f s: %s", j->merge_time, j->o.output);
+	job_finish(j, NULL);
+}
+
+static void
+job_join(struct job *j)
+{
+	char err[512], part[4096], bufs[8][4096];
+	char *argv[64];
+
+	j->phase = JOB_MERGING;
+	j->t_phase = util_now();
+	job_notify(j);
+	if (join_write_list(j->o.workdir, "par", j->nseg, err, sizeof err) == -1) {
+		job_fail(j, "%s", err);
+		return;
+	}
+	snprintf(part, sizeof part, "%s.part", j->o.output);
+	join_argv(j->o.workdir, j->o.input, &j->probe, part, argv, bufs);
+	j->proc = proc_start(j->base, argv, 1 << 20, job_join_cb, j, err, sizeof err);
+	if (j->proc == NULL)
+		job_fail(j, "%s", err);
+}
+
+/* ---- report ---- */
+
+static double
+job_percent(const struct job *j)
+{
+	double base, span, frac = 0;
+	int64_t total = j->probe.frames > 0 ? j->probe.frames : 1;
+
+	/* splitting 5%, the maps share 90% (by frames rendered), merging 5% */
+	switch (j->phase) {
+	case JOB_PROBING:
+		return 0;
+	case JOB_SPLITTING:
+		return 1;
+	case JOB_SEQUENTIAL:
+	case JOB_PARALLEL:
+		span = j->o.baseline ? 45 : 90;
+		base = j->phase == JOB_PARALLEL && j->o.baseline ? 50 : 5;
+		frac = (double)j->frames_done / (double)total;
+		if (frac > 1)
+			frac = 1;
+		return base + span * frac;
+	case JOB_MERGING:
+		return 95;
+	case JOB_DONE:
+		return 100;
+	case JOB_FAILED:
+		return 0;
+	}
+	return 0;
+}
+
+static json_t *
+job_num_or_null(double v, int known)
+{
+	return known ? json_real(v) : json_null();
+}
+
+json_t *
+job_report(const struct job *j)
+{
+	const char *slash = strrchr(j->o.output, '/');
+	int done = j->phase == JOB_DONE;
+	int have_seq = j->seq_time > 0, have_par = j->par_time > 0;
+	double speedup = have_seq && have_par ? j->seq_time / j->par_time : 0;
+	json_t *r;
+
+	r = json_object();
+	json_object_set_new(r, "status", json_string(done ? "completed" :
+	    j->phase == JOB_FAILED ? "failed" : "processing"));
+	json_object_set_new(r, "phase", json_string(job_phase_name(j->phase)));
+	json_object_set_new(r, "filter_type", json_string(j->o.filter));
+	json_object_set_new(r, "percent", json_real(job_percent(j)));
+	json_object_set_new(r, "progress", json_integer((json_int_t)job_percent(j)));
+	json_object_set_new(r, "segments_done", json_integer(j->segs_done));
+	json_object_set_new(r, "segments_total", json_integer(j->nseg));
+	json_object_set_new(r, "sequential_time", job_num_or_null(j->seq_time, have_seq));
+	json_object_set_new(r, "parallel_time", job_num_or_null(j->par_time, have_par));
+	json_object_set_new(r, "speedup", job_num_or_null(speedup, speedup > 0));
+	json_object_set_new(r, "efficiency", job_num_or_null(j->workers_used ? speedup / j->workers_used : 0, speedup > 0));
+	json_object_set_new(r, "split_time", job_num_or_null(j->split_time, j->phase > JOB_SPLITTING));
+	json_object_set_new(r, "merge_time", job_num_or_null(j->merge_time, done));
+	json_object_set_new(r, "total_time", job_num_or_null(j->total_time, done || j->phase == JOB_FAILED));
+	json_object_set_new(r, "segments_processed", done ? json_integer(j->nseg) : json_null());
+	json_object_set_new(r, "cpu_cores_used", j->workers_used ? json_integer(j->workers_used) : json_null());
+	json_object_set_new(r, "workers", json_integer(j->o.workers));
+	json_object_set_new(r, "baseline", json_boolean(j->o.baseline));
+	json_object_set_new(r, "output_filename", done ? json_string(slash ? slash + 1 : j->o.output) : json_null());
+	json_object_set_new(r, "output_path", done ? json_string(j->o.output) : json_null());
+	json_object_set_new(r, "frames_in", j->phase > JOB_PROBING ? json_integer(j->probe.frames) : json_null());
+	json_object_set_new(r, "frames_out", done ? json_integer(j->frames_out) : json_null());
+	json_object_set_new(r, "identical", j->identical < 0 ? json_null() : json_boolean(j->identical));
+	json_object_set_new(r, "filter_time", json_real(j->filter_time));
+	json_object_set_new(r, "decode_cpu", json_real(j->decode_cpu));
+	json_object_set_new(r, "encode_cpu", json_real(j->encode_cpu));
+	json_object_set_new(r, "error", j->phase == JOB_FAILED ? json_string(j->error) : json_null());
+	json_object_set_new(r, "timeline", json_deep_copy(j->timeline));
+	json_object_set_new(r, "retries", json_deep_copy(j->retries));
+	if (j->phase > JOB_PROBING && j->probe.frames > 0)
+		json_object_set_new(r, "input", probe_json(&j->probe));
+	return r;
+}

@@ -1,0 +1,50 @@
+#ifndef MASTER_JOB_H
+#define MASTER_JOB_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct event_base;
+struct job;
+struct probe;
+
+/*
+ * One video through the whole pipeline, as a state machine in the event loop:
+ * probe -> cut -> sequential baseline (a pool of 1) -> parallel (a pool of N) -> join.
+ * Every step is a child process or a pool map, so the loop never blocks.
+ */
+struct job_opts {
+	const char *input;
+	const char *output;        /* final MP4; written as OUTPUT.part then renamed */
+	const char *workdir;       /* scratch space, created if missing */
+	const char *filter;        /* a valid filter chain spec */
+	const char *preset;        /* x264 preset */
+	int crf;
+	int workers;
+	double segment_seconds;
+	int baseline;              /* also run the sequential baseline */
+	int keep_workdir;
+};
+
+enum job_phase {
+	JOB_PROBING, JOB_SPLITTING, JOB_SEQUENTIAL, JOB_PARALLEL, JOB_MERGING, JOB_DONE, JOB_FAILED
+};
+
+typedef void (*job_cb)(struct job *j, void *arg);
+
+/* progress: called as work advances (often; throttle what you do with it). done: once. */
+struct job *job_new(struct event_base *base, const struct job_opts *o, job_cb progress,
+    job_cb done, void *arg);
+int job_start(struct job *j, char *err, size_t errlen);
+/* Stops every child; the done callback runs with the job failed ("cancelled"). */
+void job_cancel(struct job *j);
+void job_free(struct job *j);
+
+enum job_phase job_phase(const struct job *j);
+const char *job_phase_name(enum job_phase ph);
+const char *job_error(const struct job *j);
+const struct probe *job_probe(const struct job *j);
+/* Everything about the job so far: times, counts, progress, timeline (new reference). */
+json_t *job_report(const struct job *j);
+
+#endif

@@ -1,0 +1,672 @@
+#include "master/pool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "common/log.h"
+#include "common/msg.h"
+#include "common/spawn.h"
+#include "common/util.h"
+#include "master/proc.h"
+#include "worker/render.h"
+#include "worker/worker.h"
+
+#define POOL_KILL_GRACE 2.0   /* seconds between SIGTERM and SIGKILL */
+
+enum pool_wstate { POOL_W_NONE, POOL_W_STARTING, POOL_W_IDLE, POOL_W_BUSY, POOL_W_QUITTING };
+
+/* One row of the process table, as nginx's ngx_process_t. */
+struct pool_worker {
+	struct pool *pool;
+	int slot;
+	pid_t pid;
+	int pidfd, to_fd, from_fd;
+	struct event *ev_read, *ev_exit, *ev_stall;
+	struct msg_reader rd;
+	enum pool_wstate state;
+	int task;          /* task index while busy, else -1 */
+	double task_start;
+	char why[256];     /* why we killed it, if we did */
+};
+
+struct pool_map {
+	json_t *tasks;
+	json_t *results;
+	int ntasks, ndone;
+	int *queue;        /* ring of task indices waiting for a worker */
+	int qhead, qlen, qcap;
+	int *tries;
+	pool_map_cb done;
+	pool_event_cb events;
+	void *arg;
+};
+
+struct pool {
+	struct event_base *base;
+	int nprocs;
+	struct pool_worker *w;
+	struct pool_map *map;
+	int closed, terminated, released, free_scheduled;
+	double stall_timeout;
+	struct event *ev_kill;
+};
+
+static void pool_dispatch(struct pool *p);
+static int pool_spawn(struct pool *p, struct pool_worker *w);
+static void pool_check_release(struct pool *p);
+
+int
+pool_processes(const struct pool *p)
+{
+	return p->nprocs;
+}
+
+int
+pool_worker_pid(const struct pool *p, int slot)
+{
+	if (slot < 0 || slot >= p->nprocs || p->w[slot].state == POOL_W_NONE)
+		return -1;
+	return p->w[slot].pid;
+}
+
+void
+pool_set_stall_timeout(struct pool *p, double seconds)
+{
+	p->stall_timeout = seconds;
+}
+
+static int
+pool_alive(const struct pool *p)
+{
+	int i, n = 0;
+
+	for (i = 0; i < p->nprocs; i++)
+		n += p->w[i].state != POOL_W_NONE;
+	return n;
+}
+
+static void
+pool_map_free(struct pool_map *m)
+{
+	if (m == NULL)
+		return;
+	json_decref(m->tasks);
+	json_decref(m->results);
+	free(m->queue);
+	free(m->tries);
+	free(m);
+}
+
+/* Ends the current map; the pool is free for the next one before the callback runs. */
+static void
+pool_map_finish(struct pool *p, const char *error)
+{
+	struct pool_map *m = p->map;
+	int i;
+
+	p->map = NULL;
+	if (error != NULL) {
+		/* Workers still busy on this map's tasks are stopped: their results would go nowhere. */
+		for (i = 0; i < p->nprocs; i++) {
+			if (p->w[i].state == POOL_W_BUSY) {
+				snprintf(p->w[i].why, sizeof p->w[i].why, "map failed");
+				kill(p->w[i].pid, SIGKILL);
+			}
+		}
+	}
+	m->done(p, m->results, error, m->arg);
+	pool_map_free(m);
+}
+
+static void
+pool_stall_arm(struct pool_worker *w)
+{
+	struct timeval tv;
+	double s = w->pool->stall_timeout;
+
+	if (s <= 0)
+		return;
+	tv.tv_sec = (time_t)s;
+	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+	event_add(w->ev_stall, &tv);
+}
+
+static void
+pool_stall_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool_worker *w = arg;
+
+	snprintf(w->why, sizeof w->why, "no progress for %.0f s", w->pool->stall_timeout);
+	log_warn("worker %d (pid %d) stalled on task %d: killing it", w->slot, (int)w->pid, w->task);
+	kill(w->pid, SIGKILL);
+}
+
+/* A task that could not finish on its worker: re-queue it or, past the limit, fail the map. */
+static void
+pool_task_lost(struct pool *p, int task, int slot, const char *why, int retry)
+{
+	struct pool_map *m = p->map;
+	char msg[1024];
+	json_t *t, *info;
+	int seg;
+
+	if (m == NULL || task < 0 || task >= m->ntasks)
+		return;
+	t = json_array_get(m->tasks, (size_t)task);
+	seg = (int)json_integer_value(json_object_get(t, "segment"));
+	m->tries[task]++;
+	if (retry && m->tries[task] < POOL_MAX_TRIES) {
+		log_warn("segment %d: %s; re-running it (try %d of %d)", seg, why, m->tries[task] + 1, POOL_MAX_TRIES);
+		info = json_pack("{s:s, s:i}", "error", why, "tries", m->tries[task]);
+		if (m->events != NULL)
+			m->events(p, POOL_TASK_RETRY, task, slot, info, m->arg);
+		json_decref(info);
+		m->queue[(m->qhead + m->qlen++) % m->qcap] = task;
+		return;
+	}
+	if (retry)
+		snprintf(msg, sizeof msg, "segment %d failed %d times, last: %s", seg, m->tries[task], why);
+	else
+		snprintf(msg, sizeof msg, "%s", why);
+	info = json_pack("{s:s}", "error", msg);
+	if (m->events != NULL)
+		m->events(p, POOL_TASK_FAIL, task, slot, info, m->arg);
+	json_decref(info);
+	pool_map_finish(p, msg);
+}
+
+static void
+pool_handle_msg(struct pool_worker *w, int type, json_t *j)
+{
+	struct pool *p = w->pool;
+	struct pool_map *m = p->map;
+	json_t *e;
+	int task = w->task;
+	int version;
+
+	switch (type) {
+	case MSG_HELLO:
+		version = (int)json_integer_value(json_object_get(j, "version"));
+		if (version != WORKER_PROTOCOL) {
+			snprintf(w->why, sizeof w->why, "worker speaks protocol %d, master %d", version, WORKER_PROTOCOL);
+			log_error("worker %d: %s", w->slot, w->why);
+			kill(w->pid, SIGKILL);
+			return;
+		}
+		if (w->state == POOL_W_STARTING)
+			w->state = POOL_W_IDLE;
+		break;
+	case MSG_PROGRESS:
+		pool_stall_arm(w);
+		if (m != NULL && m->events != NULL && task >= 0)
+			m->events(p, POOL_TASK_PROGRESS, task, w->slot, j, m->arg);
+		return;
+	case MSG_DONE:
+	case MSG_FAIL:
+		if (w->state != POOL_W_BUSY)
+			return;
+		event_del(w->ev_stall);
+		w->state = POOL_W_IDLE;
+		w->task = -1;
+		if (m == NULL || task < 0 || task >= m->ntasks)
+			break;
+		if (type == MSG_DONE) {
+			json_object_set_new(j, "worker", json_integer(w->slot));
+			json_array_set(m->results, (size_t)task, j);
+			m->ndone++;
+			if (m->events != NULL)
+				m->events(p, POOL_TASK_DONE, task, w->slot, j, m->arg);
+			if (m->ndone == m->ntasks) {
+				pool_map_finish(p, NULL);
+				break;
+			}
+		} else {
+			e = json_object_get(j, "error");
+			pool_task_lost(p, task, w->slot, json_is_string(e) ? json_string_value(e) : "worker failed",
+			    json_is_true(json_object_get(j, "retry")));
+		}
+		break;
+	default:
+		snprintf(w->why, sizeof w->why, "unexpected %s message", msg_type_name(type));
+		kill(w->pid, SIGKILL);
+		return;
+	}
+	pool_dispatch(p);
+}
+
+/* Reads what the worker wrote; returns 0 at EOF. */
+static int
+pool_read(struct pool_worker *w)
+{
+	char err[256];
+	json_t *j;
+	ssize_t r;
+	int type, rc;
+
+	for (;;) {
+		r = msg_reader_fill(&w->rd, w->from_fd);
+		if (r < 0 && errno == EAGAIN)
+			return 1;
+		if (r <= 0) {
+			/* messages already buffered still count */
+			while (w->state != POOL_W_NONE && msg_reader_next(&w->rd, &type, &j, err, sizeof err) == 1) {
+				pool_handle_msg(w, type, j);
+				json_decref(j);
+			}
+			return 0;
+		}
+		while ((rc = msg_reader_next(&w->rd, &type, &j, err, sizeof err)) == 1) {
+			pool_handle_msg(w, type, j);
+			json_decref(j);
+		}
+		if (rc == -1) {
+			snprintf(w->why, sizeof w->why, "protocol error: %s", err);
+			log_error("worker %d (pid %d): %s", w->slot, (int)w->pid, err);
+			kill(w->pid, SIGKILL);
+			return 0;
+		}
+	}
+}
+
+static void
+pool_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool_worker *w = arg;
+
+	if (pool_read(w) == 0)
+		event_del(w->ev_read);
+}
+
+static void
+pool_worker_clear(struct pool_worker *w)
+{
+	if (w->ev_read != NULL)
+		event_free(w->ev_read);
+	if (w->ev_exit != NULL)
+		event_free(w->ev_exit);
+	if (w->ev_stall != NULL)
+		event_free(w->ev_stall);
+	if (w->pidfd != -1)
+		close(w->pidfd);
+	if (w->to_fd != -1)
+		close(w->to_fd);
+	if (w->from_fd != -1)
+		close(w->from_fd);
+	msg_reader_free(&w->rd);
+	w->ev_read = w->ev_exit = w->ev_stall = NULL;
+	w->pidfd = w->to_fd = w->from_fd = -1;
+	w->pid = -1;
+	w->state = POOL_W_NONE;
+	w->task = -1;
+}
+
+static void
+pool_exit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool_worker *w = arg;
+	struct pool *p = w->pool;
+	char how[160], why[512];
+	int st, task, slot = w->slot;
+	pid_t r;
+
+	do
+		r = waitpid(w->pid, &st, WNOHANG);
+	while (r == -1 && errno == EINTR);
+	if (r == 0)
+		return;
+	/* A child is done only after both its exit status and EOF: drain what it said last. */
+	pool_read(w);
+	spawn_status_str(st, how, sizeof how);
+	task = w->task;
+	if (w->why[0] != '\0')
+		snprintf(why, sizeof why, "worker %d (pid %d) %s: %s", slot, (int)r, how, w->why);
+	else
+		snprintf(why, sizeof why, "worker %d (pid %d) %s", slot, (int)r, how);
+	if (task >= 0 || !(WIFEXITED(st) && WEXITSTATUS(st) == 0) || !(p->closed || p->terminated))
+		log_warn("%s%s", why, task >= 0 ? " while rendering" : "");
+	else
+		log_debug("%s", why);
+	w->why[0] = '\0';
+	pool_worker_clear(w);
+	if (task >= 0)
+		pool_task_lost(p, task, slot, why, 1);
+	/* nginx-style respawn: the pool keeps its size while it is open */
+	if (!p->closed && !p->terminated && p->w[slot].state == POOL_W_NONE) {
+		if (pool_spawn(p, &p->w[slot]) == -1)
+			log_error("cannot replace worker %d", slot);
+	}
+	pool_dispatch(p);
+	pool_check_release(p);
+}
+
+static int
+pool_spawn(struct pool *p, struct pool_worker *w)
+{
+	int to[2] = { -1, -1 }, from[2] = { -1, -1 };
+	sigset_t all, old;
+	pid_t pid;
+	int sig;
+
+	if (pipe2(to, O_CLOEXEC) == -1 || pipe2(from, O_CLOEXEC) == -1) {
+		log_error("cannot create worker pipes: %s", strerror(errno));
+		goto fail;
+	}
+	/* Signals blocked around fork, so no handler of the master runs in the child. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		for (sig = 1; sig < NSIG; sig++)
+			signal(sig, SIG_DFL);
+		dup2(to[0], STDIN_FILENO);
+		dup2(from[1], STDOUT_FILENO);
+		/* The child owns only its two pipe ends (as 0 and 1) and stderr: not the event
+		 * base, not the listening socket, not other workers' pipes. */
+		close_range(3, ~0U, 0);
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		log_init('W', log_get_level());
+		_exit(worker_main(STDIN_FILENO, STDOUT_FILENO));
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1) {
+		log_error("cannot fork a worker: %s", strerror(errno));
+		goto fail;
+	}
+	close(to[0]);
+	close(from[1]);
+	w->pid = pid;
+	w->to_fd = to[1];
+	w->from_fd = from[0];
+	w->task = -1;
+	w->why[0] = '\0';
+	w->state = POOL_W_STARTING;
+	msg_reader_init(&w->rd);
+	fcntl(w->from_fd, F_SETFL, O_NONBLOCK);
+	w->pidfd = proc_pidfd(pid);
+	if (w->pidfd == -1) {
+		log_error("pidfd_open: %s", strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pool_worker_clear(w);
+		return -1;
+	}
+	w->ev_read = event_new(p->base, w->from_fd, EV_READ | EV_PERSIST, pool_read_cb, w);
+	w->ev_exit = event_new(p->base, w->pidfd, EV_READ | EV_PERSIST, pool_exit_cb, w);
+	w->ev_stall = evtimer_new(p->base, pool_stall_cb, w);
+	event_add(w->ev_read, NULL);
+	event_add(w->ev_exit, NULL);
+	log_debug("worker %d started (pid %d)", w->slot, (int)pid);
+	return 0;
+fail:
+	if (to[0] != -1) close(to[0]);
+	if (to[1] != -1) close(to[1]);
+	if (from[0] != -1) close(from[0]);
+	if (from[1] != -1) close(from[1]);
+	return -1;
+}
+
+static void
+pool_send(struct pool_worker *w, int type, json_t *j)
+{
+	char err[256];
+
+	/* Small control messages into a pipe of 64 KiB: a write that would block means the
+	 * worker is wedged; it is killed rather than stalling the loop. */
+	if (msg_write(w->to_fd, type, j, err, sizeof err) == -1) {
+		snprintf(w->why, sizeof w->why, "%s", err);
+		kill(w->pid, SIGKILL);
+	}
+}
+
+static void
+pool_dispatch(struct pool *p)
+{
+	struct pool_map *m = p->map;
+	struct pool_worker *w;
+	json_t *t;
+	int i, task;
+
+	for (i = 0; i < p->nprocs; i++) {
+		w = &p->w[i];
+		if (w->state != POOL_W_IDLE)
+			continue;
+		if (m != NULL && m->qlen > 0) {
+			task = m->queue[m->qhead];
+			m->qhead = (m->qhead + 1) % m->qcap;
+			m->qlen--;
+			t = json_array_get(m->tasks, (size_t)task);
+			w->state = POOL_W_BUSY;
+			w->task = task;
+			w->task_start = util_now();
+			pool_stall_arm(w);
+			if (m->events != NULL)
+				m->events(p, POOL_TASK_START, task, w->slot, t, m->arg);
+			pool_send(w, MSG_TASK, t);
+			m = p->map;  /* the event callback may have ended the map */
+		} else if (p->closed && m == NULL) {
+			json_t *q = json_object();
+
+			w->state = POOL_W_QUITTING;
+			pool_send(w, MSG_QUIT, q);
+			json_decref(q);
+		}
+	}
+}
+
+struct pool *
+pool_new(struct event_base *base, int processes, char *err, size_t errlen)
+{
+	struct pool *p;
+	int i;
+
+	if (processes < 1 || processes > 4096) {
+		util_err(err, errlen, "a pool needs 1 to 4096 processes, not %d", processes);
+		return NULL;
+	}
+	p = calloc(1, sizeof *p);
+	if (p == NULL || (p->w = calloc((size_t)processes, sizeof *p->w)) == NULL) {
+		free(p);
+		util_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->base = base;
+	p->nprocs = processes;
+	p->stall_timeout = 300;
+	for (i = 0; i < processes; i++) {
+		p->w[i].pool = p;
+		p->w[i].slot = i;
+		p->w[i].pidfd = p->w[i].to_fd = p->w[i].from_fd = -1;
+		p->w[i].pid = -1;
+		p->w[i].task = -1;
+		if (pool_spawn(p, &p->w[i]) == -1) {
+			util_err(err, errlen, "cannot start worker %d", i);
+			pool_terminate(p);
+			pool_join(p);
+			pool_free(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+int
+pool_map_async(struct pool *p, json_t *tasks, pool_map_cb done, pool_event_cb events,
+    void *arg, char *err, size_t errlen)
+{
+	struct pool_map *m;
+	size_t i;
+	json_t *t;
+
+	if (p->closed || p->terminated)
+		return util_err(err, errlen, "the pool is %s", p->terminated ? "terminated" : "closed");
+	if (p->map != NULL)
+		return util_err(err, errlen, "the pool is running another map");
+	if (!json_is_array(tasks) || json_array_size(tasks) == 0)
+		return util_err(err, errlen, "nothing to map");
+	m = calloc(1, sizeof *m);
+	if (m == NULL)
+		return util_err(err, errlen, "out of memory");
+	m->ntasks = (int)json_array_size(tasks);
+	m->qcap = m->ntasks;
+	m->queue = calloc((size_t)m->qcap, sizeof *m->queue);
+	m->tries = calloc((size_t)m->ntasks, sizeof *m->tries);
+	m->tasks = json_deep_copy(tasks);
+	m->results = json_array();
+	if (m->queue == NULL || m->tries == NULL || m->tasks == NULL || m->results == NULL) {
+		pool_map_free(m);
+		return util_err(err, errlen, "out of memory");
+	}
+	json_array_foreach(m->tasks, i, t) {
+		if (!json_is_object(t)) {
+			pool_map_free(m);
+			return util_err(err, errlen, "task %zu is not an object", i);
+		}
+		json_object_set_new(t, "task", json_integer((json_int_t)i));
+		json_array_append_new(m->results, json_null());
+		m->queue[m->qlen++] = (int)i;
+	}
+	m->done = done;
+	m->events = events;
+	m->arg = arg;
+	p->map = m;
+	pool_dispatch(p);
+	return 0;
+}
+
+struct pool_sync {
+	int finished;
+	json_t *results;
+	char *err;
+	size_t errlen;
+};
+
+static void
+pool_sync_cb(struct pool *p, json_t *results, const char *error, void *arg)
+{
+	struct pool_sync *s = arg;
+
+	s->finished = 1;
+	if (error != NULL)
+		util_err(s->err, s->errlen, "%s", error);
+	else
+		s->results = json_incref(results);
+}
+
+json_t *
+pool_map(struct pool *p, json_t *tasks, char *err, size_t errlen)
+{
+	struct pool_sync s = { 0, NULL, err, errlen };
+
+	if (pool_map_async(p, tasks, pool_sync_cb, NULL, &s, err, errlen) == -1)
+		return NULL;
+	while (!s.finished)
+		event_base_loop(p->base, EVLOOP_ONCE);
+	return s.results;
+}
+
+void
+pool_close(struct pool *p)
+{
+	p->closed = 1;
+	pool_dispatch(p);
+}
+
+static void
+pool_kill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pool *p = arg;
+	int i;
+
+	for (i = 0; i < p->nprocs; i++) {
+		if (p->w[i].state != POOL_W_NONE) {
+			log_warn("worker %d (pid %d) ignored SIGTERM: SIGKILL", i, (int)p->w[i].pid);
+			kill(p->w[i].pid, SIGKILL);
+		}
+	}
+}
+
+void
+pool_terminate(struct pool *p)
+{
+	struct timeval tv = { (time_t)POOL_KILL_GRACE, 0 };
+	int i;
+
+	if (p->terminated)
+		return;
+	p->terminated = 1;
+	p->closed = 1;
+	for (i = 0; i < p->nprocs; i++)
+		if (p->w[i].state != POOL_W_NONE)
+			kill(p->w[i].pid, SIGTERM);
+	p->ev_kill = evtimer_new(p->base, pool_kill_cb, p);
+	evtimer_add(p->ev_kill, &tv);
+	if (p->map != NULL)
+		pool_map_finish(p, "the pool was terminated");
+}
+
+int
+pool_join(struct pool *p)
+{
+	if (!p->closed && !p->terminated)
+		return -1;
+	while (pool_alive(p) > 0)
+		event_base_loop(p->base, EVLOOP_ONCE);
+	return 0;
+}
+
+static void
+pool_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	pool_free(arg);
+}
+
+/* A released pool is freed from a fresh turn of the loop, never from inside one of its own
+ * callbacks, so no caller up the stack is left holding a freed pool. */
+static void
+pool_check_release(struct pool *p)
+{
+	struct timeval now = { 0, 0 };
+
+	if (p->released && !p->free_scheduled && pool_alive(p) == 0) {
+		p->free_scheduled = 1;
+		event_base_once(p->base, -1, EV_TIMEOUT, pool_free_cb, p, &now);
+	}
+}
+
+void
+pool_release(struct pool *p)
+{
+	p->released = 1;
+	pool_close(p);
+	pool_check_release(p);
+}
+
+void
+pool_free(struct pool *p)
+{
+	int i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nprocs; i++) {
+		if (p->w[i].state != POOL_W_NONE) {
+			/* not joined: do not leave a zombie or an orphan behind */
+			kill(p->w[i].pid, SIGKILL);
+			waitpid(p->w[i].pid, NULL, 0);
+		}
+		pool_worker_clear(&p->w[i]);
+	}
+	if (p->ev_kill != NULL)
+		event_free(p->ev_kill);
+	pool_map_free(p->map);
+	free(p->w);
+	free(p);
+}

@@ -1,0 +1,234 @@
+#include "master/probe.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+void
+probe_argv(const char *path, char **argv, char *url, size_t urln)
+{
+	int i = 0;
+
+	/* "file:" keeps a name like "-x.mp4" or "http:..." from meaning anything but a file */
+	snprintf(url, urln, "file:%s", path);
+	argv[i++] = "ffprobe";
+	argv[i++] = "-v";
+	argv[i++] = "error";
+	argv[i++] = "-hide_banner";
+	argv[i++] = "-protocol_whitelist";
+	argv[i++] = "file";
+	argv[i++] = "-format_whitelist";
+	argv[i++] = PROBE_DEMUXERS;
+	argv[i++] = "-print_format";
+	argv[i++] = "json";
+	argv[i++] = "-show_format";
+	argv[i++] = "-show_streams";
+	argv[i++] = "-count_packets";
+	argv[i++] = "-i";
+	argv[i++] = url;
+	argv[i] = NULL;
+}
+
+static double
+probe_num(json_t *o, const char *key, double dflt)
+{
+	json_t *v = json_object_get(o, key);
+	char *end;
+	double d;
+
+	if (json_is_number(v))
+		return json_number_value(v);
+	if (!json_is_string(v))
+		return dflt;
+	d = strtod(json_string_value(v), &end);
+	return end == json_string_value(v) || !isfinite(d) ? dflt : d;
+}
+
+static const char *
+probe_str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* "30000/1001" -> 29.97; 0 when absent or 0/0. */
+static double
+probe_rate(const char *s, long *num, long *den)
+{
+	long n = 0, d = 0;
+
+	if (sscanf(s, "%ld/%ld", &n, &d) != 2 || n <= 0 || d <= 0)
+		return 0;
+	if (num != NULL)
+		*num = n;
+	if (den != NULL)
+		*den = d;
+	return (double)n / (double)d;
+}
+
+static int
+probe_rotation(json_t *v)
+{
+	json_t *sd, *e;
+	double r = 0;
+	size_t i;
+	int deg;
+
+	sd = json_object_get(v, "side_data_list");
+	json_array_foreach(sd, i, e) {
+		if (json_object_get(e, "rotation") != NULL)
+			r = probe_num(e, "rotation", 0);
+	}
+	if (r == 0)
+		r = -probe_num(json_object_get(v, "tags"), "rotate", 0);
+	/* ffprobe reports the display matrix's counter-clockwise angle; we turn clockwise */
+	deg = (int)lround(-r / 90.0) * 90;
+	deg %= 360;
+	if (deg < 0)
+		deg += 360;
+	return deg;
+}
+
+int
+probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root, *streams, *fmt, *s, *video = NULL;
+	const char *type;
+	double r, avg, dur;
+	long rn = 0, rd = 1;
+	size_t i;
+	int rc = -1;
+
+	memset(p, 0, sizeof *p);
+	root = json_loadb(json, len, 0, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		util_err(err, errlen, "cannot read ffprobe output: %s", root ? "not an object" : jerr.text);
+		goto done;
+	}
+	fmt = json_object_get(root, "format");
+	streams = json_object_get(root, "streams");
+	snprintf(p->format, sizeof p->format, "%s", probe_str(fmt, "format_name"));
+	p->start_min = 1e18;
+	json_array_foreach(streams, i, s) {
+		type = probe_str(s, "codec_type");
+		if (strcmp(type, "video") == 0 && video == NULL &&
+		    probe_num(json_object_get(s, "disposition"), "attached_pic", 0) == 0)
+			video = s;
+		if (strcmp(type, "audio") == 0 && p->naudio < PROBE_MAX_AUDIO) {
+			if (p->naudio == 0)
+				p->audio_start = probe_num(s, "start_time", 0);
+			snprintf(p->audio_codec[p->naudio++], sizeof p->audio_codec[0], "%s", probe_str(s, "codec_name"));
+		}
+		if (json_object_get(s, "start_time") != NULL && probe_num(s, "start_time", 0) < p->start_min)
+			p->start_min = probe_num(s, "start_time", 0);
+	}
+	if (p->start_min == 1e18)
+		p->start_min = 0;
+	if (video == NULL) {
+		util_err(err, errlen, "no video stream%s", p->naudio ? " (this is an audio file)" : "");
+		goto done;
+	}
+	snprintf(p->codec, sizeof p->codec, "%s", probe_str(video, "codec_name"));
+	snprintf(p->pix_fmt, sizeof p->pix_fmt, "%s", probe_str(video, "pix_fmt"));
+	p->coded_w = (int)probe_num(video, "width", 0);
+	p->coded_h = (int)probe_num(video, "height", 0);
+	p->frames = (int64_t)probe_num(video, "nb_read_packets", 0);
+	p->video_start = probe_num(video, "start_time", 0);
+	if (strstr(p->format, "_pipe") != NULL || (strcmp(p->format, "gif") == 0 && p->frames <= 1)) {
+		util_err(err, errlen, "a still image (%s), not a video", p->codec);
+		goto done;
+	}
+	if (p->coded_w <= 0 || p->coded_h <= 0 || p->codec[0] == '\0') {
+		util_err(err, errlen, "the video stream has no usable picture (codec %s, %dx%d)",
+		    p->codec[0] ? p->codec : "unknown", p->coded_w, p->coded_h);
+		goto done;
+	}
+	if (p->frames < 1) {
+		util_err(err, errlen, "the video stream has no frames");
+		goto done;
+	}
+	p->rotation = probe_rotation(video);
+	p->width = p->rotation % 180 ? p->coded_h : p->coded_w;
+	p->height = p->rotation % 180 ? p->coded_w : p->coded_h;
+	/* 4:2:0 H.264 needs even sizes: at most one row or column is cropped */
+	p->out_w = p->width & ~1;
+	p->out_h = p->height & ~1;
+	if (p->out_w < 2 || p->out_h < 2) {
+		util_err(err, errlen, "a %dx%d picture is too small to encode", p->width, p->height);
+		goto done;
+	}
+	dur = probe_num(video, "duration", 0);
+	if (dur <= 0)
+		dur = probe_num(fmt, "duration", 0);
+	p->duration = dur > 0 ? dur : 0;
+	r = probe_rate(probe_str(video, "r_frame_rate"), &rn, &rd);
+	avg = probe_rate(probe_str(video, "avg_frame_rate"), NULL, NULL);
+	if (r > 0 && r <= 1000 && (avg <= 0 || fabs(r - avg) / avg < 0.01)) {
+		/* constant frame rate: every decoded frame passes through as it is */
+		p->cfr = 1;
+		p->fps = r;
+		snprintf(p->fps_rational, sizeof p->fps_rational, "%ld/%ld", rn, rd);
+	} else {
+		/* variable rate: resampled to the average, so the duration is kept */
+		p->cfr = 0;
+		p->fps = p->duration > 0 && p->frames > 1 ? (double)p->frames / p->duration : (avg > 0 ? avg : 25);
+		if (p->fps > 240)
+			p->fps = 240;
+		snprintf(p->fps_rational, sizeof p->fps_rational, "%ld/1000", lround(p->fps * 1000));
+		p->fps = lround(p->fps * 1000) / 1000.0;
+	}
+	if (p->duration <= 0)
+		p->duration = (double)p->frames / p->fps;
+	p->size = file_size;
+	p->bitrate = probe_num(fmt, "bit_rate", 0);
+	if (p->bitrate <= 0 && p->duration > 0)
+		p->bitrate = (double)file_size * 8 / p->duration;
+	/* BT.709 when the file says so, or for HD when it says nothing (the common convention) */
+	if (strcmp(probe_str(video, "color_space"), "bt709") == 0 ||
+	    (probe_str(video, "color_space")[0] == '\0' && p->height >= 720))
+		snprintf(p->matrix, sizeof p->matrix, "bt709");
+	else
+		snprintf(p->matrix, sizeof p->matrix, "bt601");
+	rc = 0;
+done:
+	json_decref(root);
+	return rc;
+}
+
+static double
+probe_round2(double v)
+{
+	return round(v * 100) / 100;
+}
+
+json_t *
+probe_analytics(const struct probe *p)
+{
+	char aspect[32];
+
+	snprintf(aspect, sizeof aspect, "%d:%d", p->width, p->height);
+	return json_pack("{s:f, s:i, s:i, s:f, s:s, s:I, s:b, s:f, s:f, s:s, s:s, s:i, s:s, s:s, s:b}",
+	    "duration", probe_round2(p->duration), "width", p->width, "height", p->height,
+	    "fps", probe_round2(p->fps), "aspect_ratio", aspect, "total_frames", (json_int_t)p->frames,
+	    "has_audio", p->naudio > 0, "file_size_mb", probe_round2((double)p->size / (1024.0 * 1024.0)),
+	    "bitrate_mbps", probe_round2(p->bitrate / 1e6), "codec", p->codec, "format", p->format,
+	    "rotation", p->rotation, "pix_fmt", p->pix_fmt,
+	    "audio_codec", p->naudio ? p->audio_codec[0] : "", "variable_frame_rate", !p->cfr);
+}
+
+json_t *
+probe_json(const struct probe *p)
+{
+	json_t *j = probe_analytics(p);
+
+	json_object_set_new(j, "output_width", json_integer(p->out_w));
+	json_object_set_new(j, "output_height", json_integer(p->out_h));
+	json_object_set_new(j, "fps_rational", json_string(p->fps_rational));
+	json_object_set_new(j, "matrix", json_string(p->matrix));
+	return j;
+}

@@ -1,0 +1,54 @@
+#ifndef MASTER_PROBE_H
+#define MASTER_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+/*
+ * Demuxers ffmpeg may use on a user's file. A playlist (hls), a concat list or an image2
+ * pattern could make it open other files, so those are not here; with -protocol_whitelist
+ * file and a "file:" URL nothing but the one file is ever opened.
+ */
+#define PROBE_DEMUXERS "mov,matroska,avi,flv,mpegts,mpeg,asf,ogg,h264,hevc,m4v,mpegvideo,ivf," \
+	"nut,mxf,dv,yuv4mpegpipe,gif,mjpeg,mp3,wav,flac,aac,w64,aiff," \
+	"png_pipe,jpeg_pipe,webp_pipe,bmp_pipe,tiff_pipe"
+
+#define PROBE_MAX_AUDIO 8
+
+struct probe {
+	char format[64];        /* demuxer name */
+	char codec[32];         /* video codec */
+	char pix_fmt[32];
+	int coded_w, coded_h;
+	int rotation;           /* clockwise degrees to turn the picture upright: 0/90/180/270 */
+	int width, height;      /* upright display size */
+	int out_w, out_h;       /* what we encode: display size rounded down to even */
+	double fps;             /* the output frame rate */
+	char fps_rational[32];  /* the same, for ffmpeg */
+	int cfr;                /* constant frame rate (frames pass through one to one) */
+	int64_t frames;         /* video packets counted by ffprobe (= frames) */
+	double duration;
+	double video_start;     /* start time of the video stream */
+	double start_min;       /* the smallest start time of all streams (ffmpeg's input offset) */
+	int naudio;
+	char audio_codec[PROBE_MAX_AUDIO][32];
+	double audio_start;
+	int64_t size;           /* bytes */
+	double bitrate;         /* bits per second */
+	char matrix[8];         /* "bt601" or "bt709" */
+};
+
+/* Reads ffprobe's JSON (-show_format -show_streams -count_packets). Refuses what is not a
+ * video: no video stream, an audio file, a still image, a size we cannot encode. */
+int probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, char *err, size_t errlen);
+
+/* The ffprobe command for path, into argv (at least 24 slots); url is a buffer for "file:PATH". */
+void probe_argv(const char *path, char **argv, char *url, size_t urln);
+
+/* The /upload "analytics" object: the original project's fields plus ours. */
+json_t *probe_analytics(const struct probe *p);
+/* Everything, for reports. */
+json_t *probe_json(const struct probe *p);
+
+#endif

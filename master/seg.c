@@ -1,0 +1,104 @@
+#include "master/seg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "master/probe.h"
+
+void
+seg_cut_argv(const char *input, const char *dir, double seconds, char **argv, char bufs[4][4096])
+{
+	int i = 0;
+
+	snprintf(bufs[0], 4096, "file:%s", input);
+	snprintf(bufs[1], 4096, "%.3f", seconds);
+	snprintf(bufs[2], 4096, "%s/list.csv", dir);
+	snprintf(bufs[3], 4096, "%s/seg_%%05d.mkv", dir);
+	argv[i++] = "ffmpeg";
+	argv[i++] = "-nostdin";
+	argv[i++] = "-hide_banner";
+	argv[i++] = "-loglevel";
+	argv[i++] = "error";
+	argv[i++] = "-y";
+	argv[i++] = "-protocol_whitelist";
+	argv[i++] = "file";
+	argv[i++] = "-format_whitelist";
+	argv[i++] = PROBE_DEMUXERS;
+	argv[i++] = "-i";
+	argv[i++] = bufs[0];
+	/* video only: the audio is taken from the original when joining, untouched */
+	argv[i++] = "-map";
+	argv[i++] = "0:v:0";
+	argv[i++] = "-c";
+	argv[i++] = "copy";
+	argv[i++] = "-f";
+	argv[i++] = "segment";
+	argv[i++] = "-segment_time";
+	argv[i++] = bufs[1];
+	argv[i++] = "-reset_timestamps";
+	argv[i++] = "1";
+	argv[i++] = "-segment_list";
+	argv[i++] = bufs[2];
+	argv[i++] = "-segment_list_type";
+	argv[i++] = "csv";
+	/* Matroska holds every codec ffmpeg decodes, so any input can be cut without re-encoding */
+	argv[i++] = "-segment_format";
+	argv[i++] = "matroska";
+	argv[i++] = bufs[3];
+	argv[i] = NULL;
+}
+
+int
+seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errlen)
+{
+	char path[4096], line[512];
+	struct seg *v = NULL, *tmp;
+	int cap = 0, cnt = 0, rc = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/list.csv", dir);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return util_err(err, errlen, "cannot read the segment list %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof line, f) != NULL) {
+		struct seg s;
+		char *c1, *c2;
+
+		memset(&s, 0, sizeof s);
+		c1 = strchr(line, ',');
+		c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+		if (c1 == NULL || c2 == NULL || (size_t)(c1 - line) >= sizeof s.name) {
+			util_err(err, errlen, "bad line in the segment list: %s", line);
+			goto done;
+		}
+		memcpy(s.name, line, (size_t)(c1 - line));
+		s.start = strtod(c1 + 1, NULL);
+		s.end = strtod(c2 + 1, NULL);
+		s.index = cnt;
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 64;
+			tmp = realloc(v, (size_t)cap * sizeof *v);
+			if (tmp == NULL) {
+				util_err(err, errlen, "out of memory");
+				goto done;
+			}
+			v = tmp;
+		}
+		v[cnt++] = s;
+	}
+	if (cnt == 0) {
+		util_err(err, errlen, "the cutter produced no segment");
+		goto done;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	rc = 0;
+done:
+	fclose(f);
+	free(v);
+	return rc;
+}

@@ -1,0 +1,256 @@
+#include "worker/render.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/spawn.h"
+#include "common/util.h"
+#include "worker/filter.h"
+
+volatile int render_stop;
+
+#define RENDER_PROGRESS_EVERY 0.5  /* seconds between progress reports */
+
+int
+render_vf(const struct render_task *t, char *buf, size_t n)
+{
+	const char *turn = "";
+	int k;
+
+	switch (t->rotation) {
+	case 90:
+		turn = "transpose=clock,";
+		break;
+	case 180:
+		turn = "hflip,vflip,";
+		break;
+	case 270:
+		turn = "transpose=cclock,";
+		break;
+	}
+	k = snprintf(buf, n, "%scrop=%d:%d:0:0,format=yuv420p", turn, t->width, t->height);
+	return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+static double
+render_cpu(const struct rusage *ru)
+{
+	return ru->ru_utime.tv_sec + ru->ru_utime.tv_usec / 1e6 +
+	    ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
+}
+
+/* Describes how a child ended when it failed; sets *retry when a signal killed it. */
+static void
+render_child_error(const char *what, int status, int capture, int *retry, char *err, size_t errlen)
+{
+	char st[128], tail[512];
+
+	spawn_status_str(status, st, sizeof st);
+	spawn_capture_tail(capture, tail, sizeof tail);
+	if (WIFSIGNALED(status))
+		*retry = 1;
+	util_err(err, errlen, "%s %s%s%s", what, st, tail[0] ? ": " : "", tail);
+}
+
+int
+render_segment(const struct render_task *t, render_progress_fn progress, void *arg,
+    struct render_result *res, char *err, size_t errlen)
+{
+	char vf[256], size[32], crf[16], tmp[4096], ferr[256];
+	struct filter_chain *fc = NULL;
+	struct frame fr;
+	struct rusage ru;
+	pid_t dec = -1, enc = -1;
+	int dec_out[2] = { -1, -1 }, enc_in[2] = { -1, -1 };
+	int dec_err = -1, enc_err = -1, st, rc = -1;
+	size_t ysize, csize, fsize;
+	uint8_t *buf = NULL;
+	double t0 = util_now(), last = t0, f0;
+	int64_t decoded = 0;
+	ssize_t n;
+
+	memset(res, 0, sizeof *res);
+	if (t->width <= 0 || t->height <= 0 || (t->width | t->height) & 1)
+		return util_err(err, errlen, "segment %d: bad frame size %dx%d", t->segment, t->width, t->height);
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", t->output) >= (int)sizeof tmp)
+		return util_err(err, errlen, "segment %d: output path too long", t->segment);
+	fc = filter_chain_parse(t->filter, ferr, sizeof ferr);
+	if (fc == NULL) {
+		util_err(err, errlen, "segment %d: %s", t->segment, ferr);
+		goto done;
+	}
+	if (filter_chain_prepare(fc, t->width, t->height,
+	    strcmp(t->matrix, "bt709") == 0 ? FILTER_BT709 : FILTER_BT601, ferr, sizeof ferr) == -1) {
+		util_err(err, errlen, "segment %d: %s", t->segment, ferr);
+		goto done;
+	}
+	/* One frame buffer for the whole segment: memory does not grow with its length. */
+	ysize = (size_t)t->width * t->height;
+	csize = (size_t)(t->width / 2) * (t->height / 2);
+	fsize = ysize + 2 * csize;
+	buf = aligned_alloc(64, (fsize + 63) & ~(size_t)63);
+	if (buf == NULL) {
+		util_err(err, errlen, "segment %d: out of memory for a %dx%d frame", t->segment, t->width, t->height);
+		goto done;
+	}
+	fr.data[0] = buf;
+	fr.data[1] = buf + ysize;
+	fr.data[2] = buf + ysize + csize;
+	fr.linesize[0] = t->width;
+	fr.linesize[1] = fr.linesize[2] = t->width / 2;
+	fr.width = t->width;
+	fr.height = t->height;
+
+	render_vf(t, vf, sizeof vf);
+	snprintf(size, sizeof size, "%dx%d", t->width, t->height);
+	snprintf(crf, sizeof crf, "%d", t->crf);
+	if (pipe2(dec_out, O_CLOEXEC) == -1 || pipe2(enc_in, O_CLOEXEC) == -1) {
+		util_err(err, errlen, "segment %d: cannot create pipes: %s", t->segment, strerror(errno));
+		goto done;
+	}
+	/* Larger pipes mean fewer context switches per frame between us and ffmpeg. */
+	fcntl(dec_out[0], F_SETPIPE_SZ, 1 << 20);
+	fcntl(enc_in[1], F_SETPIPE_SZ, 1 << 20);
+	dec_err = spawn_capture_open("decoder-stderr");
+	enc_err = spawn_capture_open("encoder-stderr");
+	if (dec_err == -1 || enc_err == -1) {
+		util_err(err, errlen, "segment %d: memfd_create: %s", t->segment, strerror(errno));
+		goto done;
+	}
+	{
+		/* -threads 1 everywhere: one worker is one core, so the timings mean what they say. */
+		char *dargv[40], *eargv[40];
+		int i = 0, k = 0;
+
+		dargv[i++] = "ffmpeg"; dargv[i++] = "-nostdin"; dargv[i++] = "-hide_banner";
+		dargv[i++] = "-loglevel"; dargv[i++] = "error"; dargv[i++] = "-threads"; dargv[i++] = "1";
+		dargv[i++] = "-noautorotate"; dargv[i++] = "-protocol_whitelist"; dargv[i++] = "file";
+		dargv[i++] = "-i"; dargv[i++] = (char *)t->input; dargv[i++] = "-map"; dargv[i++] = "0:v:0";
+		dargv[i++] = "-an"; dargv[i++] = "-sn"; dargv[i++] = "-dn";
+		dargv[i++] = "-filter_threads"; dargv[i++] = "1"; dargv[i++] = "-vf"; dargv[i++] = vf;
+		dargv[i++] = "-fps_mode";
+		if (t->cfr) {
+			dargv[i++] = "passthrough";
+		} else {
+			dargv[i++] = "cfr"; dargv[i++] = "-r"; dargv[i++] = (char *)t->fps;
+		}
+		dargv[i++] = "-f"; dargv[i++] = "rawvideo"; dargv[i++] = "-pix_fmt"; dargv[i++] = "yuv420p";
+		dargv[i++] = "pipe:1"; dargv[i] = NULL;
+
+		eargv[k++] = "ffmpeg"; eargv[k++] = "-nostdin"; eargv[k++] = "-hide_banner";
+		eargv[k++] = "-loglevel"; eargv[k++] = "error"; eargv[k++] = "-y";
+		eargv[k++] = "-f"; eargv[k++] = "rawvideo"; eargv[k++] = "-pix_fmt"; eargv[k++] = "yuv420p";
+		eargv[k++] = "-s"; eargv[k++] = size; eargv[k++] = "-framerate"; eargv[k++] = (char *)t->fps;
+		eargv[k++] = "-i"; eargv[k++] = "pipe:0"; eargv[k++] = "-c:v"; eargv[k++] = "libx264";
+		eargv[k++] = "-preset"; eargv[k++] = (char *)t->preset; eargv[k++] = "-crf"; eargv[k++] = crf;
+		eargv[k++] = "-threads"; eargv[k++] = "1"; eargv[k++] = "-pix_fmt"; eargv[k++] = "yuv420p";
+		eargv[k++] = "-color_range"; eargv[k++] = "tv"; eargv[k++] = "-f"; eargv[k++] = "mp4";
+		eargv[k++] = tmp; eargv[k] = NULL;
+
+		dec = spawn(dargv, -1, dec_out[1], dec_err, err, errlen);
+		if (dec == -1)
+			goto done;
+		enc = spawn(eargv, enc_in[0], -1, enc_err, err, errlen);
+		if (enc == -1)
+			goto done;
+	}
+	close(dec_out[1]);
+	close(enc_in[0]);
+	dec_out[1] = enc_in[0] = -1;
+
+	for (;;) {
+		n = util_read_full(dec_out[0], buf, fsize, &render_stop);
+		if (n == 0)
+			break;
+		if (n < 0 || render_stop) {
+			util_err(err, errlen, "segment %d: reading frames: %s", t->segment,
+			    render_stop ? "stopped" : strerror(errno));
+			goto done;
+		}
+		if ((size_t)n < fsize) {
+			util_err(err, errlen, "segment %d: decoder ended inside a frame", t->segment);
+			goto done;
+		}
+		if (decoded++ < t->skip)
+			continue;
+		f0 = util_now();
+		filter_chain_apply(fc, &fr);
+		res->filter_time += util_now() - f0;
+		if (util_write_full(enc_in[1], buf, fsize, &render_stop) == -1) {
+			if (errno == EPIPE)
+				break;  /* the encoder died: its status below says why */
+			util_err(err, errlen, "segment %d: writing frames: %s", t->segment,
+			    render_stop ? "stopped" : strerror(errno));
+			goto done;
+		}
+		res->frames++;
+		if (progress != NULL && f0 - last >= RENDER_PROGRESS_EVERY) {
+			last = f0;
+			progress(arg, res->frames);
+		}
+		if (t->count > 0 && res->frames == t->count)
+			break;
+	}
+	close(enc_in[1]);
+	enc_in[1] = -1;
+	/* Once we have what we need the decoder may still be running: stop it. */
+	if (t->count > 0 && res->frames == t->count)
+		kill(dec, SIGKILL);
+	close(dec_out[0]);
+	dec_out[0] = -1;
+
+	spawn_wait(dec, &st, &ru);
+	dec = -1;
+	res->decode_cpu = render_cpu(&ru);
+	if (!(t->count > 0 && res->frames == t->count) && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+		render_child_error("decoder", st, dec_err, &res->retry, err, errlen);
+		goto done;
+	}
+	spawn_wait(enc, &st, &ru);
+	enc = -1;
+	res->encode_cpu = render_cpu(&ru);
+	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+		render_child_error("encoder", st, enc_err, &res->retry, err, errlen);
+		goto done;
+	}
+	if (res->frames == 0) {
+		util_err(err, errlen, "segment %d: no frame could be decoded", t->segment);
+		goto done;
+	}
+	if (rename(tmp, t->output) == -1) {
+		util_err(err, errlen, "segment %d: cannot rename %s: %s", t->segment, tmp, strerror(errno));
+		goto done;
+	}
+	res->wall = util_now() - t0;
+	rc = 0;
+done:
+	if (rc == -1 && render_stop)
+		res->retry = 1;
+	if (dec != -1) {
+		kill(dec, SIGKILL);
+		spawn_wait(dec, NULL, NULL);
+	}
+	if (enc != -1) {
+		kill(enc, SIGKILL);
+		spawn_wait(enc, NULL, NULL);
+	}
+	if (rc == -1)
+		unlink(tmp);
+	if (dec_out[0] != -1) close(dec_out[0]);
+	if (dec_out[1] != -1) close(dec_out[1]);
+	if (enc_in[0] != -1) close(enc_in[0]);
+	if (enc_in[1] != -1) close(enc_in[1]);
+	if (dec_err != -1) close(dec_err);
+	if (enc_err != -1) close(enc_err);
+	free(buf);
+	filter_chain_free(fc);
+	return rc;
+}

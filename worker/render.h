@@ -1,0 +1,46 @@
+#ifndef WORKER_RENDER_H
+#define WORKER_RENDER_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* One segment to render: decode -> filter -> encode. Strings are borrowed. */
+struct render_task {
+	int task;               /* index in the pool's map, echoed back */
+	int segment;            /* segment number, for messages */
+	const char *input;      /* the cut segment */
+	const char *output;     /* the encoded result (written to OUTPUT.tmp, then renamed) */
+	const char *filter;     /* filter chain spec */
+	const char *fps;        /* output frame rate as a rational, "30000/1001" */
+	const char *preset;     /* x264 preset */
+	const char *matrix;     /* "bt601" or "bt709": how the RGB filters convert */
+	int cfr;                /* 1: pass frames through as they are; 0: resample to fps */
+	int width, height;      /* output size: upright and even */
+	int rotation;           /* clockwise degrees to turn the decoded picture: 0, 90, 180, 270 */
+	int crf;
+	int64_t skip;           /* decoded frames to drop first (a split inside a keyframe interval) */
+	int64_t count;          /* frames to keep after that, 0 = all */
+};
+
+struct render_result {
+	int64_t frames;         /* frames encoded */
+	double wall;            /* seconds, the whole segment */
+	double filter_time;     /* seconds in the filter kernels */
+	double decode_cpu;      /* CPU seconds of the ffmpeg decoder child */
+	double encode_cpu;      /* CPU seconds of the ffmpeg encoder child */
+	int retry;              /* a failure worth retrying (a child killed by a signal) */
+};
+
+/* Called every so often with the frames done so far. */
+typedef void (*render_progress_fn)(void *arg, int64_t frames);
+
+/* Set from a signal handler: the render stops, kills its children and fails. */
+extern volatile int render_stop;
+
+int render_segment(const struct render_task *t, render_progress_fn progress, void *arg,
+    struct render_result *res, char *err, size_t errlen);
+
+/* Builds the decoder's -vf graph for a task: rotation, crop to even size, 8-bit 4:2:0. */
+int render_vf(const struct render_task *t, char *buf, size_t n);
+
+#endif
