@@ -64,6 +64,7 @@ spawn_capture_tail(int fd, char *buf, size_t n)
 	off_t end;
 	ssize_t r;
 	size_t len, start;
+	int lines;
 	char *p;
 
 	buf[0] = '\0';
@@ -78,14 +79,18 @@ spawn_capture_tail(int fd, char *buf, size_t n)
 	while (len > 0 && (tmp[len - 1] == '\n' || tmp[len - 1] == '\r' || tmp[len - 1] == ' '))
 		len--;
 	tmp[len] = '\0';
-	/* keep the last lines that fit; join them with "; " */
-	p = tmp;
+	/* the last two lines, or as much of them as fits: ffmpeg's final words say why */
+	p = tmp + len;
+	for (lines = 0; p > tmp; p--) {
+		if (p[-1] == '\n' && ++lines == 2)
+			break;
+	}
 	while (strlen(p) >= n && strchr(p, '\n') != NULL)
 		p = strchr(p, '\n') + 1;
 	snprintf(buf, n, "%s", p);
 	for (p = buf; *p != '\0'; p++) {
 		if (*p == '\n')
-			*p = ';';
+			*p = '|';
 		else if ((unsigned char)*p < 0x20)
 			*p = ' ';
 	}

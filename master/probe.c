@@ -143,7 +143,12 @@ probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, ch
 		util_err(err, errlen, "a still image (%s), not a video", p->codec);
 		goto done;
 	}
-	if (p->coded_w <= 0 || p->coded_h <= 0 || p->codec[0] == '\0') {
+	if (p->codec[0] == '\0' || strcmp(p->codec, "none") == 0) {
+		util_err(err, errlen, "ffmpeg has no decoder for this video's codec (%s)",
+		    probe_str(video, "codec_tag_string")[0] ? probe_str(video, "codec_tag_string") : "unknown");
+		goto done;
+	}
+	if (p->coded_w <= 0 || p->coded_h <= 0) {
 		util_err(err, errlen, "the video stream has no usable picture (codec %s, %dx%d)",
 		    p->codec[0] ? p->codec : "unknown", p->coded_w, p->coded_h);
 		goto done;
@@ -184,6 +189,14 @@ probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, ch
 	}
 	if (p->duration <= 0)
 		p->duration = (double)p->frames / p->fps;
+	/* A cut-off file still declares its full length in its header; what ffprobe could read
+	 * of it says otherwise. */
+	if (p->cfr && p->duration - (double)p->frames / p->fps > 1.0 &&
+	    (double)p->frames / p->fps < 0.5 * p->duration) {
+		util_err(err, errlen, "the file looks truncated: it declares %.1f s of video but holds %.2f s",
+		    p->duration, (double)p->frames / p->fps);
+		goto done;
+	}
 	p->size = file_size;
 	p->bitrate = probe_num(fmt, "bit_rate", 0);
 	if (p->bitrate <= 0 && p->duration > 0)

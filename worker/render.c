@@ -49,7 +49,7 @@ render_cpu(const struct rusage *ru)
 
 /* Describes how a child ended when it failed; sets *retry when a signal killed it. */
 static void
-render_child_error(const char *what, int status, int capture, int *retry, char *err, size_t errlen)
+render_child_error(int segment, const char *what, int status, int capture, int *retry, char *err, size_t errlen)
 {
 	char st[128], tail[512];
 
@@ -57,7 +57,7 @@ render_child_error(const char *what, int status, int capture, int *retry, char *
 	spawn_capture_tail(capture, tail, sizeof tail);
 	if (WIFSIGNALED(status))
 		*retry = 1;
-	util_err(err, errlen, "%s %s%s%s", what, st, tail[0] ? ": " : "", tail);
+	util_err(err, errlen, "segment %d: %s %s%s%s", segment, what, st, tail[0] ? ": " : "", tail);
 }
 
 int
@@ -211,14 +211,14 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	dec = -1;
 	res->decode_cpu = render_cpu(&ru);
 	if (!(t->count > 0 && res->frames == t->count) && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-		render_child_error("decoder", st, dec_err, &res->retry, err, errlen);
+		render_child_error(t->segment, "decoder", st, dec_err, &res->retry, err, errlen);
 		goto done;
 	}
 	spawn_wait(enc, &st, &ru);
 	enc = -1;
 	res->encode_cpu = render_cpu(&ru);
 	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-		render_child_error("encoder", st, enc_err, &res->retry, err, errlen);
+		render_child_error(t->segment, "encoder", st, enc_err, &res->retry, err, errlen);
 		goto done;
 	}
 	if (res->frames == 0) {
