@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -15,7 +16,9 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "master/job.h"
+#include "master/preview.h"
 #include "master/probe.h"
+#include "master/proc.h"
 #include "worker/filter.h"
 
 struct cli_run {
@@ -51,6 +54,9 @@ cli_usage(FILE *out)
 	    "  -v, --verbose            debug logging\n"
 	    "      --keep-temp          keep the working directory (segments) for inspection\n"
 	    "      --list-filters       list the filters and their parameters\n"
+	    "      --preview            render one frame through the filter as an image instead\n"
+	    "                           (PNG, or JPEG when -o ends in .jpg; default NAME.FILTER.png)\n"
+	    "      --at SECONDS         the preview's time (default 0)\n"
 	    "  -h, --help               this help\n"
 	    "      --version            print the version\n"
 	    "\n"
@@ -60,7 +66,7 @@ cli_usage(FILE *out)
 int
 cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
-	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION };
+	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION, O_PREVIEW, O_AT };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -76,6 +82,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "list-filters", no_argument, NULL, O_LIST },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
+		{ "preview", no_argument, NULL, O_PREVIEW },
+		{ "at", required_argument, NULL, O_AT },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *presets[] = { "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -152,10 +160,28 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		case O_VERSION:
 			o->version = 1;
 			break;
+		case O_PREVIEW:
+			o->preview = 1;
+			break;
+		case O_AT:
+			errno = 0;
+			o->at = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(o->at >= 0 && o->at < 1e7))
+				return util_err(err, errlen, "--at takes seconds (0 or more), not '%s'", optarg);
+			break;
 		case ':':
 			return util_err(err, errlen, "option %s needs a value", argv[optind - 1]);
 		default:
-			return util_err(err, errlen, "unknown option %s", argv[optind - 1]);
+			/* optopt says which: 0 for an unknown long option (its word is argv[optind - 1]),
+			 * a switch's value for "--json=yes", else the unknown letter, whose word
+			 * argv[optind - 1] is not yet when more letters follow ("-xq") */
+			if (optopt == 0)
+				return util_err(err, errlen, "unknown option %s", argv[optind - 1]);
+			for (i = 0; longopts[i].name != NULL; i++) {
+				if (longopts[i].val == optopt && longopts[i].has_arg == no_argument)
+					return util_err(err, errlen, "option --%s takes no value", longopts[i].name);
+			}
+			return util_err(err, errlen, "unknown option -%c", optopt);
 		}
 	}
 	if (o->help || o->version || o->list_filters)
@@ -273,6 +299,93 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 	fprintf(out, "output      %s\n", json_string_value(json_object_get(rep, "output_path")));
 }
 
+struct cli_preview {
+	struct event_base *base;
+	const struct cli_opts *o;
+	const char *filter;
+	struct probe probe;
+	char tmpdir[4096];
+	int code;
+};
+
+static void
+cli_preview_done_cb(const char *image, size_t len, const char *error, void *arg)
+{
+	struct cli_preview *cp = arg;
+	FILE *f;
+
+	event_base_loopexit(cp->base, NULL);
+	if (error != NULL) {
+		fprintf(stderr, "master: %s\n", error);
+		return;
+	}
+	f = fopen(cp->o->output, "we");
+	if (f == NULL || fwrite(image, 1, len, f) != len || fclose(f) != 0) {
+		fprintf(stderr, "master: cannot write %s: %s\n", cp->o->output, strerror(errno));
+		return;
+	}
+	if (!cp->o->quiet)
+		printf("%s\n", cp->o->output);
+	cp->code = 0;
+}
+
+static void
+cli_preview_probe_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct cli_preview *cp = arg;
+	struct preview_req req;
+	char err[1024];
+	size_t n = strlen(cp->o->output);
+
+	if (status != 0) {
+		fprintf(stderr, "master: %s is not a video ffmpeg can read: %s\n", cp->o->input, errtail);
+		event_base_loopexit(cp->base, NULL);
+		return;
+	}
+	if (probe_parse(out, outlen, util_file_size(cp->o->input), &cp->probe, err, sizeof err) == -1) {
+		fprintf(stderr, "master: %s: %s\n", cp->o->input, err);
+		event_base_loopexit(cp->base, NULL);
+		return;
+	}
+	memset(&req, 0, sizeof req);
+	req.input = cp->o->input;
+	req.probe = &cp->probe;
+	req.filter = cp->filter;
+	req.t = cp->o->at;
+	req.jpeg = n > 4 && (strcasecmp(cp->o->output + n - 4, ".jpg") == 0 || strcasecmp(cp->o->output + n - 5, ".jpeg") == 0);
+	req.tmpdir = cp->tmpdir;
+	if (preview_start(cp->base, &req, cli_preview_done_cb, cp, err, sizeof err) == -1) {
+		fprintf(stderr, "master: %s\n", err);
+		event_base_loopexit(cp->base, NULL);
+	}
+}
+
+/* `master --preview FILE --filter F [--at T] [-o OUT]` */
+static int
+cli_preview(const struct cli_opts *o, const char *filter)
+{
+	struct cli_preview cp;
+	char err[1024], url[4200];
+	char *argv[24];
+	const char *tmp = getenv("TMPDIR");
+
+	memset(&cp, 0, sizeof cp);
+	cp.o = o;
+	cp.filter = filter;
+	cp.code = 1;
+	snprintf(cp.tmpdir, sizeof cp.tmpdir, "%s", tmp && *tmp ? tmp : "/tmp");
+	cp.base = event_base_new();
+	if (cp.base == NULL)
+		return 1;
+	probe_argv(o->input, argv, url, sizeof url);
+	if (proc_start(cp.base, argv, 8 << 20, cli_preview_probe_cb, &cp, err, sizeof err) == NULL)
+		fprintf(stderr, "master: %s\n", err);
+	else
+		event_base_dispatch(cp.base);
+	event_base_free(cp.base);
+	return cp.code;
+}
+
 int
 cli_main(int argc, char **argv)
 {
@@ -313,7 +426,13 @@ cli_main(int argc, char **argv)
 	fc = filter_chain_parse(o.filter, err, sizeof err);
 	if (o.output == NULL) {
 		cli_default_output(o.input, filter_chain_spec(fc), out, sizeof out);
+		if (o.preview && strlen(out) > 4)
+			memcpy(out + strlen(out) - 4, ".png", 4);
 		o.output = out;
+	}
+	if (o.preview) {
+		code = cli_preview(&o, filter_chain_spec(fc));
+		goto done;
 	}
 	if (realpath(o.input, canon_in) != NULL && realpath(o.output, canon_out) != NULL &&
 	    strcmp(canon_in, canon_out) == 0) {

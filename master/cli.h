@@ -20,6 +20,8 @@ struct cli_opts {
 	int verbose;
 	int keep_temp;
 	int list_filters;
+	int preview;                 /* --preview: one frame through the filter as an image */
+	double at;                   /* --at: the preview's time in seconds */
 	int help, version;
 };
 
