@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 #include "common/log.h"
 #include "worker/worker.h"
@@ -27,6 +28,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "worker: stdin is a terminal; this program speaks a binary protocol to a master\n");
 		return 2;
 	}
+	/* whatever the launcher leaked to us is not ours: a stray copy of a pipe's write end
+	 * would keep us from ever seeing EOF */
+	close_range(3, ~0U, 0);
 	log_init('W', getenv("VR_DEBUG") ? LOG_DEBUG : LOG_INFO);
 	return worker_main(STDIN_FILENO, STDOUT_FILENO);
 }
