@@ -418,7 +418,8 @@ cli_main(int argc, char **argv)
 		filter_list_print(stdout);
 		return 0;
 	}
-	log_init('M', o.verbose ? LOG_DEBUG : (o.quiet || o.json) ? LOG_WARN : LOG_INFO);
+	/* --quiet promises no log lines at all: its one error line is printed below */
+	log_init('M', o.verbose ? LOG_DEBUG : o.quiet ? LOG_QUIET : o.json ? LOG_WARN : LOG_INFO);
 	if (access(o.input, R_OK) == -1) {
 		fprintf(stderr, "master: cannot read %s: %s\n", o.input, strerror(errno));
 		return 1;

@@ -1,6 +1,7 @@
 #include "master/job.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,7 +371,7 @@ job_map_cb(struct pool *p, json_t *results, const char *error, void *arg)
 	pool_release(j->pool);
 	j->pool = NULL;
 	if (error != NULL) {
-		job_fail(j, "%s", error);
+		job_fail(j, "cannot render %s: %s", j->o.input, error);
 		return;
 	}
 	if (ph == JOB_SEQUENTIAL) {
@@ -410,12 +411,29 @@ job_cmp_longest(const void *a, const void *b, void *arg)
 	return da < db ? 1 : da > db ? -1 : *(const int *)a - *(const int *)b;
 }
 
+/*
+ * The frames segment s yields when a variable rate is resampled: the output grid's frames that
+ * fall inside it. Resampled on its own, each segment rounds its length up, and the joined
+ * video runs longer than the sound and drifts a frame further from it at every cut.
+ */
+static int64_t
+job_seg_frames(const struct job *j, int s)
+{
+	double fps = j->probe.fps;
+	double a = j->segs[s].start;
+	double b = s + 1 < j->nseg ? j->segs[s + 1].start : j->probe.duration;
+	int64_t n;
+
+	n = llround(b * fps) - llround(a * fps);
+	return n > 0 ? n : 1;  /* 0 would mean "all" to the worker */
+}
+
 static void
 job_map(struct job *j, enum job_phase ph)
 {
 	char err[512], dir[4096], in[4096], out[4096];
 	int *order, nproc, i, s;
-	json_t *tasks = NULL;
+	json_t *tasks = NULL, *task;
 
 	j->phase = ph;
 	j->t_phase = util_now();
@@ -454,11 +472,17 @@ job_map(struct job *j, enum job_phase ph)
 		s = order[i];
 		snprintf(in, sizeof in, "%s/segments/%s", j->o.workdir, j->segs[s].name);
 		snprintf(out, sizeof out, "%s/out_%05d.mp4", dir, s);
-		json_array_append_new(tasks, json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:s, s:i, s:s}",
+		task = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:s, s:i, s:s}",
 		    "segment", s, "input", in, "output", out, "filter", j->o.filter,
 		    "fps", j->probe.fps_rational, "cfr", j->probe.cfr, "width", j->probe.out_w,
 		    "height", j->probe.out_h, "rotation", j->probe.rotation, "preset", j->o.preset,
-		    "crf", j->o.crf, "matrix", j->probe.matrix));
+		    "crf", j->o.crf, "matrix", j->probe.matrix);
+		if (task != NULL && !j->probe.cfr)
+			json_object_set_new(task, "count", json_integer(job_seg_frames(j, s)));
+		if (task == NULL || json_array_append_new(tasks, task) == -1) {
+			snprintf(err, sizeof err, "out of memory");
+			goto fail;
+		}
 	}
 	j->pool = pool_new(j->base, nproc, err, sizeof err);
 	if (j->pool == NULL)

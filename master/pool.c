@@ -113,10 +113,15 @@ pool_map_finish(struct pool *p, const char *error)
 
 	p->map = NULL;
 	if (error != NULL) {
-		/* Workers still busy on this map's tasks are stopped: their results would go nowhere. */
+		/* Workers still busy on this map's tasks are stopped: their results would go nowhere.
+		 * They are reaped later, maybe while the next map runs, so they drop their task
+		 * here: neither a result they already wrote nor their exit may count for that map. */
 		for (i = 0; i < p->nprocs; i++) {
 			if (p->w[i].state == POOL_W_BUSY) {
 				snprintf(p->w[i].why, sizeof p->w[i].why, "map failed");
+				p->w[i].state = POOL_W_QUITTING;
+				p->w[i].task = -1;
+				event_del(p->w[i].ev_stall);
 				kill(p->w[i].pid, SIGKILL);
 			}
 		}

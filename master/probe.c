@@ -1,5 +1,6 @@
 #include "master/probe.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,12 +48,36 @@ probe_num(json_t *o, const char *key, double dflt)
 	return end == json_string_value(v) || !isfinite(d) ? dflt : d;
 }
 
+/* A size or a count from the file: 0 (unknown) when negative, absurd or not a number, so the
+ * integer conversion is always defined, whatever a hostile header claims. */
+static int64_t
+probe_count(json_t *o, const char *key, int64_t max)
+{
+	double d = probe_num(o, key, 0);
+
+	return d >= 0 && d <= (double)max ? (int64_t)d : 0;
+}
+
 static const char *
 probe_str(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 
 	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* Matroska's "00:00:04.021000000" -> 4.021; 0 when absent or malformed. */
+static double
+probe_clock(const char *s)
+{
+	unsigned h, m;
+	double sec;
+	int n = 0;
+
+	if (sscanf(s, "%u:%u:%lf%n", &h, &m, &sec, &n) != 3 || s[n] != '\0' || m > 59 ||
+	    !(sec >= 0 && sec < 60) || h > 1000000)
+		return 0;
+	return h * 3600.0 + m * 60.0 + sec;
 }
 
 /* "30000/1001" -> 29.97; 0 when absent or 0/0. */
@@ -86,7 +111,7 @@ probe_rotation(json_t *v)
 	if (r == 0)
 		r = -probe_num(json_object_get(v, "tags"), "rotate", 0);
 	/* ffprobe reports the display matrix's counter-clockwise angle; we turn clockwise */
-	deg = (int)lround(-r / 90.0) * 90;
+	deg = (int)lround(-fmod(r, 360.0) / 90.0) * 90;
 	deg %= 360;
 	if (deg < 0)
 		deg += 360;
@@ -99,7 +124,7 @@ probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, ch
 	json_error_t jerr;
 	json_t *root, *streams, *fmt, *s, *video = NULL;
 	const char *type;
-	double r, avg, dur;
+	double r, avg, dur, vdur, vfps;
 	long rn = 0, rd = 1;
 	size_t i;
 	int rc = -1;
@@ -135,9 +160,9 @@ probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, ch
 	}
 	snprintf(p->codec, sizeof p->codec, "%s", probe_str(video, "codec_name"));
 	snprintf(p->pix_fmt, sizeof p->pix_fmt, "%s", probe_str(video, "pix_fmt"));
-	p->coded_w = (int)probe_num(video, "width", 0);
-	p->coded_h = (int)probe_num(video, "height", 0);
-	p->frames = (int64_t)probe_num(video, "nb_read_packets", 0);
+	p->coded_w = (int)probe_count(video, "width", INT_MAX);
+	p->coded_h = (int)probe_count(video, "height", INT_MAX);
+	p->frames = probe_count(video, "nb_read_packets", INT64_C(1) << 53);
 	p->video_start = probe_num(video, "start_time", 0);
 	if (strstr(p->format, "_pipe") != NULL || (strcmp(p->format, "gif") == 0 && p->frames <= 1)) {
 		util_err(err, errlen, "a still image (%s), not a video", p->codec);
@@ -184,6 +209,12 @@ probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, ch
 		p->fps = p->duration > 0 && p->frames > 1 ? (double)p->frames / p->duration : (avg > 0 ? avg : 25);
 		if (p->fps > 240)
 			p->fps = 240;
+		/* a few frames over a huge declared duration would round to 0 fps: nothing to encode */
+		if (lround(p->fps * 1000) < 1) {
+			util_err(err, errlen, "%lld frames over %.0f s is not a video (under 0.001 fps)",
+			    (long long)p->frames, p->duration);
+			goto done;
+		}
 		snprintf(p->fps_rational, sizeof p->fps_rational, "%ld/1000", lround(p->fps * 1000));
 		p->fps = lround(p->fps * 1000) / 1000.0;
 	}
@@ -196,6 +227,17 @@ probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, ch
 		util_err(err, errlen, "the file looks truncated: it declares %.1f s of video but holds %.2f s",
 		    p->duration, (double)p->frames / p->fps);
 		goto done;
+	}
+	/* Matroska's avg_frame_rate is guessed from the nominal rate, so a 30-then-15 fps file
+	 * looks constant there; its frames do not fill the stream's own DURATION tag, though. */
+	vdur = probe_clock(probe_str(json_object_get(video, "tags"), "DURATION"));
+	vfps = vdur > 0 ? (double)p->frames / (p->duration > vdur ? p->duration : vdur) : 0;
+	if (p->cfr && p->frames > 1 && lround(vfps * 1000) >= 1 &&
+	    fabs((double)p->frames / p->fps - vdur) > fmax(1.5 / p->fps, 0.01 * vdur)) {
+		p->cfr = 0;
+		p->fps = vfps > 240 ? 240 : vfps;
+		snprintf(p->fps_rational, sizeof p->fps_rational, "%ld/1000", lround(p->fps * 1000));
+		p->fps = lround(p->fps * 1000) / 1000.0;
 	}
 	p->size = file_size;
 	p->bitrate = probe_num(fmt, "bit_rate", 0);

@@ -70,7 +70,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	struct rusage ru;
 	pid_t dec = -1, enc = -1;
 	int dec_out[2] = { -1, -1 }, enc_in[2] = { -1, -1 };
-	int dec_err = -1, enc_err = -1, st, rc = -1;
+	int dec_err = -1, enc_err = -1, st, reached, rc = -1;
 	size_t ysize, csize, fsize;
 	uint8_t *buf = NULL;
 	double t0 = util_now(), last = t0, f0;
@@ -199,10 +199,9 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		if (t->count > 0 && res->frames == t->count)
 			break;
 	}
-	close(enc_in[1]);
-	enc_in[1] = -1;
 	/* Once we have what we need the decoder may still be running: stop it. */
-	if (t->count > 0 && res->frames == t->count)
+	reached = t->count > 0 && res->frames == t->count;
+	if (reached)
 		kill(dec, SIGKILL);
 	close(dec_out[0]);
 	dec_out[0] = -1;
@@ -210,10 +209,17 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	spawn_wait(dec, &st, &ru);
 	dec = -1;
 	res->decode_cpu = render_cpu(&ru);
-	if (!(t->count > 0 && res->frames == t->count) && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+	if (!reached && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 		render_child_error(t->segment, "decoder", st, dec_err, &res->retry, err, errlen);
 		goto done;
 	}
+	/* A resampled segment that came out short of its share of the output's frames holds its
+	 * last picture (still filtered in buf), so the segments add up to the whole length. */
+	while (t->count > 0 && res->frames > 0 && res->frames < t->count &&
+	    util_write_full(enc_in[1], buf, fsize, &render_stop) == 0)
+		res->frames++;
+	close(enc_in[1]);
+	enc_in[1] = -1;
 	spawn_wait(enc, &st, &ru);
 	enc = -1;
 	res->encode_cpu = render_cpu(&ru);

@@ -25,14 +25,97 @@ gen_clip() {
 		-c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p -c:a aac "$@" "$out"
 }
 # frames FILE: decoded video frames
-frames() { ffprobe -v error -select_streams v:0 -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$1"; }
+# (the first field of the first line: side data such as a display matrix adds empty fields)
+frames() { ffprobe -v error -select_streams v:0 -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$1" | head -n 1 | cut -d, -f1; }
 # duration FILE [v|a]: stream duration in seconds
-duration() { ffprobe -v error -select_streams "${2:-v}:0" -show_entries stream=duration -of csv=p=0 "$1"; }
+duration() { ffprobe -v error -select_streams "${2:-v}:0" -show_entries stream=duration -of csv=p=0 "$1" | head -n 1 | cut -d, -f1; }
 # has_audio FILE: succeeds when there is an audio stream
 has_audio() { [ -n "$(ffprobe -v error -select_streams a -show_entries stream=index -of csv=p=0 "$1")" ]; }
 # dims FILE: WxH of the video stream
-dims() { ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=s=x:p=0 "$1"; }
+dims() { ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=s=x:p=0 "$1" | head -n 1 | cut -dx -f1-2; }
 # near A B TOL: |A-B| <= TOL (floats)
 near() { awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t) }'; }
 # jget JSON KEY: a top-level field of a JSON object (python3-free: uses jq if present, else node)
 jget() { node -e 'const o=JSON.parse(require("fs").readFileSync(0,"utf8")); const v=o[process.argv[1]]; console.log(typeof v==="object"?JSON.stringify(v):v)' "$2" <<<"$1"; }
+
+# ---- helpers for the command-line tests (tests/e2e/test_cli*.sh) ----
+
+# private_tmp: the master's working directories go to $VR_TMP, so a test can see what it leaves
+private_tmp() { VR_TMP=$T/tmp; mkdir -p "$VR_TMP"; export TMPDIR=$VR_TMP; }
+# tmp_clean: nothing left in $VR_TMP (working directories are removed when the master ends)
+tmp_clean() { [ -z "$(ls -A "$VR_TMP" 2>/dev/null)" ]; }
+# run_master NAME ARGS...: runs build/master (at most 180 s); stdout in $T/NAME.out, stderr in
+# $T/NAME.err, exit status in $rc
+run_master() {
+	local name=$1; shift
+	rc=0
+	timeout -k 5 180 "$MASTER" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null || rc=$?
+}
+# why NAME: a short description of a run for failure messages (exit status, last stderr line)
+why() { echo "exit $rc; stderr: $(tail -n 2 "$T/$1.err" 2>/dev/null | tr '\n' '|' | cut -c1-300)"; }
+# sigstat FILE KEY min|max|avg [VF]: a signalstats value over every frame of the video, after
+# the filter VF if given (KEY is YAVG, UMIN, VMAX, ...)
+sigstat() {
+	ffmpeg -nostdin -v error -i "$1" -map 0:v:0 -vf "${4:+$4,}signalstats,metadata=mode=print:file=-" -f null - |
+		awk -F= -v k="lavfi.signalstats.$2" -v agg="$3" '
+		$1 == k { v = $2 + 0; if (n == 0 || v < mn) mn = v; if (n == 0 || v > mx) mx = v; s += v; n++ }
+		END { if (n == 0) exit 1; print agg == "min" ? mn : agg == "max" ? mx : s / n }'
+}
+# sharpness FILE: share of edge pixels (Canny, ffmpeg edgedetect) in the luma, averaged over frames
+sharpness() { sigstat "$1" YAVG avg "format=gray,edgedetect"; }
+# psnr_y A B [VF_A] [VF_B]: PSNR in dB of the Y planes of two videos (frames paired in order),
+# 100 when identical; both go through VF (default none) and then 8-bit yuv420p
+psnr_y() {
+	ffmpeg -nostdin -v info -i "$1" -i "$2" -lavfi \
+		"[0:v:0]${3:+$3,}format=yuv420p,settb=1/30,setpts=N[a];[1:v:0]${4:+$4,}format=yuv420p,settb=1/30,setpts=N[b];[a][b]psnr" \
+		-f null - 2>&1 | sed -n 's/.*PSNR y:\([0-9.inf]*\) .*/\1/p' | tail -n 1 | sed 's/^inf$/100/'
+}
+# gt A B / lt A B: float comparisons
+gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }
+# vinfo FILE: "codec,pix_fmt" of the first video stream
+vinfo() { ffprobe -v error -select_streams v:0 -show_entries stream=codec_name,pix_fmt -of csv=p=0 "$1"; }
+# acodec FILE: codec of the first audio stream (empty when there is none)
+acodec() { ffprobe -v error -select_streams a:0 -show_entries stream=codec_name -of csv=p=0 "$1"; }
+# brand FILE: the major brand of an MP4/MOV ("isom" for ffmpeg's mp4 muxer, "qt" for mov)
+brand() { ffprobe -v error -show_entries format_tags=major_brand -of csv=p=0 "$1" | tr -d ' '; }
+# atoms FILE: the top-level ISO BMFF boxes, in file order, one per line
+atoms() {
+	local f=$1 off=0 len size hdr
+	len=$(stat -c %s "$f")
+	while [ "$off" -lt "$len" ]; do
+		hdr=$(od -An -tx1 -j "$off" -N 16 "$f" | tr -d ' \n')
+		[ ${#hdr} -ge 16 ] || return 1
+		size=$((16#${hdr:0:8}))
+		printf '%b\n' "\\x${hdr:8:2}\\x${hdr:10:2}\\x${hdr:12:2}\\x${hdr:14:2}"
+		if [ "$size" -eq 1 ]; then
+			size=$((16#${hdr:16:16}))
+		elif [ "$size" -eq 0 ]; then
+			size=$((len - off))
+		fi
+		[ "$size" -ge 8 ] || return 1
+		off=$((off + size))
+	done
+}
+# faststart FILE: the 'moov' box comes before the 'mdat' box
+faststart() {
+	atoms "$1" | awk '$0 == "moov" && !m { m = NR } $0 == "mdat" && !d { d = NR } END { exit !(m && d && m < d) }'
+}
+# is_mp4_h264 FILE: H.264 in 8-bit yuv420p, in an MP4 (not QuickTime) file
+is_mp4_h264() { [ "$(vinfo "$1")" = "h264,yuv420p" ] && [ "$(brand "$1")" = isom ]; }
+# json_one FILE: FILE holds exactly one JSON object and nothing else
+json_one() { [ "$(jq -s 'length == 1 and (.[0] | type) == "object"' "$1" 2>/dev/null)" = true ]; }
+# jf FILE FILTER: jq -r FILTER on FILE
+jf() { jq -r "$2" "$1"; }
+# half_avg FILE left|right|top|bottom: mean luma of that half of the first frame
+half_avg() {
+	local c
+	case $2 in
+	left) c="crop=iw/2:ih:0:0" ;; right) c="crop=iw/2:ih:iw/2:0" ;;
+	top) c="crop=iw:ih/2:0:0" ;; bottom) c="crop=iw:ih/2:0:ih/2" ;;
+	esac
+	ffmpeg -nostdin -v error -i "$1" -map 0:v:0 -frames:v 1 -vf "$c,signalstats,metadata=mode=print:file=-" -f null - |
+		sed -n 's/^lavfi.signalstats.YAVG=//p' | head -n 1
+}
+# jt FILE EXPR: the jq expression EXPR is true for the JSON in FILE
+jt() { jq -e "$2" "$1" >/dev/null 2>&1; }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Every real clip of the shared media set (../shared/media, MANIFEST.tsv) through the command line:
+# it must work, keep every frame, keep the sound, and come out as H.264 yuv420p MP4 with faststart.
+. "$(dirname "$0")/lib.sh"
+private_tmp
+
+MANIFEST=$MEDIA/MANIFEST.tsv
+if [ ! -r "$MANIFEST" ]; then
+	fail media "no media set at $MEDIA (set VR_MEDIA)"
+	finish
+fi
+
+# mf FILE COLUMN: a column of the manifest's row for FILE
+mf() {
+	awk -F'\t' -v f="$1" -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$1 == f { print $(col[c]); exit }' "$MANIFEST"
+}
+
+count=0
+for path in "$MEDIA"/*.mp4 "$MEDIA"/*.mov "$MEDIA"/*.mkv "$MEDIA"/*.webm "$MEDIA"/*.avi "$MEDIA"/*.AVI; do
+	[ -f "$path" ] || continue
+	f=$(basename "$path")
+	n=real-${f%.*}
+	out=$T/$f.mp4
+	count=$((count + 1))
+	want_frames=$(mf "$f" frames)
+	want_audio=$(mf "$f" has_audio)
+	fps=$(mf "$f" fps)
+	disp=$(mf "$f" display_resolution)
+	if [ -z "$want_frames" ]; then
+		fail "$n" "not in MANIFEST.tsv"
+		continue
+	fi
+	# grayscale + ultrafast keeps the sweep short; segments of ~2 s give several per clip
+	run_master "$n" --json --no-baseline -w 2 -s 2 --preset ultrafast -o "$out" "$path"
+	if [ "$rc" -ne 0 ] || [ ! -s "$out" ]; then
+		fail "$n" "$(why "$n")"
+		continue
+	fi
+	pass "$n"
+	got=$(frames "$out")
+	# A constant rate passes every frame through; a variable one ("r=60 avg=1000" in the
+	# manifest) may be resampled to its average rate, which keeps the count only roughly.
+	vfr=$(jf "$T/$n.out" .input.variable_frame_rate)
+	case $fps in
+	*=*) ;;
+	*) check "$n-constant-rate" [ "$vfr" = false ] ;;
+	esac
+	if [ "$vfr" = true ]; then
+		check "$n-frames-near" [ "$got" -ge $((want_frames * 9 / 10)) -a "$got" -le $((want_frames * 11 / 10)) ]
+	elif [ "$got" = "$want_frames" ]; then
+		pass "$n-frames"
+	else
+		fail "$n-frames" "out $got, manifest $want_frames"
+	fi
+	check "$n-json-frames-out" [ "$(jf "$T/$n.out" .frames_out)" = "$got" ]
+	if [ "$want_audio" = yes ]; then
+		a=$(acodec "$out")
+		if [ "$a" = aac ] || [ "$a" = mp3 ]; then pass "$n-audio"; else fail "$n-audio" "audio codec '$a', want aac (or mp3 copied)"; fi
+		check "$n-audio-length" near "$(duration "$out" a)" "$(duration "$out" v)" 0.15
+	else
+		check "$n-no-audio" eval '! has_audio "$out"'
+	fi
+	check "$n-h264-yuv420p-mp4" is_mp4_h264 "$out"
+	check "$n-faststart" faststart "$out"
+	# turned upright already: a display matrix left in the output would turn it again
+	check "$n-no-rotation-left" [ -z "$(ffprobe -v error -select_streams v:0 -show_entries stream_side_data=rotation -of csv=p=0 "$out")" ]
+	w=${disp%x*} h=${disp#*x}
+	check "$n-size" [ "$(dims "$out")" = "$((w / 2 * 2))x$((h / 2 * 2))" ]
+	check "$n-video-duration" near "$(duration "$out")" "$(mf "$f" duration_s)" 0.1
+	# the picture is the input's (the luma survives grayscale; a wrong turn or pixel format does not)
+	[ "$vfr" = true ] || p=$(psnr_y "$path" "$out" "crop=$((w / 2 * 2)):$((h / 2 * 2)):0:0")
+	if [ "$vfr" = true ]; then
+		:  # frames do not pair one to one
+	elif gt "$p" 30; then
+		pass "$n-picture-kept"
+	else
+		fail "$n-picture-kept" "Y PSNR vs input $p dB"
+	fi
+done
+check media-clips-found [ "$count" -ge 10 ]
+
+check working-directories-removed tmp_clean
+finish
