@@ -9,10 +9,15 @@ CC      ?= cc
 BUILD   ?= build
 PKGS    := libevent jansson sqlite3
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
-           -Wno-unused-parameter -Wno-format-truncation -D_GNU_SOURCE -I. -MMD -MP
+# override: `make CFLAGS=...` (make asan) adds to these instead of replacing them
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
+           -Wno-unused-parameter -D_GNU_SOURCE -I. -MMD -MP
+# gcc warns about error messages that may be cut short; that is what snprintf is for
+ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),clang)
+override CFLAGS += -Wno-format-truncation
+endif
 ifeq ($(CI),true)
-CFLAGS  += -Werror
+override CFLAGS += -Werror
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -441,6 +441,19 @@ cli_main(int argc, char **argv)
 		code = 2;
 		goto done;
 	}
+	{
+		/* fail now, not after the whole render, when the output cannot be written */
+		char dir[4096];
+		const char *slash = strrchr(o.output, '/');
+
+		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - o.output) : 1, slash ? o.output : ".");
+		if (dir[0] == '\0')
+			snprintf(dir, sizeof dir, "/");
+		if (access(dir, W_OK) == -1) {
+			fprintf(stderr, "master: cannot write the output %s: %s\n", o.output, strerror(errno));
+			goto done;
+		}
+	}
 	if (o.workers == 0) {
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 		o.workers = n > 0 ? (int)n : 1;
@@ -485,6 +498,16 @@ cli_main(int argc, char **argv)
 		goto done;
 	}
 	event_base_dispatch(r.base);
+	if (r.interrupted) {
+		/* the workers were told to stop: wait (briefly) until they are reaped */
+		struct timeval grace = { 3, 0 };
+
+		event_free(ev_int);
+		event_free(ev_term);
+		ev_int = ev_term = NULL;
+		event_base_loopexit(r.base, &grace);
+		event_base_dispatch(r.base);
+	}
 	if (o.keep_temp)
 		fprintf(stderr, "master: kept the working directory %s\n", workdir);
 	else

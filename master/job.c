@@ -154,7 +154,7 @@ job_finish(struct job *j, const char *error)
 		j->phase = JOB_FAILED;
 		snprintf(path, sizeof path, "%s.part", j->o.output);
 		unlink(path);
-		log_error("job failed: %s", j->error);
+		log_debug("job failed: %s", j->error);
 	} else {
 		j->phase = JOB_DONE;
 	}

@@ -1,0 +1,45 @@
+#ifndef WORKER_FILTER_H
+#define WORKER_FILTER_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <jansson.h>
+
+/* One planar 8-bit YUV 4:2:0 frame, limited range (ffmpeg's yuv420p).
+ * Chroma planes are ((width+1)/2) x ((height+1)/2). The worker reads frames from ffmpeg's
+ * rawvideo output, so in practice linesize == plane width (no padding) and width/height are
+ * even, but kernels must be correct for any size >= 1x1 and any linesize >= plane width. */
+struct frame {
+	uint8_t *data[3];
+	int linesize[3];
+	int width, height;
+};
+
+enum filter_matrix { FILTER_BT601, FILTER_BT709 };
+
+struct filter_chain;
+
+/* Parses "blur:sigma=3,grayscale" (filters separated by ',', params by ':' as name=value).
+ * NULL with a message naming the filter or the parameter and the allowed range on error
+ * (unknown filter, unknown param, value not a number, out of range, empty spec, too long). */
+struct filter_chain *filter_chain_parse(const char *spec, char *err, size_t errlen);
+/* Same, from JSON: filter name + optional params object {"sigma": 3} (the HTTP API sends
+ * {"filter_type": "blur", "params": {"sigma": 5}}); filter_type may itself be a chain spec. */
+struct filter_chain *filter_chain_from_json(const char *filter_type, json_t *params, char *err, size_t errlen);
+/* Canonical spec with every parameter spelled out, e.g. "blur:sigma=3,grayscale". The worker
+ * receives this string and parses it again, so parse(canonical(x)) must equal x. */
+const char *filter_chain_spec(const struct filter_chain *fc);
+/* Allocates whatever scratch the kernels need for frames of this size, once per segment:
+ * filter_chain_apply must never allocate. -1 with message on failure. */
+int filter_chain_prepare(struct filter_chain *fc, int width, int height, enum filter_matrix m, char *err, size_t errlen);
+/* Applies every filter left to right, in place, in one pass per filter, no encode between. */
+void filter_chain_apply(struct filter_chain *fc, struct frame *f);
+void filter_chain_free(struct filter_chain *fc);
+
+/* The table, for `--list-filters` and HTTP `GET /filters`:
+ * [{"name","description","params":[{"name","type":"number"|"integer","default","min","max","description"}]}] */
+json_t *filter_list_json(void);
+void filter_list_print(FILE *out);
+
+#endif
