@@ -20,7 +20,8 @@ void spawn_capture_tail(int fd, char *buf, size_t n);
 
 /* Waits for pid (EINTR retried), filling status and rusage (may be NULL). */
 int spawn_wait(pid_t pid, int *status, struct rusage *ru);
-/* "exit 1", "killed by signal 9 (Killed)", "killed by signal 11 (core dumped)". */
+/* "exit 1", "killed by signal 9 (Killed)",
+ * "killed by signal 11 (Segmentation fault), core dumped". */
 void spawn_status_str(int status, char *buf, size_t n);
 
 #endif

@@ -55,6 +55,7 @@ struct job {
 static void job_cut(struct job *j);
 static void job_map(struct job *j, enum job_phase ph);
 static void job_join(struct job *j);
+static int64_t job_seg_frames(const struct job *j, int s);
 
 const char *
 job_phase_name(enum job_phase ph)
@@ -247,6 +248,7 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 {
 	struct job *j = arg;
 	char dir[4096], err[512], how[128];
+	int i;
 
 	j->proc = NULL;
 	j->split_time = util_now() - j->t_phase;
@@ -258,6 +260,14 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 	}
 	if (seg_read_list(dir, &j->segs, &j->nseg, err, sizeof err) == -1) {
 		job_fail(j, "%s", err);
+		return;
+	}
+	if (!j->probe.cfr) {
+		/* a variable rate is resampled per file: each keeps the frames its time span holds */
+		for (i = 0; i < j->nseg; i++)
+			j->segs[i].count = job_seg_frames(j, i);
+	} else if (seg_split(&j->segs, &j->nseg, j->probe.duration, j->probe.fps, j->o.workers) == -1) {
+		job_fail(j, "out of memory");
 		return;
 	}
 	j->seg_frames = calloc((size_t)j->nseg, sizeof *j->seg_frames);
@@ -477,8 +487,10 @@ job_map(struct job *j, enum job_phase ph)
 		    "fps", j->probe.fps_rational, "cfr", j->probe.cfr, "width", j->probe.out_w,
 		    "height", j->probe.out_h, "rotation", j->probe.rotation, "preset", j->o.preset,
 		    "crf", j->o.crf, "matrix", j->probe.matrix);
-		if (task != NULL && !j->probe.cfr)
-			json_object_set_new(task, "count", json_integer(job_seg_frames(j, s)));
+		if (task != NULL && (j->segs[s].skip > 0 || j->segs[s].count > 0)) {
+			json_object_set_new(task, "skip", json_integer(j->segs[s].skip));
+			json_object_set_new(task, "count", json_integer(j->segs[s].count));
+		}
 		if (task == NULL || json_array_append_new(tasks, task) == -1) {
 			snprintf(err, sizeof err, "out of memory");
 			goto fail;

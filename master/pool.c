@@ -148,7 +148,7 @@ pool_stall_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pool_worker *w = arg;
 
-	snprintf(w->why, sizeof w->why, "no progress for %.0f s", w->pool->stall_timeout);
+	snprintf(w->why, sizeof w->why, "no progress for %g s", w->pool->stall_timeout);
 	log_warn("worker %d (pid %d) stalled on task %d: killing it", w->slot, (int)w->pid, w->task);
 	kill(w->pid, SIGKILL);
 }

@@ -16,6 +16,9 @@ struct pool;
  */
 #define POOL_MAX_TRIES 3
 
+/* The caller ignores SIGPIPE: a task written to a worker that just died must fail the
+ * write (and re-queue the task), not kill the master. */
+
 enum pool_event {
 	POOL_TASK_START,     /* a worker took the task */
 	POOL_TASK_PROGRESS,  /* msg: the worker's progress message */

@@ -1,6 +1,7 @@
 #include "master/seg.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,4 +102,51 @@ done:
 	fclose(f);
 	free(v);
 	return rc;
+}
+
+int
+seg_split(struct seg **v, int *n, double duration, double fps, int workers)
+{
+	struct seg *in = *v, *out;
+	double share = duration / workers, len;
+	int64_t frames, per;
+	int i, k, parts, total = 0, m = 0;
+
+	if (*n >= workers || fps <= 0 || share <= 0)
+		return 0;
+	for (i = 0; i < *n; i++) {
+		len = in[i].end - in[i].start;
+		parts = (int)ceil(len / share - 0.01);
+		total += parts < 1 ? 1 : parts > workers ? workers : parts;
+	}
+	if (total == *n)
+		return 0;
+	out = calloc((size_t)total, sizeof *out);
+	if (out == NULL)
+		return -1;
+	for (i = 0; i < *n; i++) {
+		len = in[i].end - in[i].start;
+		parts = (int)ceil(len / share - 0.01);
+		parts = parts < 1 ? 1 : parts > workers ? workers : parts;
+		frames = llround(in[i].end * fps) - llround(in[i].start * fps);
+		per = frames / parts;
+		if (per < 1) {
+			parts = 1;
+			per = frames;
+		}
+		for (k = 0; k < parts; k++) {
+			out[m] = in[i];
+			out[m].index = m;
+			out[m].skip = k * per;
+			/* the last piece takes whatever is left, so an estimate never loses a frame */
+			out[m].count = k + 1 < parts ? per : 0;
+			out[m].start = in[i].start + (double)(k * per) / fps;
+			out[m].end = k + 1 < parts ? in[i].start + (double)((k + 1) * per) / fps : in[i].end;
+			m++;
+		}
+	}
+	free(in);
+	*v = out;
+	*n = m;
+	return 0;
 }

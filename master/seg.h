@@ -2,12 +2,16 @@
 #define MASTER_SEG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-/* One piece of the input as the cutter wrote it (stream copy, starting on a keyframe). */
+/* One piece of the input to render: a file the cutter wrote (stream copy, starting on a
+ * keyframe), or a part of one when keyframes are too sparse to cut finer. */
 struct seg {
 	int index;
 	char name[32];      /* file name inside the segments directory */
 	double start, end;  /* seconds in the input */
+	int64_t skip;       /* decoded frames of the file to drop before this piece */
+	int64_t count;      /* frames to keep, 0 = to the end of the file */
 };
 
 /* The ffmpeg command that cuts input into DIR/seg_NNNNN.mkv every ~seconds (on keyframes,
@@ -16,5 +20,14 @@ void seg_cut_argv(const char *input, const char *dir, double seconds, char **arg
 
 /* Reads DIR/list.csv: *out (malloc'd) and *n; -1 with a message on error. */
 int seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errlen);
+
+/*
+ * Splits files longer than a worker's share (duration / workers) into pieces, for a constant
+ * frame rate at fps, when there are fewer files than workers: each piece decodes its file
+ * from the keyframe, drops the frames before its start and keeps its own, so the work spreads
+ * over every worker with no lossy intermediate encode and no frame lost or repeated. *v and *n
+ * are replaced; -1 only when out of memory.
+ */
+int seg_split(struct seg **v, int *n, double duration, double fps, int workers);
 
 #endif

@@ -80,7 +80,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	memset(res, 0, sizeof *res);
 	if (t->width <= 0 || t->height <= 0 || (t->width | t->height) & 1)
 		return util_err(err, errlen, "segment %d: bad frame size %dx%d", t->segment, t->width, t->height);
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", t->output) >= (int)sizeof tmp)
+	if (snprintf(tmp, sizeof tmp, "%s.%d.tmp", t->output, (int)getpid()) >= (int)sizeof tmp)
 		return util_err(err, errlen, "segment %d: output path too long", t->segment);
 	fc = filter_chain_parse(t->filter, ferr, sizeof ferr);
 	if (fc == NULL) {

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sparse keyframes: a clip with a single keyframe still spreads over every worker, frame-exact.
+. "$(dirname "$0")/lib.sh"
+
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=320x240:rate=30:duration=8" \
+	-f lavfi -i "sine=duration=8" -c:v libx264 -preset ultrafast -g 100000 -keyint_min 100000 \
+	-sc_threshold 0 -pix_fmt yuv420p -c:a aac "$T/onekey.mp4"
+check "the test clip has one keyframe" [ "$(ffprobe -v error -select_streams v:0 -skip_frame nokey -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$T/onekey.mp4")" = 1 ]
+
+run_master split -f grayscale -w 2 --json -o "$T/out.mp4" "$T/onekey.mp4"
+check "renders (exit 0)" [ "$rc" = 0 ]
+check "split into pieces for both workers" jt "$T/split.out" '.segments_total == 2 and ([.timeline[] | select(.phase == "parallel") | .worker] | unique | length) == 2'
+check "the pieces ran at the same time" jt "$T/split.out" '[.timeline[] | select(.phase == "parallel")] | (.[0].start < .[1].end and .[1].start < .[0].end)'
+check "frames out equal frames in" [ "$(frames "$T/out.mp4")" = 240 ]
+check "byte-identical to the sequential run" jt "$T/split.out" '.identical == true'
+# a frame lost or repeated at the split would put every later frame out of step with the input
+minpsnr=$(ffmpeg -nostdin -v error -i "$T/out.mp4" -i "$T/onekey.mp4" -lavfi \
+	"[0:v]format=gray[a];[1:v]format=gray[b];[a][b]psnr=stats_file=-" -f null - 2>/dev/null |
+	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^psnr_y:/) { split($i, a, ":"); v = a[2] == "inf" ? 100 : a[2]; if (n++ == 0 || v < m) m = v } } END { print m + 0 }')
+check "every frame matches its input frame (min PSNR $minpsnr dB > 30)" gt "$minpsnr" 30
+check "audio kept" has_audio "$T/out.mp4"
+finish
