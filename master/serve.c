@@ -1,10 +1,550 @@
 #include "master/serve.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "master/cli.h"
+#include "master/job.h"
+#include "master/jobid.h"
+#include "master/server.h"
+#include "master/store.h"
+#include "master/upload.h"
+
+#define SERVE_EXPIRE_EVERY 600     /* seconds between sweeps of old jobs */
+#define SERVE_PUSH_EVERY   0.2     /* seconds: progress pushes are coalesced to this rate */
+
+static void serve_next(struct server *s);
+
+static void
+serve_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: master serve [options]\n"
+	    "\n"
+	    "Runs the HTTP API and the page (http://HOST:PORT/). Jobs run one at a time.\n"
+	    "\n"
+	    "  --host H            address to bind (default 127.0.0.1)\n"
+	    "  --port P            port (default 8000)\n"
+	    "  --data-dir DIR      uploads, results and jobs.db (default ./data)\n"
+	    "  --workers N         worker processes per job (default: online CPUs)\n"
+	    "  --max-upload-mb N   largest upload accepted (default 100)\n"
+	    "  --keep-hours H      remove jobs older than this (default 24)\n"
+	    "  --segment-seconds S segment length (default 10)\n"
+	    "  --preset NAME       x264 preset (default veryfast)\n"
+	    "  --crf N             x264 quality (default 20)\n"
+	    "  --cors-origin URL   also allow this origin (repeatable); loopback origins always are\n"
+	    "  --web-dir DIR       serve the page from DIR instead of the copy built in\n"
+	    "  -v, --verbose       debug logging\n"
+	    "  -h, --help          this help\n");
+}
+
+static int
+serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *err, size_t errlen)
+{
+	enum { O_HOST = 256, O_PORT, O_DATA, O_WORKERS, O_MAXUP, O_KEEP, O_SEG, O_PRESET, O_CRF, O_CORS, O_WEB };
+	static const struct option longopts[] = {
+		{ "host", required_argument, NULL, O_HOST },
+		{ "port", required_argument, NULL, O_PORT },
+		{ "data-dir", required_argument, NULL, O_DATA },
+		{ "workers", required_argument, NULL, O_WORKERS },
+		{ "max-upload-mb", required_argument, NULL, O_MAXUP },
+		{ "keep-hours", required_argument, NULL, O_KEEP },
+		{ "segment-seconds", required_argument, NULL, O_SEG },
+		{ "preset", required_argument, NULL, O_PRESET },
+		{ "crf", required_argument, NULL, O_CRF },
+		{ "cors-origin", required_argument, NULL, O_CORS },
+		{ "web-dir", required_argument, NULL, O_WEB },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *end;
+	double d;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+		errno = 0;
+		switch (c) {
+		case O_HOST:
+			o->host = optarg;
+			break;
+		case O_PORT:
+			d = strtod(optarg, &end);
+			if (*end || end == optarg || d < 0 || d > 65535 || d != (int)d)
+				return util_err(err, errlen, "--port takes 0 to 65535, not '%s'", optarg);
+			o->port = (int)d;
+			break;
+		case O_DATA:
+			o->data_dir = optarg;
+			break;
+		case O_WORKERS:
+			d = strtod(optarg, &end);
+			if (*end || end == optarg || d < 1 || d > 1024 || d != (int)d)
+				return util_err(err, errlen, "--workers takes 1 to 1024, not '%s'", optarg);
+			o->workers = (int)d;
+			break;
+		case O_MAXUP:
+			d = strtod(optarg, &end);
+			if (*end || end == optarg || d < 1 || d > 1024 * 1024 || d != (int)d)
+				return util_err(err, errlen, "--max-upload-mb takes a whole number of MiB, not '%s'", optarg);
+			o->max_upload_mb = (int)d;
+			break;
+		case O_KEEP:
+			d = strtod(optarg, &end);
+			if (*end || end == optarg || !(d > 0))
+				return util_err(err, errlen, "--keep-hours takes a positive number, not '%s'", optarg);
+			o->keep_hours = d;
+			break;
+		case O_SEG:
+			d = strtod(optarg, &end);
+			if (*end || end == optarg || !(d >= 0.5 && d <= 3600))
+				return util_err(err, errlen, "--segment-seconds takes 0.5 to 3600, not '%s'", optarg);
+			o->segment_seconds = d;
+			break;
+		case O_PRESET:
+			o->preset = optarg;
+			break;
+		case O_CRF:
+			d = strtod(optarg, &end);
+			if (*end || end == optarg || d < 0 || d > 51 || d != (int)d)
+				return util_err(err, errlen, "--crf takes 0 to 51, not '%s'", optarg);
+			o->crf = (int)d;
+			break;
+		case O_CORS:
+			if (o->ncors == (int)(sizeof o->cors / sizeof o->cors[0]))
+				return util_err(err, errlen, "too many --cors-origin");
+			o->cors[o->ncors++] = optarg;
+			break;
+		case O_WEB:
+			o->web_dir = optarg;
+			break;
+		case 'v':
+			*verbose = 1;
+			break;
+		case 'h':
+			serve_usage(stdout);
+			exit(0);
+		case ':':
+			return util_err(err, errlen, "option %s needs a value", argv[optind - 1]);
+		default:
+			return util_err(err, errlen, "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return util_err(err, errlen, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+void
+server_job_dir(const struct server *s, const char *id, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s", s->jobs_dir, id);
+}
+
+/* ---- the queue and the running job ---- */
+
+int
+server_enqueue(struct server *s, const char *id, char *err, size_t errlen)
+{
+	char (*q)[40];
+	int i;
+
+	for (i = 0; i < s->qlen; i++)
+		if (strcmp(s->queue[i], id) == 0)
+			return 0;
+	if (s->qlen == s->qcap) {
+		q = realloc(s->queue, (size_t)(s->qcap ? s->qcap * 2 : 16) * sizeof *q);
+		if (q == NULL)
+			return util_err(err, errlen, "out of memory");
+		s->queue = q;
+		s->qcap = s->qcap ? s->qcap * 2 : 16;
+	}
+	snprintf(s->queue[s->qlen++], sizeof s->queue[0], "%s", id);
+	serve_next(s);
+	return 0;
+}
+
+static void
+serve_dequeue(struct server *s, const char *id)
+{
+	int i;
+
+	for (i = 0; i < s->qlen; i++) {
+		if (strcmp(s->queue[i], id) == 0) {
+			memmove(&s->queue[i], &s->queue[i + 1], (size_t)(s->qlen - i - 1) * sizeof s->queue[0]);
+			s->qlen--;
+			return;
+		}
+	}
+}
+
+static void
+serve_store(struct server *s, json_t *rec)
+{
+	char err[512];
+
+	json_object_set_new(rec, "updated", json_real(util_wall()));
+	if (store_put(s->store, rec, err, sizeof err) == -1)
+		log_error("%s", err);
+}
+
+static void
+serve_push_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	if (s->job_id[0] != '\0')
+		sse_push(s, s->job_id);
+}
+
+static void
+serve_progress_cb(struct job *j, void *arg)
+{
+	struct server *s = arg;
+	struct timeval tv = { 0, (suseconds_t)(SERVE_PUSH_EVERY * 1e6) };
+
+	if ((int)job_phase(j) != s->job_phase) {
+		/* phase changes are stored, so a restart knows where the job was */
+		s->job_phase = (int)job_phase(j);
+		json_object_set_new(s->job_rec, "phase", json_string(job_phase_name(job_phase(j))));
+		serve_store(s, s->job_rec);
+	}
+	if (!evtimer_pending(s->ev_push, NULL))
+		evtimer_add(s->ev_push, &tv);
+}
+
+static void
+serve_job_free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	job_free(arg);
+}
+
+static void
+serve_done_cb(struct job *j, void *arg)
+{
+	struct server *s = arg;
+	struct timeval now = { 0, 0 };
+	json_t *rep;
+
+	rep = job_report(j);
+	json_object_del(rep, "output_path");
+	json_object_update(s->job_rec, rep);
+	json_decref(rep);
+	if (s->stopping && job_phase(j) == JOB_FAILED) {
+		/* interrupted by shutdown, not failed: it runs again after a restart */
+		json_object_set_new(s->job_rec, "status", json_string("queued"));
+		json_object_set_new(s->job_rec, "error", json_null());
+	}
+	serve_store(s, s->job_rec);
+	if (job_phase(j) == JOB_FAILED)
+		log_warn("job %s failed: %s", s->job_id, job_error(j));
+	else
+		log_info("job %s %s", s->job_id, json_string_value(json_object_get(s->job_rec, "status")));
+	sse_push(s, s->job_id);
+	json_decref(s->job_rec);
+	s->job_rec = NULL;
+	s->job_id[0] = '\0';
+	/* freed from a fresh turn of the loop: we are inside the job's own callback here */
+	event_base_once(s->base, -1, EV_TIMEOUT, serve_job_free_cb, j, &now);
+	s->job = NULL;
+	if (!s->stopping)
+		serve_next(s);
+}
+
+static void
+serve_next(struct server *s)
+{
+	char err[1024], id[40], dir[4096], in[4200], out[4200], work[4200];
+	struct job_opts jo;
+	json_t *rec;
+
+	while (s->job == NULL && s->qlen > 0 && !s->stopping) {
+		snprintf(id, sizeof id, "%s", s->queue[0]);
+		serve_dequeue(s, id);
+		rec = store_get(s->store, id, err, sizeof err);
+		if (rec == NULL)
+			continue;  /* removed while it waited */
+		server_job_dir(s, id, dir, sizeof dir);
+		snprintf(in, sizeof in, "%s/input", dir);
+		snprintf(out, sizeof out, "%s/output.mp4", dir);
+		snprintf(work, sizeof work, "%s/work", dir);
+		util_rm_rf(work);
+		memset(&jo, 0, sizeof jo);
+		jo.input = in;
+		jo.output = out;
+		jo.workdir = work;
+		jo.filter = json_string_value(json_object_get(rec, "filter_type"));
+		jo.preset = s->o.preset;
+		jo.crf = s->o.crf;
+		jo.workers = (int)json_integer_value(json_object_get(rec, "workers"));
+		jo.segment_seconds = json_number_value(json_object_get(rec, "segment_seconds"));
+		jo.baseline = json_is_true(json_object_get(rec, "baseline"));
+		if (jo.filter == NULL || jo.workers < 1 || jo.segment_seconds <= 0) {
+			json_object_set_new(rec, "status", json_string("failed"));
+			json_object_set_new(rec, "error", json_string("the job record is incomplete"));
+			serve_store(s, rec);
+			json_decref(rec);
+			continue;
+		}
+		s->job = job_new(s->base, &jo, serve_progress_cb, serve_done_cb, s);
+		if (s->job == NULL || job_start(s->job, err, sizeof err) == -1) {
+			job_free(s->job);
+			s->job = NULL;
+			json_object_set_new(rec, "status", json_string("failed"));
+			json_object_set_new(rec, "error", json_string(s->job ? err : "out of memory"));
+			serve_store(s, rec);
+			json_decref(rec);
+			continue;
+		}
+		snprintf(s->job_id, sizeof s->job_id, "%s", id);
+		s->job_rec = rec;
+		s->job_phase = -1;
+		json_object_set_new(rec, "status", json_string("processing"));
+		json_object_set_new(rec, "error", json_null());
+		json_object_set_new(rec, "started", json_real(util_wall()));
+		serve_store(s, rec);
+		log_info("job %s: %s with %d workers", id, jo.filter, jo.workers);
+	}
+}
+
+json_t *
+server_status(struct server *s, const char *id, char *err, size_t errlen)
+{
+	json_t *rec, *rep;
+	int i;
+
+	if (s->job != NULL && strcmp(id, s->job_id) == 0) {
+		rec = json_deep_copy(s->job_rec);
+		rep = job_report(s->job);
+		json_object_del(rep, "output_path");
+		json_object_update(rec, rep);
+		json_decref(rep);
+		/* the job object says "processing" from its first step; the record's word wins */
+		json_object_set_new(rec, "status", json_string("processing"));
+		return rec;
+	}
+	rec = store_get(s->store, id, err, errlen);
+	if (rec == NULL)
+		return NULL;
+	if (strcmp(json_string_value(json_object_get(rec, "status")), "queued") == 0) {
+		for (i = 0; i < s->qlen && strcmp(s->queue[i], id) != 0; i++)
+			;
+		json_object_set_new(rec, "queue_position", json_integer(i + 1));
+	}
+	return rec;
+}
+
+int
+server_remove(struct server *s, const char *id, char *err, size_t errlen)
+{
+	char dir[4096];
+	int rc;
+
+	if (s->job != NULL && strcmp(id, s->job_id) == 0) {
+		job_cancel(s->job);   /* its done callback runs now and stores it */
+	}
+	serve_dequeue(s, id);
+	rc = store_delete(s->store, id, err, errlen);
+	if (rc != 1)
+		return rc;
+	server_job_dir(s, id, dir, sizeof dir);
+	if (util_rm_rf(dir) == -1 && errno != ENOENT)
+		log_warn("cannot remove all of %s: %s", dir, strerror(errno));
+	return 1;
+}
+
+/* ---- housekeeping ---- */
+
+static void
+serve_expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	char err[512];
+	json_t *ids, *v;
+	size_t i;
+
+	ids = store_list_older(s->store, util_wall() - s->o.keep_hours * 3600, err, sizeof err);
+	if (ids == NULL) {
+		log_error("%s", err);
+		return;
+	}
+	json_array_foreach(ids, i, v) {
+		if (s->job != NULL && strcmp(json_string_value(v), s->job_id) == 0)
+			continue;
+		log_info("job %s expired (older than %g h)", json_string_value(v), s->o.keep_hours);
+		server_remove(s, json_string_value(v), err, sizeof err);
+	}
+	json_decref(ids);
+}
+
+/* After a restart: jobs that were queued or running are queued again, oldest first. */
+static void
+serve_recover(struct server *s)
+{
+	static const char *states[] = { "processing", "queued" };
+	char err[512];
+	json_t *list, *rec;
+	size_t i, k;
+
+	for (k = 0; k < 2; k++) {
+		list = store_list_status(s->store, states[k], err, sizeof err);
+		if (list == NULL) {
+			log_error("%s", err);
+			continue;
+		}
+		json_array_foreach(list, i, rec) {
+			const char *id = json_string_value(json_object_get(rec, "job_id"));
+
+			log_info("job %s was %s when the master stopped: queued again", id, states[k]);
+			json_object_set_new(rec, "status", json_string("queued"));
+			serve_store(s, rec);
+			server_enqueue(s, id, err, sizeof err);
+		}
+		json_decref(list);
+	}
+}
+
+static void
+serve_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *s = arg;
+	struct timeval grace = { 3, 0 };
+
+	if (s->stopping) {
+		log_warn("second signal: exiting now");
+		event_base_loopbreak(s->base);
+		return;
+	}
+	log_info("signal %d: shutting down", (int)sig);
+	s->stopping = 1;
+	if (s->http != NULL) {
+		sse_close_all(s);
+		evhttp_free(s->http);
+		s->http = NULL;
+	}
+	if (s->job != NULL)
+		job_cancel(s->job);
+	/* workers were sent SIGTERM; give them a moment to stop their ffmpeg children */
+	event_base_loopexit(s->base, &grace);
+}
 
 int
 serve_main(int argc, char **argv)
 {
-	fprintf(stderr, "master serve: not built yet\n");
-	return 1;
+	struct server s;
+	struct upload_config ucfg;
+	struct timeval expire = { SERVE_EXPIRE_EVERY, 0 };
+	char err[1024], path[4200];
+	int verbose = 0, code = 1;
+	long n;
+
+	memset(&s, 0, sizeof s);
+	s.o.host = "127.0.0.1";
+	s.o.port = 8000;
+	s.o.data_dir = "./data";
+	s.o.max_upload_mb = 100;
+	s.o.keep_hours = 24;
+	s.o.segment_seconds = 10;
+	s.o.preset = "veryfast";
+	s.o.crf = 20;
+	if (serve_parse(argc, argv, &s.o, &verbose, err, sizeof err) == -1) {
+		fprintf(stderr, "master serve: %s\nTry 'master serve --help'.\n", err);
+		return 2;
+	}
+	log_init('M', verbose ? LOG_DEBUG : LOG_INFO);
+	if (s.o.workers == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		s.o.workers = n > 0 ? (int)n : 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(s.jobs_dir, sizeof s.jobs_dir, "%s/jobs", s.o.data_dir);
+	snprintf(s.spool_dir, sizeof s.spool_dir, "%s/spool", s.o.data_dir);
+	if (util_mkdir_p(s.jobs_dir, err, sizeof err) == -1 || util_mkdir_p(s.spool_dir, err, sizeof err) == -1) {
+		log_error("%s", err);
+		goto done;
+	}
+	/* uploads that were arriving when the master stopped are of no use now */
+	util_rm_rf(s.spool_dir);
+	util_mkdir_p(s.spool_dir, err, sizeof err);
+	snprintf(path, sizeof path, "%s/jobs.db", s.o.data_dir);
+	s.store = store_open(path, err, sizeof err);
+	if (s.store == NULL) {
+		log_error("%s", err);
+		goto done;
+	}
+	s.base = event_base_new();
+	if (s.base == NULL) {
+		log_error("cannot create the event loop");
+		goto done;
+	}
+	s.http = evhttp_new(s.base);
+	if (s.http == NULL) {
+		log_error("cannot create the HTTP server");
+		goto done;
+	}
+	/* PUT and PATCH reach the routes too, so they get a JSON 405 naming what is allowed */
+	evhttp_set_allowed_methods(s.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH);
+	evhttp_set_max_headers_size(s.http, 16 * 1024);
+	/* bodies other than uploads are small JSON; uploads bypass this through the spooler */
+	evhttp_set_max_body_size(s.http, 1 << 20);
+	evhttp_set_timeout(s.http, 60);
+	evhttp_set_gencb(s.http, api_handle_cb, &s);
+	memset(&ucfg, 0, sizeof ucfg);
+	ucfg.spool_dir = s.spool_dir;
+	ucfg.max_bytes = (int64_t)s.o.max_upload_mb * 1024 * 1024;
+	ucfg.idle_timeout_s = 60;
+	s.uploads = upload_install(s.http, s.base, &ucfg, err, sizeof err);
+	if (s.uploads == NULL) {
+		log_error("%s", err);
+		goto done;
+	}
+	if (evhttp_bind_socket(s.http, s.o.host, (ev_uint16_t)s.o.port) == -1) {
+		log_error("cannot listen on %s:%d: %s", s.o.host, s.o.port, strerror(errno));
+		goto done;
+	}
+	s.ev_push = evtimer_new(s.base, serve_push_cb, &s);
+	s.ev_expire = event_new(s.base, -1, EV_PERSIST, serve_expire_cb, &s);
+	event_add(s.ev_expire, &expire);
+	s.ev_sigint = evsignal_new(s.base, SIGINT, serve_signal_cb, &s);
+	s.ev_sigterm = evsignal_new(s.base, SIGTERM, serve_signal_cb, &s);
+	event_add(s.ev_sigint, NULL);
+	event_add(s.ev_sigterm, NULL);
+	serve_expire_cb(-1, 0, &s);
+	serve_recover(&s);
+	log_info("video-renderer %s serving http://%s:%d/ (data in %s, %d workers per job)",
+	    VR_VERSION, s.o.host, s.o.port, s.o.data_dir, s.o.workers);
+	event_base_dispatch(s.base);
+	code = 0;
+done:
+	if (s.job != NULL)
+		job_free(s.job);
+	json_decref(s.job_rec);
+	if (s.http != NULL) {
+		sse_close_all(&s);
+		evhttp_free(s.http);
+	}
+	if (s.uploads != NULL)
+		upload_free(s.uploads);
+	if (s.ev_push) event_free(s.ev_push);
+	if (s.ev_expire) event_free(s.ev_expire);
+	if (s.ev_sigint) event_free(s.ev_sigint);
+	if (s.ev_sigterm) event_free(s.ev_sigterm);
+	if (s.base != NULL)
+		event_base_free(s.base);
+	store_close(s.store);
+	free(s.queue);
+	return code;
 }

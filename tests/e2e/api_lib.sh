@@ -25,7 +25,7 @@ serve_stop() { [ -n "${SERVE_PID:-}" ] && kill "$SERVE_PID" 2>/dev/null && wait 
 http() {
 	local method=$1 path=$2; shift 2
 	HDRS=$T/hdrs.$$
-	BODY=$(curl -s -X "$method" -D "$HDRS" -o - -w '\n%{http_code}' "$@" "$URL$path")
+	BODY=$(curl -s -X "$method" -D "$HDRS" -o - -w '\n%{http_code}' "$@" "$URL$path" | tr -d '\0')
 	CODE=${BODY##*$'\n'}
 	BODY=${BODY%$'\n'*}
 }

@@ -147,5 +147,6 @@ sleep 0.5
 left=0
 for k in $kids; do kill -0 "$k" 2>/dev/null && left=$((left + 1)); done
 check "SIGTERM: exit 0 and no worker or ffmpeg left" [ $rc = 0 -a $left = 0 -a -n "$kids" ]
-check "no stray ffmpeg for this data dir" bash -c '! pgrep -f "$1" >/dev/null' _ "$T/data/jobs"
+no_stray() { ! pgrep -a ffmpeg | grep -qF "$T/data/jobs"; }
+check "no stray ffmpeg for this data dir" no_stray
 finish

@@ -1,0 +1,752 @@
+/*
+ * The HTTP routes of `master serve`. The original project's API (/upload, /process,
+ * /status, /download, /cleanup) keeps its paths, fields and messages so its page works
+ * unchanged; /events, /jobs, /filters, /health, /input and the page itself are ours.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "master/cli.h"
+#include "master/httputil.h"
+#include "master/jobid.h"
+#include "master/preview.h"
+#include "master/probe.h"
+#include "master/proc.h"
+#include "master/range.h"
+#include "master/server.h"
+#include "master/store.h"
+#include "master/upload.h"
+#include "master/web.h"
+#include "worker/filter.h"
+
+#define API_JSON_MAX   (64 * 1024)   /* a /process body is a few hundred bytes */
+#define API_LIST_MAX   100           /* jobs listed by GET /jobs */
+
+/* An upload whose probe is still running; the client may go away meanwhile. */
+struct api_upload {
+	struct server *s;
+	struct evhttp_request *req;     /* NULL once the connection closed */
+	struct evhttp_connection *evcon;
+	struct proc *proc;
+	char id[JOBID_LEN + 1];
+	char path[4096];
+	char filename[256];
+	int64_t size;
+};
+
+/* ---- CORS ---- */
+
+static int
+api_origin_allowed(const struct server *s, const char *origin)
+{
+	static const char *loopback[] = { "http://localhost", "http://127.0.0.1", "http://[::1]" };
+	size_t i, n;
+	int k;
+
+	for (i = 0; i < sizeof loopback / sizeof loopback[0]; i++) {
+		n = strlen(loopback[i]);
+		if (strncmp(origin, loopback[i], n) != 0)
+			continue;
+		if (origin[n] == '\0')
+			return 1;
+		if (origin[n] == ':' && origin[n + 1] != '\0' && strspn(origin + n + 1, "0123456789") == strlen(origin + n + 1))
+			return 1;
+	}
+	for (k = 0; k < s->o.ncors; k++)
+		if (strcmp(origin, s->o.cors[k]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Loopback pages (the original's dev server) may call us; any other site gets no CORS
+ * headers, so it cannot drive a user's local master from their browser. */
+static void
+api_cors(const struct server *s, struct evhttp_request *req)
+{
+	const char *origin = evhttp_find_header(evhttp_request_get_input_headers(req), "Origin");
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(h, "Vary", "Origin");
+	if (origin == NULL || !api_origin_allowed(s, origin))
+		return;
+	evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
+	evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+	evhttp_add_header(h, "Access-Control-Allow-Headers", "Content-Type, Range");
+	evhttp_add_header(h, "Access-Control-Expose-Headers", "Content-Range, Content-Length, Content-Disposition");
+	evhttp_add_header(h, "Access-Control-Max-Age", "600");
+}
+
+/* ---- files ---- */
+
+/* Sends a file with Range support (RFC 9110: one range -> 206, unsatisfiable -> 416). */
+static void
+api_send_file(struct evhttp_request *req, const char *path, const char *ctype, const char *dispname)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *body = NULL;
+	char cr[128], disp[400], len[32];
+	int64_t start = 0, n;
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		if (fd != -1)
+			close(fd);
+		http_send_error(req, 404, "File not found", "the job has no such file (removed?)");
+		return;
+	}
+	n = (int64_t)st.st_size;
+	evhttp_add_header(h, "Content-Type", ctype);
+	evhttp_add_header(h, "Accept-Ranges", "bytes");
+	if (dispname != NULL) {
+		snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", dispname);
+		evhttp_add_header(h, "Content-Disposition", disp);
+	}
+	switch (range_parse(evhttp_find_header(evhttp_request_get_input_headers(req), "Range"), n, &start, &n)) {
+	case RANGE_UNSATISFIABLE:
+		close(fd);
+		range_content_range(cr, sizeof cr, 0, 0, (int64_t)st.st_size);
+		evhttp_add_header(h, "Content-Range", cr);
+		evhttp_remove_header(h, "Content-Disposition");
+		http_send_error(req, 416, "Range Not Satisfiable", "the range is beyond the end of the file");
+		return;
+	case RANGE_OK:
+		range_content_range(cr, sizeof cr, start, n, (int64_t)st.st_size);
+		evhttp_add_header(h, "Content-Range", cr);
+		break;
+	case RANGE_NONE:
+		start = 0;
+		n = (int64_t)st.st_size;
+		break;
+	}
+	body = evbuffer_new();
+	/* the kernel sends the file (sendfile); the master never holds it in memory */
+	if (body == NULL || (n > 0 && evbuffer_add_file(body, fd, start, n) == -1)) {
+		close(fd);
+		if (body != NULL)
+			evbuffer_free(body);
+		http_send_error(req, 500, "Internal Server Error", "cannot send the file");
+		return;
+	}
+	if (n == 0)
+		close(fd);
+	snprintf(len, sizeof len, "%lld", (long long)n);
+	evhttp_send_reply(req, start > 0 || n != (int64_t)st.st_size ? 206 : 200,
+	    start > 0 || n != (int64_t)st.st_size ? "Partial Content" : "OK", body);
+	evbuffer_free(body);
+}
+
+static void
+api_page(struct server *s, struct evhttp_request *req, const char *path)
+{
+	const char *name = strcmp(path, "/") == 0 ? "index.html" : path + 1;
+	const char *dot = strrchr(name, '.');
+	const char *ctype = "application/octet-stream";
+	const struct web_asset *a;
+	struct evbuffer *body;
+	char file[4200];
+
+	if (dot != NULL) {
+		if (strcmp(dot, ".html") == 0) ctype = "text/html; charset=utf-8";
+		else if (strcmp(dot, ".js") == 0) ctype = "text/javascript; charset=utf-8";
+		else if (strcmp(dot, ".css") == 0) ctype = "text/css; charset=utf-8";
+		else if (strcmp(dot, ".svg") == 0) ctype = "image/svg+xml";
+		else if (strcmp(dot, ".png") == 0) ctype = "image/png";
+		else if (strcmp(dot, ".ico") == 0) ctype = "image/x-icon";
+	}
+	/* only plain names: nothing from the URL walks the file system */
+	if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(name) ||
+	    name[0] == '.') {
+		http_send_error(req, 404, "Not Found", NULL);
+		return;
+	}
+	if (s->o.web_dir != NULL) {
+		snprintf(file, sizeof file, "%s/%s", s->o.web_dir, name);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
+		api_send_file(req, file, ctype, NULL);
+		return;
+	}
+	for (a = web_assets; a->name != NULL; a++) {
+		if (strcmp(a->name, name) != 0)
+			continue;
+		body = evbuffer_new();
+		evbuffer_add_reference(body, a->data, a->size, NULL, NULL);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
+		evhttp_send_reply(req, 200, "OK", body);
+		evbuffer_free(body);
+		return;
+	}
+	http_send_error(req, 404, "Not Found", NULL);
+}
+
+/* ---- POST /upload ---- */
+
+static void
+api_upload_free(struct api_upload *u)
+{
+	if (u->path[0] != '\0')
+		unlink(u->path);
+	free(u);
+}
+
+static void
+api_upload_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct api_upload *u = arg;
+
+	/* the client left before we answered: the probe's callback cleans up */
+	u->req = NULL;
+}
+
+static int
+api_upload_status_for(const char *reason)
+{
+	/* what is not a video at all is an unsupported media type; a broken video is unprocessable */
+	if (strstr(reason, "no video stream") || strstr(reason, "still image") ||
+	    strstr(reason, "no decoder") || strstr(reason, "not a video"))
+		return 415;
+	return 422;
+}
+
+static void
+api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct api_upload *u = arg;
+	struct server *s = u->s;
+	char err[1024], dir[4096], input[4200];
+	struct probe p;
+	json_t *rec;
+
+	if (u->req == NULL) {
+		api_upload_free(u);
+		return;
+	}
+	evhttp_connection_set_closecb(u->evcon, NULL, NULL);
+	if (status != 0) {
+		snprintf(err, sizeof err, "not a video ffmpeg can read: %s", errtail[0] ? errtail : "ffprobe failed");
+		http_send_error(u->req, 415, "Not a usable video", err);
+		api_upload_free(u);
+		return;
+	}
+	if (probe_parse(out, outlen, u->size, &p, err, sizeof err) == -1) {
+		http_send_error(u->req, api_upload_status_for(err), "Not a usable video", err);
+		api_upload_free(u);
+		return;
+	}
+	server_job_dir(s, u->id, dir, sizeof dir);
+	snprintf(input, sizeof input, "%s/input", dir);
+	if (util_mkdir_p(dir, err, sizeof err) == -1 || rename(u->path, input) == -1) {
+		if (err[0] == '\0' || errno)
+			snprintf(err, sizeof err, "cannot keep the upload: %s", strerror(errno));
+		http_send_error(u->req, 507, "Insufficient Storage", err);
+		util_rm_rf(dir);
+		api_upload_free(u);
+		return;
+	}
+	u->path[0] = '\0';
+	rec = json_pack("{s:s, s:s, s:f, s:s, s:I, s:o, s:n, s:n}", "job_id", u->id, "status", "uploaded",
+	    "created", util_wall(), "filename", u->filename, "size", (json_int_t)u->size,
+	    "analytics", probe_analytics(&p), "filter_type", "error");
+	if (rec == NULL || store_put(s->store, rec, err, sizeof err) == -1) {
+		http_send_error(u->req, 500, "Internal Server Error", rec ? err : "out of memory");
+		util_rm_rf(dir);
+		json_decref(rec);
+		api_upload_free(u);
+		return;
+	}
+	log_info("job %s: uploaded %s (%lld bytes, %dx%d %s)", u->id, u->filename, (long long)u->size,
+	    p.width, p.height, p.codec);
+	http_send_json(u->req, 200, json_pack("{s:s, s:s, s:I, s:s, s:O}", "job_id", u->id,
+	    "filename", u->filename, "size", (json_int_t)u->size,
+	    "message", "Video uploaded successfully", "analytics", json_object_get(rec, "analytics")));
+	json_decref(rec);
+	api_upload_free(u);
+}
+
+static void
+api_upload(struct server *s, struct evhttp_request *req)
+{
+	struct upload_result up;
+	struct api_upload *u;
+	char err[512], url[4200];
+	char *argv[24];
+
+	if (upload_take(req, &up) == -1) {
+		http_send_error(req, 400, "Bad Request", "send the video as multipart/form-data with a 'file' field");
+		return;
+	}
+	if (up.status != 0) {
+		if (up.status == 413)
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		http_send_error(req, up.status, http_reason(up.status), up.error);
+		return;
+	}
+	u = calloc(1, sizeof *u);
+	if (u == NULL) {
+		unlink(up.path);
+		http_send_error(req, 500, "Internal Server Error", "out of memory");
+		return;
+	}
+	u->s = s;
+	u->req = req;
+	u->evcon = evhttp_request_get_connection(req);
+	u->size = up.size;
+	snprintf(u->path, sizeof u->path, "%s", up.path);
+	snprintf(u->filename, sizeof u->filename, "%s", up.filename);
+	jobid_new(u->id);
+	if (up.size == 0) {
+		http_send_error(req, 415, "Not a usable video", "the file is empty");
+		api_upload_free(u);
+		return;
+	}
+	/* validated by content, not by name: ffprobe decides what this is */
+	probe_argv(u->path, argv, url, sizeof url);
+	u->proc = proc_start(s->base, argv, 8 << 20, api_upload_probe_cb, u, err, sizeof err);
+	if (u->proc == NULL) {
+		http_send_error(req, 500, "Internal Server Error", err);
+		api_upload_free(u);
+		return;
+	}
+	evhttp_connection_set_closecb(u->evcon, api_upload_closed_cb, u);
+}
+
+/* ---- POST /process ---- */
+
+static void
+api_process(struct server *s, struct evhttp_request *req)
+{
+	static const char *stale[] = { "sequential_time", "parallel_time", "speedup", "efficiency",
+	    "segments_processed", "cpu_cores_used", "output_filename", "frames_out", "identical",
+	    "split_time", "merge_time", "total_time", "timeline", "retries", "error", "percent",
+	    "progress", "phase", "segments_done", "segments_total", "frames_in", NULL };
+	char err[1024], out[4200], dir[4096];
+	struct filter_chain *fc = NULL;
+	json_t *body = NULL, *rec = NULL, *v, *params;
+	const char *id, *filter, *st;
+	int status, workers = s->o.workers, baseline = 1, i;
+	double seg = s->o.segment_seconds;
+
+	body = http_read_json(req, API_JSON_MAX, &status, err, sizeof err);
+	if (body == NULL) {
+		http_send_error(req, status, http_reason(status), err);
+		return;
+	}
+	v = json_object_get(body, "job_id");
+	if (!json_is_string(v)) {
+		http_send_error(req, 400, "Bad Request", "job_id: a string is required");
+		goto done;
+	}
+	id = json_string_value(v);
+	if (!jobid_valid(id) || (rec = store_get(s->store, id, err, sizeof err)) == NULL) {
+		http_send_error(req, 404, "Job not found", "no job has this id; upload a video first");
+		goto done;
+	}
+	v = json_object_get(body, "filter_type");
+	if (!json_is_string(v)) {
+		http_send_error(req, 400, "Bad Request", "filter_type: a string is required (see GET /filters)");
+		goto done;
+	}
+	filter = json_string_value(v);
+	params = json_object_get(body, "params");
+	if (params != NULL && !json_is_object(params) && !json_is_null(params)) {
+		http_send_error(req, 400, "Bad Request", "params: an object is required, e.g. {\"sigma\": 5}");
+		goto done;
+	}
+	fc = filter_chain_from_json(filter, json_is_object(params) ? params : NULL, err, sizeof err);
+	if (fc == NULL) {
+		http_send_error(req, 400, "Invalid filter", err);
+		goto done;
+	}
+	v = json_object_get(body, "workers");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1024) {
+			http_send_error(req, 400, "Bad Request", "workers: a whole number from 1 to 1024");
+			goto done;
+		}
+		workers = (int)json_integer_value(v);
+	}
+	v = json_object_get(body, "baseline");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_boolean(v)) {
+			http_send_error(req, 400, "Bad Request", "baseline: true or false");
+			goto done;
+		}
+		baseline = json_is_true(v);
+	}
+	v = json_object_get(body, "segment_seconds");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_number(v) || !(json_number_value(v) >= 0.5 && json_number_value(v) <= 3600)) {
+			http_send_error(req, 400, "Bad Request", "segment_seconds: a number from 0.5 to 3600");
+			goto done;
+		}
+		seg = json_number_value(v);
+	}
+	st = json_string_value(json_object_get(rec, "status"));
+	if (st != NULL && (strcmp(st, "queued") == 0 || strcmp(st, "processing") == 0)) {
+		snprintf(err, sizeof err, "the job is already %s", st);
+		http_send_error(req, 409, "Conflict", err);
+		goto done;
+	}
+	/* a job may be run again with another filter: the previous result goes */
+	for (i = 0; stale[i] != NULL; i++)
+		json_object_del(rec, stale[i]);
+	server_job_dir(s, id, dir, sizeof dir);
+	snprintf(out, sizeof out, "%s/output.mp4", dir);
+	unlink(out);
+	json_object_set_new(rec, "status", json_string("queued"));
+	json_object_set_new(rec, "filter_type", json_string(filter_chain_spec(fc)));
+	json_object_set_new(rec, "workers", json_integer(workers));
+	json_object_set_new(rec, "baseline", json_boolean(baseline));
+	json_object_set_new(rec, "segment_seconds", json_real(seg));
+	json_object_set_new(rec, "queued_at", json_real(util_wall()));
+	if (store_put(s->store, rec, err, sizeof err) == -1 || server_enqueue(s, id, err, sizeof err) == -1) {
+		http_send_error(req, 500, "Internal Server Error", err);
+		goto done;
+	}
+	http_send_json(req, 200, json_pack("{s:s, s:s, s:s}", "message", "Processing started",
+	    "job_id", id, "filter_type", filter));
+done:
+	filter_chain_free(fc);
+	json_decref(rec);
+	json_decref(body);
+}
+
+/* ---- GET /status, /download, /input, DELETE /cleanup, GET /jobs ---- */
+
+static void
+api_status(struct server *s, struct evhttp_request *req, const char *id)
+{
+	char err[512];
+	json_t *rec = server_status(s, id, err, sizeof err);
+
+	if (rec == NULL) {
+		http_send_error(req, 404, "Job not found", err[0] ? err : "no job has this id; upload a video first");
+		return;
+	}
+	http_send_json(req, 200, rec);
+}
+
+/* "holiday clip.mov" processed with blur -> "holiday clip.blur.mp4", ASCII only in the header */
+static void
+api_download_name(json_t *rec, char *buf, size_t n)
+{
+	const char *src = json_string_value(json_object_get(rec, "filename"));
+	const char *filter = json_string_value(json_object_get(rec, "filter_type"));
+	char tmp[600];
+	size_t i, k = 0;
+
+	cli_default_output(src ? src : "video", filter ? filter : "filtered", tmp, sizeof tmp);
+	for (i = 0; tmp[i] != '\0' && k + 1 < n; i++) {
+		unsigned char c = (unsigned char)tmp[i];
+
+		buf[k++] = (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '/') ? (char)c : '_';
+	}
+	buf[k] = '\0';
+}
+
+static void
+api_download(struct server *s, struct evhttp_request *req, const char *id, int original)
+{
+	char err[512], dir[4096], path[4200], name[300];
+	const char *st, *fmt;
+	json_t *rec = store_get(s->store, id, err, sizeof err);
+
+	if (rec == NULL) {
+		http_send_error(req, 404, "Job not found", "no job has this id");
+		return;
+	}
+	server_job_dir(s, id, dir, sizeof dir);
+	if (original) {
+		fmt = json_string_value(json_object_get(json_object_get(rec, "analytics"), "format"));
+		snprintf(path, sizeof path, "%s/input", dir);
+		api_send_file(req, path, fmt && strstr(fmt, "mp4") ? "video/mp4" :
+		    fmt && strstr(fmt, "webm") ? "video/webm" : "application/octet-stream", NULL);
+		json_decref(rec);
+		return;
+	}
+	st = json_string_value(json_object_get(rec, "status"));
+	if (st == NULL || strcmp(st, "completed") != 0) {
+		snprintf(err, sizeof err, "Video not ready. Current status: %s", st ? st : "unknown");
+		http_send_error(req, 400, "Video not ready", err);
+		json_decref(rec);
+		return;
+	}
+	snprintf(path, sizeof path, "%s/output.mp4", dir);
+	api_download_name(rec, name, sizeof name);
+	api_send_file(req, path, "video/mp4", name);
+	json_decref(rec);
+}
+
+static void
+api_cleanup(struct server *s, struct evhttp_request *req, const char *id)
+{
+	char err[512];
+	int rc = server_remove(s, id, err, sizeof err);
+
+	if (rc == 0)
+		http_send_error(req, 404, "Job not found", "no job has this id");
+	else if (rc == -1)
+		http_send_error(req, 500, "Internal Server Error", err);
+	else
+		http_send_json(req, 200, json_pack("{s:s, s:s}", "message", "Job cleaned up successfully", "job_id", id));
+}
+
+static void
+api_jobs(struct server *s, struct evhttp_request *req)
+{
+	char err[512];
+	json_t *list = store_list(s->store, API_LIST_MAX, err, sizeof err);
+
+	if (list == NULL) {
+		http_send_error(req, 500, "Internal Server Error", err);
+		return;
+	}
+	http_send_json(req, 200, json_pack("{s:o}", "jobs", list));
+}
+
+static void
+api_health(struct server *s, struct evhttp_request *req)
+{
+	http_send_json(req, 200, json_pack("{s:s, s:s, s:s, s:i, s:i, s:s?, s:i}", "status", "healthy",
+	    "service", "video-renderer", "version", VR_VERSION, "workers", s->o.workers,
+	    "queue_length", s->qlen, "running", s->job_id[0] ? s->job_id : NULL,
+	    "max_upload_mb", s->o.max_upload_mb));
+}
+
+/* ---- GET /preview/{id}?filter=SPEC&t=SECONDS&format=png|jpeg ---- */
+
+struct api_preview {
+	struct server *s;
+	struct evhttp_request *req;     /* NULL once the connection closed */
+	struct evhttp_connection *evcon;
+	char input[4200], dir[4096], filter[512];
+	double t;
+	int jpeg;
+	struct probe probe;
+};
+
+static void
+api_preview_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	((struct api_preview *)arg)->req = NULL;
+}
+
+static void
+api_preview_done(struct api_preview *pv, const char *image, size_t len, int status, const char *error)
+{
+	struct evbuffer *body;
+
+	if (pv->req != NULL) {
+		evhttp_connection_set_closecb(pv->evcon, NULL, NULL);
+		if (error != NULL) {
+			http_send_error(pv->req, status, "Preview failed", error);
+		} else {
+			body = evbuffer_new();
+			evbuffer_add(body, image, len);
+			evhttp_add_header(evhttp_request_get_output_headers(pv->req), "Content-Type",
+			    pv->jpeg ? "image/jpeg" : "image/png");
+			evhttp_add_header(evhttp_request_get_output_headers(pv->req), "Cache-Control", "max-age=3600");
+			evhttp_send_reply(pv->req, 200, "OK", body);
+			evbuffer_free(body);
+		}
+	}
+	free(pv);
+}
+
+static void
+api_preview_image_cb(const char *image, size_t len, const char *error, void *arg)
+{
+	api_preview_done(arg, image, len, 422, error);
+}
+
+static void
+api_preview_probe_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct api_preview *pv = arg;
+	struct preview_req r;
+	char err[1024];
+
+	if (pv->req == NULL) {
+		api_preview_done(pv, NULL, 0, 0, "gone");
+		return;
+	}
+	if (status != 0 || probe_parse(out, outlen, 0, &pv->probe, err, sizeof err) == -1) {
+		api_preview_done(pv, NULL, 0, 422, status != 0 ? errtail : err);
+		return;
+	}
+	memset(&r, 0, sizeof r);
+	r.input = pv->input;
+	r.probe = &pv->probe;
+	r.filter = pv->filter;
+	r.t = pv->t;
+	r.jpeg = pv->jpeg;
+	r.tmpdir = pv->dir;
+	if (preview_start(pv->s->base, &r, api_preview_image_cb, pv, err, sizeof err) == -1)
+		api_preview_done(pv, NULL, 0, 500, err);
+}
+
+static void
+api_preview(struct server *s, struct evhttp_request *req, const char *id)
+{
+	struct evkeyvalq q;
+	struct filter_chain *fc = NULL;
+	struct api_preview *pv = NULL;
+	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	const char *filter, *t, *fmt;
+	char err[1024], url[4200], *end;
+	char *argv[24];
+	json_t *rec;
+
+	TAILQ_INIT(&q);
+	if (query != NULL && evhttp_parse_query_str(query, &q) == -1) {
+		http_send_error(req, 400, "Bad Request", "malformed query string");
+		return;
+	}
+	rec = store_get(s->store, id, err, sizeof err);
+	if (rec == NULL) {
+		http_send_error(req, 404, "Job not found", "no job has this id");
+		goto done;
+	}
+	json_decref(rec);
+	filter = evhttp_find_header(&q, "filter");
+	fc = filter_chain_parse(filter ? filter : "none", err, sizeof err);
+	if (fc == NULL) {
+		http_send_error(req, 400, "Invalid filter", err);
+		goto done;
+	}
+	pv = calloc(1, sizeof *pv);
+	if (pv == NULL) {
+		http_send_error(req, 500, "Internal Server Error", "out of memory");
+		goto done;
+	}
+	t = evhttp_find_header(&q, "t");
+	if (t != NULL) {
+		pv->t = strtod(t, &end);
+		if (*end != '\0' || end == t || !(pv->t >= 0 && pv->t < 1e7)) {
+			http_send_error(req, 400, "Bad Request", "t: seconds, 0 or more");
+			goto done;
+		}
+	}
+	fmt = evhttp_find_header(&q, "format");
+	pv->jpeg = fmt != NULL && (strcmp(fmt, "jpeg") == 0 || strcmp(fmt, "jpg") == 0);
+	pv->s = s;
+	pv->req = req;
+	pv->evcon = evhttp_request_get_connection(req);
+	snprintf(pv->filter, sizeof pv->filter, "%s", filter_chain_spec(fc));
+	server_job_dir(s, id, pv->dir, sizeof pv->dir);
+	snprintf(pv->input, sizeof pv->input, "%s/input", pv->dir);
+	probe_argv(pv->input, argv, url, sizeof url);
+	if (proc_start(s->base, argv, 8 << 20, api_preview_probe_cb, pv, err, sizeof err) == NULL) {
+		http_send_error(req, 500, "Internal Server Error", err);
+		goto done;
+	}
+	evhttp_connection_set_closecb(pv->evcon, api_preview_closed_cb, pv);
+	pv = NULL;
+done:
+	free(pv);
+	filter_chain_free(fc);
+	evhttp_clear_headers(&q);
+}
+
+/* ---- dispatch ---- */
+
+static const char *
+api_after(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(path, prefix, n) == 0 ? path + n : NULL;
+}
+
+static void
+api_method_not_allowed(struct evhttp_request *req, const char *allow)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+	http_send_error(req, 405, "Method Not Allowed", NULL);
+}
+
+void
+api_handle_cb(struct evhttp_request *req, void *arg)
+{
+	struct server *s = arg;
+	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	const char *id;
+	int get = m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD;
+
+	api_cors(s, req);
+	if (path == NULL || path[0] != '/') {
+		http_send_error(req, 400, "Bad Request", "malformed request path");
+		return;
+	}
+	if (m == EVHTTP_REQ_OPTIONS) {
+		evhttp_send_reply(req, 204, "No Content", NULL);
+		return;
+	}
+	log_debug("%s %s", m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_POST ? "POST" :
+	    m == EVHTTP_REQ_DELETE ? "DELETE" : "HEAD", path);
+	if (strcmp(path, "/upload") == 0) {
+		if (m != EVHTTP_REQ_POST)
+			return api_method_not_allowed(req, "POST, OPTIONS");
+		return api_upload(s, req);
+	}
+	if (strcmp(path, "/process") == 0) {
+		if (m != EVHTTP_REQ_POST)
+			return api_method_not_allowed(req, "POST, OPTIONS");
+		return api_process(s, req);
+	}
+	if (strcmp(path, "/health") == 0 || strcmp(path, "/jobs") == 0 || strcmp(path, "/filters") == 0) {
+		if (!get)
+			return api_method_not_allowed(req, "GET, HEAD");
+		if (path[1] == 'h')
+			return api_health(s, req);
+		if (path[1] == 'j')
+			return api_jobs(s, req);
+		return http_send_json(req, 200, json_pack("{s:o}", "filters", filter_list_json()));
+	}
+	if ((id = api_after(path, "/status/")) != NULL || (id = api_after(path, "/download/")) != NULL ||
+	    (id = api_after(path, "/events/")) != NULL || (id = api_after(path, "/input/")) != NULL ||
+	    (id = api_after(path, "/cleanup/")) != NULL || (id = api_after(path, "/preview/")) != NULL) {
+		/* nothing from a URL becomes a path unless it is exactly a job id */
+		if (!jobid_valid(id))
+			return http_send_error(req, 404, "Job not found", "not a job id");
+		if (path[1] == 'c') {
+			if (m != EVHTTP_REQ_DELETE)
+				return api_method_not_allowed(req, "DELETE, OPTIONS");
+			return api_cleanup(s, req, id);
+		}
+		if (!get)
+			return api_method_not_allowed(req, "GET, HEAD");
+		switch (path[1]) {
+		case 's':
+			return api_status(s, req, id);
+		case 'd':
+			return api_download(s, req, id, 0);
+		case 'p':
+			return api_preview(s, req, id);
+		case 'i':
+			return api_download(s, req, id, 1);
+		default:
+			return sse_open(s, req, id);
+		}
+	}
+	if (!get)
+		return api_method_not_allowed(req, "GET, HEAD");
+	api_page(s, req, path);
+}

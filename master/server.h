@@ -1,0 +1,74 @@
+#ifndef MASTER_SERVER_H
+#define MASTER_SERVER_H
+
+#include <stdint.h>
+#include <jansson.h>
+
+struct event_base;
+struct evhttp;
+struct evhttp_request;
+struct event;
+struct job;
+struct store;
+struct upload_server;
+
+/* `master serve`: the state the routes share. One event loop, one job rendering at a time. */
+struct server_opts {
+	const char *host;
+	int port;
+	const char *data_dir;
+	const char *web_dir;         /* serve the page from disk instead of the binary (development) */
+	int workers;
+	int max_upload_mb;
+	double keep_hours;
+	double segment_seconds;
+	const char *preset;
+	int crf;
+	const char *cors[16];        /* extra allowed origins */
+	int ncors;
+};
+
+struct server_sse;
+
+struct server {
+	struct event_base *base;
+	struct evhttp *http;
+	struct upload_server *uploads;
+	struct store *store;
+	struct server_opts o;
+	char jobs_dir[4096], spool_dir[4096];
+
+	/* the queue: ids waiting, oldest first */
+	char (*queue)[40];
+	int qlen, qcap;
+	/* the job rendering now */
+	struct job *job;
+	char job_id[40];
+	json_t *job_rec;             /* its record, updated as it runs */
+	int job_phase;               /* last phase stored, to store only changes */
+
+	struct server_sse *sse;      /* open event streams */
+	struct event *ev_push;       /* coalesces progress pushes */
+	struct event *ev_expire;
+	struct event *ev_sigint, *ev_sigterm;
+	int stopping;
+};
+
+/* Routes (master/api.c). */
+void api_handle_cb(struct evhttp_request *req, void *arg);
+
+/* Jobs (master/serve.c). */
+int server_enqueue(struct server *s, const char *id, char *err, size_t errlen);
+/* The record as /status shows it: the stored one merged with the live progress. */
+json_t *server_status(struct server *s, const char *id, char *err, size_t errlen);
+/* Cancels (if running) and removes a job and its files; 1 removed, 0 unknown, -1 error. */
+int server_remove(struct server *s, const char *id, char *err, size_t errlen);
+void server_job_dir(const struct server *s, const char *id, char *buf, size_t n);
+
+/* Event streams (master/sse.c). */
+void sse_open(struct server *s, struct evhttp_request *req, const char *id);
+/* Sends the job's current status to every stream that follows it; ends finished ones. */
+void sse_push(struct server *s, const char *id);
+void sse_close_all(struct server *s);
+
+#endif

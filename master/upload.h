@@ -1,0 +1,63 @@
+#ifndef MASTER_UPLOAD_H
+#define MASTER_UPLOAD_H
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Streaming uploads for evhttp. evhttp 2.1 reads a whole request body into
+ * memory before it calls a handler. upload_install() slides a filter under every
+ * connection of an evhttp: for `POST /upload` it takes the body off the wire
+ * itself, writes the form's `file` part to a spool file as it arrives, and only
+ * then hands evhttp the request head, rewritten with Content-Length: 0. The
+ * /upload handler collects the outcome with upload_take(). Every other request
+ * passes through untouched (keep-alive and pipelining included).
+ *
+ * Shutdown order: evhttp_free(), upload_free(), event_base_free().
+ */
+
+struct evhttp;
+struct evhttp_request;
+struct event_base;
+
+#define UPLOAD_PATH		"/upload"	/* after %-decoding, as evhttp routes */
+#define UPLOAD_FIELD		"file"
+#define UPLOAD_HEAD_MAX		(16 * 1024)	/* larger request heads are refused */
+#define UPLOAD_FILENAME_MAX	200		/* bytes of a sanitized file name */
+#define UPLOAD_IDLE_DEFAULT_S	60
+
+struct upload_config {
+	const char	*spool_dir;	/* must exist; spool files are created in it */
+	int64_t		 max_bytes;	/* largest Content-Length accepted, > 0 */
+	int		 idle_timeout_s; /* an upload silent this long is answered 408;
+					    0 means UPLOAD_IDLE_DEFAULT_S */
+};
+
+struct upload_result {
+	int	status;		/* 0 = a file was spooled; else the HTTP status to answer */
+	char	error[256];	/* reason when status != 0, for {"error","detail"} */
+	char	path[4096];	/* spooled file (status 0); the caller renames or unlinks it */
+	char	filename[256];	/* sanitized client file name, never empty */
+	int64_t	size;		/* bytes of the file part */
+};
+
+struct upload_server;
+
+/* Installs the spooling filter on every new connection of http (evhttp_set_bevcb). */
+struct upload_server *upload_install(struct evhttp *http, struct event_base *base,
+	    const struct upload_config *cfg, char *err, size_t errlen);
+/* After evhttp_free(): stops lingering closes; connections still tearing down finish alone. */
+void	upload_free(struct upload_server *srv);
+
+/*
+ * In the POST /upload handler, before it returns: 0 and *out filled, or -1 when
+ * this request did not pass the spooler (out then holds status 400 and a reason).
+ * Ownership of out->path passes to the caller. When the rest of the request was
+ * not read (413, 411, ...), a `Connection: close` is added to the reply headers.
+ */
+int	upload_take(struct evhttp_request *req, struct upload_result *out);
+
+/* Last path component, no control or bidi characters, no quotes, valid UTF-8, at
+ * most UPLOAD_FILENAME_MAX bytes; "upload" when nothing is left. */
+void	upload_sanitize_filename(const char *raw, char *out, size_t size);
+
+#endif
