@@ -238,7 +238,24 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 	}
 	evhttp_connection_set_closecb(u->evcon, NULL, NULL);
 	if (status != 0) {
-		snprintf(err, sizeof err, "not a video ffmpeg can read: %s", errtail[0] ? errtail : "ffprobe failed");
+		/* ffmpeg names our spool file; the user knows the file by the name they sent */
+		const char *rest = errtail, *hit;
+		size_t k = 0, plen = strlen(u->path);
+		char tail[600];
+
+		tail[0] = '\0';
+		while ((hit = strstr(rest, u->path)) != NULL && k < sizeof tail - 1) {
+			if (hit - rest >= 5 && strncmp(hit - 5, "file:", 5) == 0)
+				k += (size_t)snprintf(tail + k, sizeof tail - k, "%.*s", (int)(hit - 5 - rest), rest);
+			else
+				k += (size_t)snprintf(tail + k, sizeof tail - k, "%.*s", (int)(hit - rest), rest);
+			if (k < sizeof tail - 1)
+				k += (size_t)snprintf(tail + k, sizeof tail - k, "%s", u->filename);
+			rest = hit + plen;
+		}
+		if (k < sizeof tail - 1)
+			snprintf(tail + k, sizeof tail - k, "%s", rest);
+		snprintf(err, sizeof err, "not a video ffmpeg can read: %s", tail[0] ? tail : "ffprobe failed");
 		http_send_error(u->req, 415, "Not a usable video", err);
 		api_upload_free(u);
 		return;

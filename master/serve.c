@@ -22,6 +22,7 @@
 
 #define SERVE_EXPIRE_EVERY 600     /* seconds between sweeps of old jobs */
 #define SERVE_PUSH_EVERY   0.2     /* seconds: progress pushes are coalesced to this rate */
+#define SERVE_PING_EVERY   20      /* seconds between keep-alive comments on event streams */
 
 static void serve_next(struct server *s);
 
@@ -236,6 +237,7 @@ serve_done_cb(struct job *j, void *arg)
 {
 	struct server *s = arg;
 	struct timeval now = { 0, 0 };
+	char id[40];
 	json_t *rep;
 
 	rep = job_report(j);
@@ -252,13 +254,15 @@ serve_done_cb(struct job *j, void *arg)
 		log_warn("job %s failed: %s", s->job_id, job_error(j));
 	else
 		log_info("job %s %s", s->job_id, json_string_value(json_object_get(s->job_rec, "status")));
-	sse_push(s, s->job_id);
+	snprintf(id, sizeof id, "%s", s->job_id);
 	json_decref(s->job_rec);
 	s->job_rec = NULL;
 	s->job_id[0] = '\0';
 	/* freed from a fresh turn of the loop: we are inside the job's own callback here */
 	event_base_once(s->base, -1, EV_TIMEOUT, serve_job_free_cb, j, &now);
 	s->job = NULL;
+	/* the streams now read the stored, final record, and end */
+	sse_push(s, id);
 	if (!s->stopping)
 		serve_next(s);
 }
@@ -368,6 +372,12 @@ server_remove(struct server *s, const char *id, char *err, size_t errlen)
 /* ---- housekeeping ---- */
 
 static void
+serve_ping_cb(evutil_socket_t fd, short what, void *arg)
+{
+	sse_ping(arg);
+}
+
+static void
 serve_expire_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *s = arg;
@@ -445,7 +455,7 @@ serve_main(int argc, char **argv)
 {
 	struct server s;
 	struct upload_config ucfg;
-	struct timeval expire = { SERVE_EXPIRE_EVERY, 0 };
+	struct timeval expire = { SERVE_EXPIRE_EVERY, 0 }, ping = { SERVE_PING_EVERY, 0 };
 	char err[1024], path[4200];
 	int verbose = 0, code = 1;
 	long n;
@@ -518,6 +528,8 @@ serve_main(int argc, char **argv)
 	s.ev_push = evtimer_new(s.base, serve_push_cb, &s);
 	s.ev_expire = event_new(s.base, -1, EV_PERSIST, serve_expire_cb, &s);
 	event_add(s.ev_expire, &expire);
+	s.ev_ping = event_new(s.base, -1, EV_PERSIST, serve_ping_cb, &s);
+	event_add(s.ev_ping, &ping);
 	s.ev_sigint = evsignal_new(s.base, SIGINT, serve_signal_cb, &s);
 	s.ev_sigterm = evsignal_new(s.base, SIGTERM, serve_signal_cb, &s);
 	event_add(s.ev_sigint, NULL);
@@ -540,6 +552,7 @@ done:
 		upload_free(s.uploads);
 	if (s.ev_push) event_free(s.ev_push);
 	if (s.ev_expire) event_free(s.ev_expire);
+	if (s.ev_ping) event_free(s.ev_ping);
 	if (s.ev_sigint) event_free(s.ev_sigint);
 	if (s.ev_sigterm) event_free(s.ev_sigterm);
 	if (s.base != NULL)

@@ -50,6 +50,7 @@ struct server {
 	struct server_sse *sse;      /* open event streams */
 	struct event *ev_push;       /* coalesces progress pushes */
 	struct event *ev_expire;
+	struct event *ev_ping;       /* keeps idle event streams from timing out */
 	struct event *ev_sigint, *ev_sigterm;
 	int stopping;
 };
@@ -70,5 +71,7 @@ void sse_open(struct server *s, struct evhttp_request *req, const char *id);
 /* Sends the job's current status to every stream that follows it; ends finished ones. */
 void sse_push(struct server *s, const char *id);
 void sse_close_all(struct server *s);
+/* A comment line on every stream, so a quiet one (a job waiting in the queue) stays open. */
+void sse_ping(struct server *s);
 
 #endif

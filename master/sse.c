@@ -132,3 +132,19 @@ sse_close_all(struct server *s)
 	while (s->sse != NULL)
 		sse_end(s, s->sse);
 }
+
+void
+sse_ping(struct server *s)
+{
+	struct server_sse *e;
+	struct evbuffer *buf;
+
+	for (e = s->sse; e != NULL; e = e->next) {
+		buf = evbuffer_new();
+		if (buf == NULL)
+			return;
+		evbuffer_add_printf(buf, ": ping\n\n");
+		evhttp_send_reply_chunk(e->req, buf);
+		evbuffer_free(buf);
+	}
+}

@@ -67,6 +67,24 @@ check "reversed range is ignored (200)" [ "$CODE" = 200 ]
 ev=$(curl -s -N --max-time 10 "$URL/events/$JOB")
 check "events of a finished job: one status event, then the stream ends" bash -c '[ "$(grep -c "^event: status" <<<"$1")" = 1 ] && grep -q "\"status\":\"completed\"" <<<"$1"' _ "$ev"
 
+# --- preview ---
+curl -s -D "$T/pv.h" -o "$T/pv.png" "$URL/preview/$JOB?filter=grayscale&t=1"
+check "preview is a PNG" bash -c 'grep -qi "^content-type: image/png" "$1" && [ "$(head -c 4 "$2" | tail -c 3)" = PNG ]' _ "$T/pv.h" "$T/pv.png"
+check "preview of grayscale is grey" [ "$(ffmpeg -nostdin -v error -i "$T/pv.png" -vf format=yuv444p,signalstats,metadata=mode=print:file=- -f null - | sed -n 's/.*UMAX=//p')" -le 129 ]
+http GET "/preview/$JOB?filter=nope"
+check "preview of an unknown filter is 400" [ "$CODE" = 400 ]
+http GET "/preview/$JOB?t=abc"
+check "preview at a bad time is 400" [ "$CODE" = 400 ]
+
+# --- events while a job runs: pushed as it goes, ending with the final status ---
+upload "$T/clip.mp4"
+evjob=$JOB
+http POST /process -H 'Content-Type: application/json' -d "{\"job_id\":\"$evjob\",\"filter_type\":\"invert\"}"
+curl -s -N --max-time 60 "$URL/events/$evjob" > "$T/events.txt"; evrc=$?
+check "the event stream ends by itself after the job" [ $evrc = 0 ]
+check "events were pushed during the run" [ "$(grep -c '^event: status' "$T/events.txt")" -ge 3 ]
+check "the last event says completed" bash -c 'grep "^data:" "$1" | tail -1 | grep -q "\"status\":\"completed\""' _ "$T/events.txt"
+
 # --- errors ---
 http GET /status/00000000-0000-4000-8000-000000000000
 check "unknown job is 404 JSON" [ "$CODE" = 404 -a -n "$(jget "$BODY" error)" ]
@@ -94,6 +112,7 @@ check "oversized upload is 413" [ "$CODE" = 413 -a -n "$(jget "$BODY" error)" ]
 printf 'hello, not a video\n' > "$T/text.mp4"
 http POST /upload -F "file=@$T/text.mp4"
 check "text named .mp4 is 415 with a reason" [ "$CODE" = 415 -a -n "$(jget "$BODY" detail)" ]
+check "the reason names the uploaded file, not our spool" bash -c 'grep -q "text.mp4" <<<"$1" && ! grep -q spool <<<"$1"' _ "$BODY"
 ffmpeg -nostdin -v error -f lavfi -i sine=duration=1 -c:a aac "$T/audio.m4a"
 http POST /upload -F "file=@$T/audio.m4a"
 check "audio-only upload is 415" [ "$CODE" = 415 ]
@@ -101,7 +120,7 @@ grep -q "no video stream" <<<"$BODY" || fail "the reason says no video stream" "
 printf '#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n%s\n#EXT-X-ENDLIST\n' "$T/clip.mp4" > "$T/list.m3u8"
 http POST /upload -F "file=@$T/list.m3u8;filename=list.mp4"
 check "an HLS playlist is refused, not followed" [ "$CODE" = 415 -o "$CODE" = 422 ]
-check "nothing of refused uploads is kept" [ "$(ls "$T/data/jobs" | wc -l)" = 1 -a "$(ls "$T/data/spool" | wc -l)" = 0 ]
+check "nothing of refused uploads is kept" [ "$(ls "$T/data/jobs" | wc -l)" = 2 -a "$(ls "$T/data/spool" | wc -l)" = 0 ]
 
 # --- CORS ---
 http GET /health -H 'Origin: http://localhost:5173'
@@ -115,7 +134,7 @@ check "preflight answers" [ "$CODE" = 204 -a "$(header Access-Control-Allow-Orig
 upload "$T/clip.mp4"
 second=$JOB
 http GET /jobs
-check "jobs lists the newest first" node -e 'const j=JSON.parse(process.argv[1]).jobs; process.exit(j.length===2 && j[0].job_id===process.argv[2] ? 0 : 1)' "$BODY" "$second"
+check "jobs lists the newest first" node -e 'const j=JSON.parse(process.argv[1]).jobs; process.exit(j.length===3 && j[0].job_id===process.argv[2] ? 0 : 1)' "$BODY" "$second"
 http DELETE /cleanup/$second
 check "cleanup answers 200" [ "$CODE" = 200 ]
 http GET /status/$second

@@ -114,11 +114,11 @@ else
 	check no-baseline-chroma-flat [ "$(sigstat "$T/nobase.mp4" UMAX max)" -le 130 ]
 fi
 
-# ---- more workers than segments: only as many processes as there is work ----
+# ---- more workers than segments: the one segment is split into frame-exact pieces ----
 
 run_master fewsegs --json --no-baseline -w 8 -s 10 -o "$T/fewsegs.mp4" "$T/clip.mp4"
 check more-workers-than-segments-ok [ "$rc" -eq 0 ]
-check more-workers-than-segments-cores jt "$T/fewsegs.out" '.segments_processed == 1 and .cpu_cores_used == 1'
+check more-workers-than-segments-cores jt "$T/fewsegs.out" '.segments_processed == 8 and .cpu_cores_used == 8'
 check more-workers-than-segments-frames [ "$(frames "$T/fewsegs.mp4")" = "$IN_FRAMES" ]
 
 # ---- --quiet: nothing at all on success ----
