@@ -134,7 +134,10 @@ api_send_file(struct evhttp_request *req, const char *path, const char *ctype, c
 		break;
 	}
 	body = evbuffer_new();
-	/* the kernel sends the file (sendfile); the master never holds it in memory */
+	/* the kernel sends the file (sendfile) when the buffer drains to a socket: the master
+	 * never maps or holds the file in memory */
+	if (body != NULL)
+		evbuffer_set_flags(body, EVBUFFER_FLAG_DRAINS_TO_FD);
 	if (body == NULL || (n > 0 && evbuffer_add_file(body, fd, start, n) == -1)) {
 		close(fd);
 		if (body != NULL)
@@ -308,8 +311,6 @@ api_upload(struct server *s, struct evhttp_request *req)
 		return;
 	}
 	if (up.status != 0) {
-		if (up.status == 413)
-			evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 		http_send_error(req, up.status, http_reason(up.status), up.error);
 		return;
 	}

@@ -537,7 +537,7 @@ job_join_cb(int status, const char *out, size_t outlen, const char *errtail, voi
 static void
 job_join(struct job *j)
 {
-	char err[512], part[4096], bufs[8][4096];
+	char err[512], part[4096], bufs[JOIN_BUFS][4096];
 	char *argv[64];
 
 	j->phase = JOB_MERGING;

@@ -35,21 +35,15 @@ join_audio_copyable(const char *codec)
 
 void
 join_argv(const char *dir, const char *input, const struct probe *p, const char *output,
-    char **argv, char bufs[8][4096])
+    char **argv, char bufs[JOIN_BUFS][4096])
 {
-	static char opt[PROBE_MAX_AUDIO][2][16];
 	double shift;
-	int i = 0, a;
+	int i, a;
 
 	snprintf(bufs[0], 4096, "%s/concat.txt", dir);
 	snprintf(bufs[1], 4096, "file:%s", input);
 	snprintf(bufs[2], 4096, "%s", output);
-	argv[i++] = "ffmpeg";
-	argv[i++] = "-nostdin";
-	argv[i++] = "-hide_banner";
-	argv[i++] = "-loglevel";
-	argv[i++] = "error";
-	argv[i++] = "-y";
+	i = probe_ffmpeg_head(argv);
 	argv[i++] = "-protocol_whitelist";
 	argv[i++] = "file";
 	argv[i++] = "-f";
@@ -66,23 +60,18 @@ join_argv(const char *dir, const char *input, const struct probe *p, const char 
 			argv[i++] = "-itsoffset";
 			argv[i++] = bufs[3];
 		}
-		argv[i++] = "-protocol_whitelist";
-		argv[i++] = "file";
-		argv[i++] = "-format_whitelist";
-		argv[i++] = PROBE_DEMUXERS;
-		argv[i++] = "-i";
-		argv[i++] = bufs[1];
+		i = probe_input_args(argv, i, bufs[1]);
 	}
 	argv[i++] = "-map";
 	argv[i++] = "0:v:0";
 	argv[i++] = "-c:v";
 	argv[i++] = "copy";
 	for (a = 0; a < p->naudio; a++) {
-		snprintf(opt[a][0], sizeof opt[a][0], "1:a:%d", a);
-		snprintf(opt[a][1], sizeof opt[a][1], "-c:a:%d", a);
+		snprintf(bufs[4 + 2 * a], 4096, "1:a:%d", a);
+		snprintf(bufs[5 + 2 * a], 4096, "-c:a:%d", a);
 		argv[i++] = "-map";
-		argv[i++] = opt[a][0];
-		argv[i++] = opt[a][1];
+		argv[i++] = bufs[4 + 2 * a];
+		argv[i++] = bufs[5 + 2 * a];
 		argv[i++] = join_audio_copyable(p->audio_codec[a]) ? "copy" : "aac";
 	}
 	if (p->naudio > 0) {

@@ -68,13 +68,7 @@ preview_decoded_cb(int status, const char *out, size_t outlen, const char *errta
 		goto fail;
 	}
 	memcpy(buf, out, ysize + 2 * csize);
-	fr.data[0] = buf;
-	fr.data[1] = buf + ysize;
-	fr.data[2] = buf + ysize + csize;
-	fr.linesize[0] = pv->width;
-	fr.linesize[1] = fr.linesize[2] = pv->width / 2;
-	fr.width = pv->width;
-	fr.height = pv->height;
+	render_frame_wrap(&fr, buf, pv->width, pv->height);
 	filter_chain_apply(pv->fc, &fr);
 	fd = open(pv->raw, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1 || util_write_full(fd, buf, ysize + 2 * csize, NULL) == -1) {

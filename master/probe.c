@@ -8,6 +8,32 @@
 
 #include "common/util.h"
 
+int
+probe_ffmpeg_head(char **argv)
+{
+	int i = 0;
+
+	argv[i++] = "ffmpeg";
+	argv[i++] = "-nostdin";
+	argv[i++] = "-hide_banner";
+	argv[i++] = "-loglevel";
+	argv[i++] = "error";
+	argv[i++] = "-y";
+	return i;
+}
+
+int
+probe_input_args(char **argv, int i, const char *url)
+{
+	argv[i++] = "-protocol_whitelist";
+	argv[i++] = "file";
+	argv[i++] = "-format_whitelist";
+	argv[i++] = PROBE_DEMUXERS;
+	argv[i++] = "-i";
+	argv[i++] = (char *)url;
+	return i;
+}
+
 void
 probe_argv(const char *path, char **argv, char *url, size_t urln)
 {

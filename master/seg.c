@@ -12,24 +12,14 @@
 void
 seg_cut_argv(const char *input, const char *dir, double seconds, char **argv, char bufs[4][4096])
 {
-	int i = 0;
+	int i;
 
 	snprintf(bufs[0], 4096, "file:%s", input);
 	snprintf(bufs[1], 4096, "%.3f", seconds);
 	snprintf(bufs[2], 4096, "%s/list.csv", dir);
 	snprintf(bufs[3], 4096, "%s/seg_%%05d.mkv", dir);
-	argv[i++] = "ffmpeg";
-	argv[i++] = "-nostdin";
-	argv[i++] = "-hide_banner";
-	argv[i++] = "-loglevel";
-	argv[i++] = "error";
-	argv[i++] = "-y";
-	argv[i++] = "-protocol_whitelist";
-	argv[i++] = "file";
-	argv[i++] = "-format_whitelist";
-	argv[i++] = PROBE_DEMUXERS;
-	argv[i++] = "-i";
-	argv[i++] = bufs[0];
+	i = probe_ffmpeg_head(argv);
+	i = probe_input_args(argv, i, bufs[0]);
 	/* video only: the audio is taken from the original when joining, untouched */
 	argv[i++] = "-map";
 	argv[i++] = "0:v:0";

@@ -699,20 +699,20 @@ upload_part_end_cb(void *arg)
 
 /*
  * Releases the held upload head to evhttp with the outcome for upload_take().
- * close: the rest of the connection's input is not HTTP any more.
+ * hangup: the body was not read to its end, so what follows is not HTTP.
  */
 static void
-upload_answer(struct upload_conn *c, struct evbuffer *dst, int status, int close,
+upload_answer(struct upload_conn *c, struct evbuffer *dst, int status, int hangup,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static void
-upload_answer(struct upload_conn *c, struct evbuffer *dst, int status, int close,
+upload_answer(struct upload_conn *c, struct evbuffer *dst, int status, int hangup,
     const char *fmt, ...)
 {
 	va_list ap;
 
 	c->res.status = status;
-	c->res_close = close;
+	c->res_close = hangup;
 	if (status != 0) {
 		va_start(ap, fmt);
 		vsnprintf(c->res.error, sizeof c->res.error, fmt, ap);
@@ -728,7 +728,7 @@ upload_answer(struct upload_conn *c, struct evbuffer *dst, int status, int close
 		snprintf(c->res.filename, sizeof c->res.filename, "upload");
 	evbuffer_add_buffer(dst, c->held);
 	c->ready = 1;
-	c->state = close ? UPLOAD_DISCARD_ALL : UPLOAD_HEAD;
+	c->state = hangup ? UPLOAD_DISCARD_ALL : UPLOAD_HEAD;
 }
 
 /* The whole announced body went through the parser. */
@@ -787,11 +787,11 @@ upload_spool(struct upload_conn *c, struct evbuffer *src, struct evbuffer *dst)
 		fed += n;
 		if (r == -1) {
 			if (c->fail_status != 0)
-				upload_answer(c, dst, c->fail_status, 1, "%s",
-				    c->fail_reason);
+				upload_answer(c, dst, c->fail_status, c->remaining > 0,
+				    "%s", c->fail_reason);
 			else
-				upload_answer(c, dst, 400, 1, "malformed multipart "
-				    "body: %s", err);
+				upload_answer(c, dst, 400, c->remaining > 0,
+				    "malformed multipart body: %s", err);
 			return 1;
 		}
 	}
@@ -1214,6 +1214,11 @@ upload_idle_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (!upload_alive(c) || c->state != UPLOAD_SPOOL)
 		return;
+	if (!(bufferevent_get_enabled(c->bev) & EV_READ)) {
+		/* evhttp is busy with an earlier request and not reading: not idle */
+		evtimer_add(c->idle_ev, &c->srv->idle);
+		return;
+	}
 	bufferevent_incref(c->bev);
 	upload_answer(c, bufferevent_get_input(c->bev), 408, 1, "no upload data "
 	    "for %ld s", (long)c->srv->idle.tv_sec);
@@ -1456,6 +1461,8 @@ upload_bev_cb(struct event_base *base, void *arg)
 		goto fail;
 	/* from here on, bufferevent_free(c->bev) ends in upload_conn_free_cb */
 	srv->refs++;
+	/* as a socket bufferevent's: upload_write_cb writes it to the fd, sendfile included */
+	evbuffer_set_flags(bufferevent_get_output(c->bev), EVBUFFER_FLAG_DRAINS_TO_FD);
 	TAILQ_INSERT_TAIL(&upload_conns, c, entry);
 	c->kick_ev = event_new(base, -1, 0, upload_kick_cb, c);
 	c->idle_ev = evtimer_new(base, upload_idle_cb, c);
@@ -1565,7 +1572,8 @@ upload_take(struct evhttp_request *req, struct upload_result *out)
 	if (c == NULL || !c->ready)
 		return -1;
 	*out = c->res;
-	if (c->res_close)
+	if (c->res_close && evhttp_find_header(evhttp_request_get_output_headers(req),
+	    "Connection") == NULL)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Connection", "close");
 	c->ready = 0;

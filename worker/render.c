@@ -19,6 +19,21 @@ volatile int render_stop;
 
 #define RENDER_PROGRESS_EVERY 0.5  /* seconds between progress reports */
 
+size_t
+render_frame_wrap(struct frame *f, uint8_t *buf, int width, int height)
+{
+	size_t ysize = (size_t)width * height, csize = (size_t)(width / 2) * (height / 2);
+
+	f->data[0] = buf;
+	f->data[1] = buf ? buf + ysize : NULL;
+	f->data[2] = buf ? buf + ysize + csize : NULL;
+	f->linesize[0] = width;
+	f->linesize[1] = f->linesize[2] = width / 2;
+	f->width = width;
+	f->height = height;
+	return ysize + 2 * csize;
+}
+
 int
 render_vf(const struct render_task *t, char *buf, size_t n)
 {
@@ -71,7 +86,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	pid_t dec = -1, enc = -1;
 	int dec_out[2] = { -1, -1 }, enc_in[2] = { -1, -1 };
 	int dec_err = -1, enc_err = -1, st, reached, rc = -1;
-	size_t ysize, csize, fsize;
+	size_t fsize;
 	uint8_t *buf = NULL;
 	double t0 = util_now(), last = t0, f0;
 	int64_t decoded = 0;
@@ -93,21 +108,13 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		goto done;
 	}
 	/* One frame buffer for the whole segment: memory does not grow with its length. */
-	ysize = (size_t)t->width * t->height;
-	csize = (size_t)(t->width / 2) * (t->height / 2);
-	fsize = ysize + 2 * csize;
+	fsize = render_frame_wrap(&fr, NULL, t->width, t->height);
 	buf = aligned_alloc(64, (fsize + 63) & ~(size_t)63);
 	if (buf == NULL) {
 		util_err(err, errlen, "segment %d: out of memory for a %dx%d frame", t->segment, t->width, t->height);
 		goto done;
 	}
-	fr.data[0] = buf;
-	fr.data[1] = buf + ysize;
-	fr.data[2] = buf + ysize + csize;
-	fr.linesize[0] = t->width;
-	fr.linesize[1] = fr.linesize[2] = t->width / 2;
-	fr.width = t->width;
-	fr.height = t->height;
+	render_frame_wrap(&fr, buf, t->width, t->height);
 
 	render_vf(t, vf, sizeof vf);
 	snprintf(size, sizeof size, "%dx%d", t->width, t->height);

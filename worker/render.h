@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "worker/filter.h"
+
 /* One segment to render: decode -> filter -> encode. Strings are borrowed. */
 struct render_task {
 	int task;               /* index in the pool's map, echoed back */
@@ -39,6 +41,10 @@ extern volatile int render_stop;
 
 int render_segment(const struct render_task *t, render_progress_fn progress, void *arg,
     struct render_result *res, char *err, size_t errlen);
+
+/* Points f at a packed yuv420p frame of an even width x height in buf (as ffmpeg's rawvideo
+ * writes it); returns the frame's size in bytes. */
+size_t render_frame_wrap(struct frame *f, uint8_t *buf, int width, int height);
 
 /* Builds the decoder's -vf graph for a task: rotation, crop to even size, 8-bit 4:2:0. */
 int render_vf(const struct render_task *t, char *buf, size_t n);

@@ -168,4 +168,10 @@ for k in $kids; do kill -0 "$k" 2>/dev/null && left=$((left + 1)); done
 check "SIGTERM: exit 0 and no worker or ffmpeg left" [ $rc = 0 -a $left = 0 -a -n "$kids" ]
 no_stray() { ! pgrep -a ffmpeg | grep -qF "$T/data/jobs"; }
 check "no stray ffmpeg for this data dir" no_stray
+# --- old jobs expire (--keep-hours) ---
+sleep 1.5
+serve_start "$T/data" --workers 2 --segment-seconds 1 --keep-hours 0.0003
+http GET /status/$long
+check "jobs older than --keep-hours are removed with their files" [ "$CODE" = 404 -a ! -e "$T/data/jobs/$long" ]
+serve_stop
 finish
