@@ -1,6 +1,7 @@
 #include "master/pool.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ struct pool {
 	struct pool_worker *w;
 	struct pool_map *map;
 	int closed, terminated, released, free_scheduled;
+	int pin;           /* pin each worker to one CPU (by slot) */
 	double stall_timeout;
 	struct event *ev_kill;
 };
@@ -351,6 +353,35 @@ pool_exit_cb(evutil_socket_t fd, short what, void *arg)
 	pool_check_release(p);
 }
 
+/*
+ * Pins the calling process (a new worker, and so its ffmpeg children) to one CPU of those the
+ * master may use, chosen by slot. A worker's decoder and encoder would otherwise overlap on a
+ * second core, so "one worker" would mean more than one core and the sequential baseline
+ * would not be sequential: pinned, one worker is one core and the speedup means what it says.
+ */
+static void
+pool_pin(int slot)
+{
+	cpu_set_t allowed, one;
+	int cpu, n, k = 0;
+
+	if (sched_getaffinity(0, sizeof allowed, &allowed) == -1)
+		return;
+	n = CPU_COUNT(&allowed);
+	if (n <= 1)
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &allowed))
+			continue;
+		if (k++ == slot % n) {
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			sched_setaffinity(0, sizeof one, &one);
+			return;
+		}
+	}
+}
+
 static int
 pool_spawn(struct pool *p, struct pool_worker *w)
 {
@@ -377,6 +408,8 @@ pool_spawn(struct pool *p, struct pool_worker *w)
 		close_range(3, ~0U, 0);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
+		if (p->pin)
+			pool_pin(w->slot);
 		log_init('W', log_get_level());
 		_exit(worker_main(STDIN_FILENO, STDOUT_FILENO));
 	}
@@ -485,6 +518,7 @@ pool_new(struct event_base *base, int processes, char *err, size_t errlen)
 	p->base = base;
 	p->nprocs = processes;
 	p->stall_timeout = 300;
+	p->pin = getenv("VR_NO_PIN") == NULL;
 	for (i = 0; i < processes; i++) {
 		p->w[i].pool = p;
 		p->w[i].slot = i;
