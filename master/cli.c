@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "master/job.h"
+#include "master/pool.h"
 #include "master/preview.h"
 #include "master/probe.h"
 #include "master/proc.h"
@@ -386,6 +387,32 @@ cli_preview(const struct cli_opts *o, const char *filter)
 	return cp.code;
 }
 
+static void
+cli_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	if (pool_live() == 0)
+		event_base_loopbreak(arg);
+}
+
+/* Released pools free themselves once their workers have exited: give them that moment, so
+ * no worker is left unreaped when we exit (bounded, in case one ignores us). */
+static void
+cli_drain(struct event_base *base)
+{
+	struct timeval tick = { 0, 20000 }, grace = { 3, 0 };
+	struct event *ev;
+
+	if (pool_live() == 0)
+		return;
+	ev = event_new(base, -1, EV_PERSIST, cli_drain_cb, base);
+	if (ev == NULL)
+		return;
+	event_add(ev, &tick);
+	event_base_loopexit(base, &grace);
+	event_base_dispatch(base);
+	event_free(ev);
+}
+
 int
 cli_main(int argc, char **argv)
 {
@@ -498,16 +525,7 @@ cli_main(int argc, char **argv)
 		goto done;
 	}
 	event_base_dispatch(r.base);
-	if (r.interrupted) {
-		/* the workers were told to stop: wait (briefly) until they are reaped */
-		struct timeval grace = { 3, 0 };
-
-		event_free(ev_int);
-		event_free(ev_term);
-		ev_int = ev_term = NULL;
-		event_base_loopexit(r.base, &grace);
-		event_base_dispatch(r.base);
-	}
+	cli_drain(r.base);
 	if (o.keep_temp)
 		fprintf(stderr, "master: kept the working directory %s\n", workdir);
 	else

@@ -60,6 +60,8 @@ struct pool {
 	struct event *ev_kill;
 };
 
+static int pool_count;   /* pools not yet freed, for a clean exit */
+
 static void pool_dispatch(struct pool *p);
 static int pool_spawn(struct pool *p, struct pool_worker *w);
 static void pool_check_release(struct pool *p);
@@ -517,6 +519,7 @@ pool_new(struct event_base *base, int processes, char *err, size_t errlen)
 	}
 	p->base = base;
 	p->nprocs = processes;
+	pool_count++;
 	p->stall_timeout = 300;
 	p->pin = getenv("VR_NO_PIN") == NULL;
 	for (i = 0; i < processes; i++) {
@@ -708,4 +711,11 @@ pool_free(struct pool *p)
 	pool_map_free(p->map);
 	free(p->w);
 	free(p);
+	pool_count--;
+}
+
+int
+pool_live(void)
+{
+	return pool_count;
 }

@@ -54,6 +54,9 @@ void pool_release(struct pool *p);
 /* Frees a pool whose workers have all exited (after pool_join). */
 void pool_free(struct pool *p);
 
+/* How many pools are not freed yet (released ones wait for their workers to exit). */
+int pool_live(void);
+
 /* pid of the worker in a slot (tests kill it), or -1. */
 int pool_worker_pid(const struct pool *p, int slot);
 
