@@ -683,19 +683,63 @@ done:
 
 /* ---- dispatch ---- */
 
-static const char *
-api_after(const char *path, const char *prefix)
+static void
+api_filters(struct server *s, struct evhttp_request *req)
 {
-	size_t n = strlen(prefix);
-
-	return strncmp(path, prefix, n) == 0 ? path + n : NULL;
+	http_send_json(req, 200, json_pack("{s:o}", "filters", filter_list_json()));
 }
 
 static void
-api_method_not_allowed(struct evhttp_request *req, const char *allow)
+api_download_output(struct server *s, struct evhttp_request *req, const char *id)
 {
+	api_download(s, req, id, 0);
+}
+
+static void
+api_download_input(struct server *s, struct evhttp_request *req, const char *id)
+{
+	api_download(s, req, id, 1);
+}
+
+/* Routes with a fixed path. */
+static const struct api_route {
+	const char *path;
+	enum evhttp_cmd_type method;    /* GET also answers HEAD */
+	const char *allow;              /* for a 405 */
+	void (*fn)(struct server *, struct evhttp_request *);
+} api_routes[] = {
+	{ "/upload", EVHTTP_REQ_POST, "POST, OPTIONS", api_upload },
+	{ "/process", EVHTTP_REQ_POST, "POST, OPTIONS", api_process },
+	{ "/health", EVHTTP_REQ_GET, "GET, HEAD", api_health },
+	{ "/jobs", EVHTTP_REQ_GET, "GET, HEAD", api_jobs },
+	{ "/filters", EVHTTP_REQ_GET, "GET, HEAD", api_filters },
+};
+
+/* Routes that end in a job id. */
+static const struct api_id_route {
+	const char *prefix;
+	enum evhttp_cmd_type method;
+	const char *allow;
+	void (*fn)(struct server *, struct evhttp_request *, const char *);
+} api_id_routes[] = {
+	{ "/status/", EVHTTP_REQ_GET, "GET, HEAD", api_status },
+	{ "/download/", EVHTTP_REQ_GET, "GET, HEAD", api_download_output },
+	{ "/input/", EVHTTP_REQ_GET, "GET, HEAD", api_download_input },
+	{ "/preview/", EVHTTP_REQ_GET, "GET, HEAD", api_preview },
+	{ "/events/", EVHTTP_REQ_GET, "GET, HEAD", sse_open },
+	{ "/cleanup/", EVHTTP_REQ_DELETE, "DELETE, OPTIONS", api_cleanup },
+};
+
+/* 1 when the method fits; else answers 405 with the allowed methods and returns 0. */
+static int
+api_method_ok(enum evhttp_cmd_type want, enum evhttp_cmd_type m, struct evhttp_request *req,
+    const char *allow)
+{
+	if (m == want || (want == EVHTTP_REQ_GET && m == EVHTTP_REQ_HEAD))
+		return 1;
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
 	http_send_error(req, 405, "Method Not Allowed", NULL);
+	return 0;
 }
 
 void
@@ -705,8 +749,7 @@ api_handle_cb(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-	const char *id;
-	int get = m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD;
+	size_t i, n;
 
 	api_cors(s, req);
 	if (path == NULL || path[0] != '/') {
@@ -717,54 +760,25 @@ api_handle_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_reply(req, 204, "No Content", NULL);
 		return;
 	}
-	log_debug("%s %s", m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_POST ? "POST" :
-	    m == EVHTTP_REQ_DELETE ? "DELETE" : "HEAD", path);
-	if (strcmp(path, "/upload") == 0) {
-		if (m != EVHTTP_REQ_POST)
-			return api_method_not_allowed(req, "POST, OPTIONS");
-		return api_upload(s, req);
+	log_debug("method %d %s", (int)m, path);
+	for (i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++) {
+		if (strcmp(path, api_routes[i].path) != 0)
+			continue;
+		if (api_method_ok(api_routes[i].method, m, req, api_routes[i].allow))
+			api_routes[i].fn(s, req);
+		return;
 	}
-	if (strcmp(path, "/process") == 0) {
-		if (m != EVHTTP_REQ_POST)
-			return api_method_not_allowed(req, "POST, OPTIONS");
-		return api_process(s, req);
-	}
-	if (strcmp(path, "/health") == 0 || strcmp(path, "/jobs") == 0 || strcmp(path, "/filters") == 0) {
-		if (!get)
-			return api_method_not_allowed(req, "GET, HEAD");
-		if (path[1] == 'h')
-			return api_health(s, req);
-		if (path[1] == 'j')
-			return api_jobs(s, req);
-		return http_send_json(req, 200, json_pack("{s:o}", "filters", filter_list_json()));
-	}
-	if ((id = api_after(path, "/status/")) != NULL || (id = api_after(path, "/download/")) != NULL ||
-	    (id = api_after(path, "/events/")) != NULL || (id = api_after(path, "/input/")) != NULL ||
-	    (id = api_after(path, "/cleanup/")) != NULL || (id = api_after(path, "/preview/")) != NULL) {
+	for (i = 0; i < sizeof api_id_routes / sizeof api_id_routes[0]; i++) {
+		n = strlen(api_id_routes[i].prefix);
+		if (strncmp(path, api_id_routes[i].prefix, n) != 0)
+			continue;
 		/* nothing from a URL becomes a path unless it is exactly a job id */
-		if (!jobid_valid(id))
-			return http_send_error(req, 404, "Job not found", "not a job id");
-		if (path[1] == 'c') {
-			if (m != EVHTTP_REQ_DELETE)
-				return api_method_not_allowed(req, "DELETE, OPTIONS");
-			return api_cleanup(s, req, id);
-		}
-		if (!get)
-			return api_method_not_allowed(req, "GET, HEAD");
-		switch (path[1]) {
-		case 's':
-			return api_status(s, req, id);
-		case 'd':
-			return api_download(s, req, id, 0);
-		case 'p':
-			return api_preview(s, req, id);
-		case 'i':
-			return api_download(s, req, id, 1);
-		default:
-			return sse_open(s, req, id);
-		}
+		if (!jobid_valid(path + n))
+			http_send_error(req, 404, "Job not found", "not a job id");
+		else if (api_method_ok(api_id_routes[i].method, m, req, api_id_routes[i].allow))
+			api_id_routes[i].fn(s, req, path + n);
+		return;
 	}
-	if (!get)
-		return api_method_not_allowed(req, "GET, HEAD");
-	api_page(s, req, path);
+	if (api_method_ok(EVHTTP_REQ_GET, m, req, "GET, HEAD"))
+		api_page(s, req, path);
 }
