@@ -16,6 +16,7 @@
 #include "master/cli.h"
 #include "master/job.h"
 #include "master/jobid.h"
+#include "master/remote.h"
 #include "master/server.h"
 #include "master/store.h"
 #include "master/upload.h"
@@ -37,7 +38,11 @@ serve_usage(FILE *out)
 	    "  --host H            address to bind (default 127.0.0.1)\n"
 	    "  --port P            port (default 8000)\n"
 	    "  --data-dir DIR      uploads, results and jobs.db (default ./data)\n"
-	    "  --workers N         worker processes per job (default: online CPUs)\n"
+	    "  --workers N         local worker processes per job (default: online CPUs;\n"
+	    "                      0 with --remote: remote workers only)\n"
+	    "  --remote CMD        add a worker started by CMD, e.g. 'ssh -T host video-worker'\n"
+	    "                      (repeatable; see README)\n"
+	    "  --task-timeout S    seconds without progress before a worker is replaced (default 300)\n"
 	    "  --max-upload-mb N   largest upload accepted (default 100)\n"
 	    "  --keep-hours H      remove jobs older than this (default 24)\n"
 	    "  --segment-seconds S segment length (default 10)\n"
@@ -52,7 +57,8 @@ serve_usage(FILE *out)
 static int
 serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *err, size_t errlen)
 {
-	enum { O_HOST = 256, O_PORT, O_DATA, O_WORKERS, O_MAXUP, O_KEEP, O_SEG, O_PRESET, O_CRF, O_CORS, O_WEB };
+	enum { O_HOST = 256, O_PORT, O_DATA, O_WORKERS, O_MAXUP, O_KEEP, O_SEG, O_PRESET, O_CRF, O_CORS, O_WEB,
+	    O_REMOTE, O_TASK_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -65,6 +71,8 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 		{ "crf", required_argument, NULL, O_CRF },
 		{ "cors-origin", required_argument, NULL, O_CORS },
 		{ "web-dir", required_argument, NULL, O_WEB },
+		{ "remote", required_argument, NULL, O_REMOTE },
+		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -92,8 +100,8 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			break;
 		case O_WORKERS:
 			d = strtod(optarg, &end);
-			if (*end || end == optarg || d < 1 || d > 1024 || d != (int)d)
-				return util_err(err, errlen, "--workers takes 1 to 1024, not '%s'", optarg);
+			if (*end || end == optarg || d < 0 || d > 1024 || d != (int)d)
+				return util_err(err, errlen, "--workers takes 0 to 1024, not '%s'", optarg);
 			o->workers = (int)d;
 			break;
 		case O_MAXUP:
@@ -130,6 +138,16 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			break;
 		case O_WEB:
 			o->web_dir = optarg;
+			break;
+		case O_REMOTE:
+			if (remote_check(optarg, o->remote, &o->nremote, 64, err, errlen) == -1)
+				return -1;
+			break;
+		case O_TASK_TIMEOUT:
+			d = strtod(optarg, &end);
+			if (*end || end == optarg || !(d >= 1 && d <= 86400))
+				return util_err(err, errlen, "--task-timeout takes seconds from 1 to 86400, not '%s'", optarg);
+			o->task_timeout = d;
 			break;
 		case 'v':
 			*verbose = 1;
@@ -293,9 +311,12 @@ serve_next(struct server *s)
 		jo.preset = s->o.preset;
 		jo.crf = s->o.crf;
 		jo.workers = (int)json_integer_value(json_object_get(rec, "workers"));
+		jo.remote = s->o.remote;
+		jo.nremote = s->o.nremote;
+		jo.task_timeout = s->o.task_timeout;
 		jo.segment_seconds = json_number_value(json_object_get(rec, "segment_seconds"));
 		jo.baseline = json_is_true(json_object_get(rec, "baseline"));
-		if (jo.filter == NULL || jo.workers < 1 || jo.segment_seconds <= 0) {
+		if (jo.filter == NULL || jo.workers + jo.nremote < 1 || jo.segment_seconds <= 0) {
 			json_object_set_new(rec, "status", json_string("failed"));
 			json_object_set_new(rec, "error", json_string("the job record is incomplete"));
 			serve_store(s, rec);
@@ -463,6 +484,7 @@ serve_main(int argc, char **argv)
 	memset(&s, 0, sizeof s);
 	s.o.host = "127.0.0.1";
 	s.o.port = 8000;
+	s.o.workers = -1;
 	s.o.data_dir = "./data";
 	s.o.max_upload_mb = 100;
 	s.o.keep_hours = 24;
@@ -474,7 +496,11 @@ serve_main(int argc, char **argv)
 		return 2;
 	}
 	log_init('M', verbose ? LOG_DEBUG : LOG_INFO);
-	if (s.o.workers == 0) {
+	if (s.o.workers == 0 && s.o.nremote == 0) {
+		fprintf(stderr, "master serve: --workers 0 needs at least one --remote worker\n");
+		return 2;
+	}
+	if (s.o.workers == -1) {
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 		s.o.workers = n > 0 ? (int)n : 1;
 	}

@@ -18,7 +18,10 @@ struct server_opts {
 	int port;
 	const char *data_dir;
 	const char *web_dir;         /* serve the page from disk instead of the binary (development) */
-	int workers;
+	int workers;                 /* local workers per job; -1: online CPUs; 0: remote only */
+	char *remote[64];            /* --remote launcher commands: added to every job's pool */
+	int nremote;
+	double task_timeout;
 	int max_upload_mb;
 	double keep_hours;
 	double segment_seconds;
