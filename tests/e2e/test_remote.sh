@@ -182,6 +182,8 @@ if wait_status "$JOB" completed 120; then
 	pass serve-remote-job-completes
 	curl -s "$URL/status/$JOB" >"$T/serve-status.json"
 	check serve-status-names-ssh-worker jt "$T/serve-status.json" '[.timeline[] | select(.host == "sshbox/1")] | length >= 1'
+	# the page's own timeline code, fed this record: the remote lane carries the host's name
+	check page-timeline-names-remote-host node "$VR_ROOT/tests/browser/timeline_names.mjs" "$T/serve-status.json"
 	curl -s "$URL/health" >"$T/health.json"
 	check serve-health-counts-remote jt "$T/health.json" '.remote_workers == 1'
 else
