@@ -20,6 +20,7 @@ struct server_opts {
 	const char *web_dir;         /* serve the page from disk instead of the binary (development) */
 	int workers;
 	int max_upload_mb;
+	int timeout_s;               /* a client silent this long (or a body too slow) is dropped */
 	double keep_hours;
 	double segment_seconds;
 	const char *preset;
