@@ -40,6 +40,31 @@ upload_many() {
 	UPLOAD_SECS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
 }
 
+# upload_many_check VIDEO...: after upload_many, counts in UP_OK the uploads of a VIDEO answered
+# 200 whose job is "uploaded" and whose /input is byte-identical to what was sent, and in
+# UP_REFUSED those of any other file answered 4xx with a reason; UP_BAD lists the rest (i:status)
+upload_many_check() {
+	local i src code id
+	UP_OK=0 UP_REFUSED=0 UP_BAD=""
+	for ((i = 0; ; i++)); do
+		[ -e "$T/up.$i.src" ] || break
+		src=$(cat "$T/up.$i.src") code=$(cat "$T/up.$i.code")
+		if [[ " $* " == *" $src "* ]]; then
+			id=$(jf "$T/up.$i.json" .job_id)
+			curl -s -o "$T/in.$i" "$URL/input/$id"
+			if [ "$code" = 200 ] && [ "$(curl -s "$URL/status/$id" | jq -r .status)" = uploaded ] &&
+				cmp -s "$src" "$T/in.$i"; then
+				UP_OK=$((UP_OK + 1))
+				continue
+			fi
+		elif [ "$code" -ge 400 ] && [ "$code" -lt 500 ] && jt "$T/up.$i.json" '.detail | length > 0'; then
+			UP_REFUSED=$((UP_REFUSED + 1))
+			continue
+		fi
+		UP_BAD="$UP_BAD $i:$code"
+	done
+}
+
 # slow_client NAME FIRST REST GAP [MAX]: in the background, connects to the master, sends
 # FIRST at once, then REST one byte every GAP seconds (nothing more when REST is empty) until
 # the server answers or hangs up, or MAX seconds (default 20) pass. Leaves what came back in
