@@ -51,6 +51,10 @@ check "20 uploads at once: one job per valid upload, nothing spooled left" \
 	[ "$(ls "$T/data/jobs" | wc -l)" = $((jobs0 + 12)) -a -z "$(ls -A "$T/data/spool")" ]
 
 # --- slow clients (--timeout 2) ---
+# an event stream of a waiting job is quiet but not idle: pings keep it open past the timeout
+quiet=$(jf "$T/up.0.json" .job_id)
+{ curl -s -N --max-time 5 "$URL/events/$quiet" >"$T/ev.out"; echo $? >"$T/ev.rc"; } &
+ev_pid=$!
 multipart_form "$(head -c 3000 /dev/zero | tr '\0' x)"
 slow_client head-stall $'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n' "" 0
 slow_client head-trickle $'GET /health HTTP/1.1\r\n' "X-Slow: $(printf 'a%.0s' $(seq 40))" 0.5
@@ -83,6 +87,9 @@ for c in upload-stall upload-trickle; do
 done
 check "the trickled upload is refused as too slow" grep -q 'too slow' "$T/slow.upload-trickle.resp"
 check "nothing of the slow uploads is left in the spool" [ -z "$(ls -A "$T/data/spool")" ]
+wait $ev_pid
+check "a quiet event stream outlives --timeout (curl's own 5 s limit ends it)" \
+	[ "$(cat "$T/ev.rc")" = 28 -a "$(grep -c '^: ping' "$T/ev.out")" -ge 3 ]
 
 # --- the job under all that ---
 check "the job completes" wait_status "$long" completed 120
