@@ -4,6 +4,7 @@
 #   make test     install what is missing, build, run every test
 #   make asan     the same tests on an AddressSanitizer + UBSan build (build-asan/)
 #   make bench    the performance benchmark (scripts/bench)
+#   make load     the master under load for longer than the test does (scripts/load)
 
 CC      ?= cc
 BUILD   ?= build
@@ -93,8 +94,12 @@ bench: deps
 	$(MAKE) all
 	scripts/bench
 
+load: deps
+	$(MAKE) all
+	scripts/load
+
 clean:
 	rm -rf build build-asan
 
-.PHONY: all unit deps deps-run run test asan bench clean
+.PHONY: all unit deps deps-run run test asan bench load clean
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

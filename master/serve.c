@@ -23,7 +23,8 @@
 
 #define SERVE_EXPIRE_EVERY 600     /* seconds between sweeps of old jobs */
 #define SERVE_PUSH_EVERY   0.2     /* seconds: progress pushes are coalesced to this rate */
-#define SERVE_PING_EVERY   20      /* seconds between keep-alive comments on event streams */
+#define SERVE_PING_EVERY   20      /* seconds between keep-alive comments on event streams,
+                                      at most half of --timeout */
 
 static void serve_next(struct server *s);
 
@@ -44,6 +45,8 @@ serve_usage(FILE *out)
 	    "                      (repeatable; see README)\n"
 	    "  --task-timeout S    seconds without progress before a worker is replaced (default 300)\n"
 	    "  --max-upload-mb N   largest upload accepted (default 100)\n"
+	    "  --timeout S         drop a client silent for S seconds, or sending a body\n"
+	    "                      slower than 500 bytes/s after its first S seconds (default 60)\n"
 	    "  --keep-hours H      remove jobs older than this (default 24)\n"
 	    "  --segment-seconds S segment length (default 10)\n"
 	    "  --preset NAME       x264 preset (default veryfast)\n"
@@ -58,7 +61,7 @@ static int
 serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *err, size_t errlen)
 {
 	enum { O_HOST = 256, O_PORT, O_DATA, O_WORKERS, O_MAXUP, O_KEEP, O_SEG, O_PRESET, O_CRF, O_CORS, O_WEB,
-	    O_REMOTE, O_TASK_TIMEOUT };
+	    O_REMOTE, O_TASK_TIMEOUT, O_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -73,6 +76,7 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 		{ "web-dir", required_argument, NULL, O_WEB },
 		{ "remote", required_argument, NULL, O_REMOTE },
 		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -148,6 +152,12 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			if (*end || end == optarg || !(d >= 1 && d <= 86400))
 				return util_err(err, errlen, "--task-timeout takes seconds from 1 to 86400, not '%s'", optarg);
 			o->task_timeout = d;
+			break;
+		case O_TIMEOUT:
+			d = strtod(optarg, &end);
+			if (*end || end == optarg || d < 1 || d > 3600 || d != (int)d)
+				return util_err(err, errlen, "--timeout takes 1 to 3600 seconds, not '%s'", optarg);
+			o->timeout_s = (int)d;
 			break;
 		case 'v':
 			*verbose = 1;
@@ -487,6 +497,7 @@ serve_main(int argc, char **argv)
 	s.o.workers = -1;
 	s.o.data_dir = "./data";
 	s.o.max_upload_mb = 100;
+	s.o.timeout_s = 60;
 	s.o.keep_hours = 24;
 	s.o.segment_seconds = 10;
 	s.o.preset = "veryfast";
@@ -536,12 +547,14 @@ serve_main(int argc, char **argv)
 	evhttp_set_max_headers_size(s.http, 16 * 1024);
 	/* bodies other than uploads are small JSON; uploads bypass this through the spooler */
 	evhttp_set_max_body_size(s.http, 1 << 20);
-	evhttp_set_timeout(s.http, 60);
+	/* a quarter second after the upload filter's own clock, so that a stalled
+	 * upload hears its 408 from the filter before evhttp just hangs up */
+	evhttp_set_timeout_tv(s.http, &(struct timeval){ s.o.timeout_s, 250000 });
 	evhttp_set_gencb(s.http, api_handle_cb, &s);
 	memset(&ucfg, 0, sizeof ucfg);
 	ucfg.spool_dir = s.spool_dir;
 	ucfg.max_bytes = (int64_t)s.o.max_upload_mb * 1024 * 1024;
-	ucfg.idle_timeout_s = 60;
+	ucfg.idle_timeout_s = s.o.timeout_s;
 	s.uploads = upload_install(s.http, s.base, &ucfg, err, sizeof err);
 	if (s.uploads == NULL) {
 		log_error("%s", err);
@@ -554,6 +567,11 @@ serve_main(int argc, char **argv)
 	s.ev_push = evtimer_new(s.base, serve_push_cb, &s);
 	s.ev_expire = event_new(s.base, -1, EV_PERSIST, serve_expire_cb, &s);
 	event_add(s.ev_expire, &expire);
+	/* a quiet event stream is dropped after --timeout like any silent connection */
+	if (s.o.timeout_s < 2 * SERVE_PING_EVERY) {
+		ping.tv_sec = s.o.timeout_s / 2;
+		ping.tv_usec = s.o.timeout_s % 2 * 500000;
+	}
 	s.ev_ping = event_new(s.base, -1, EV_PERSIST, serve_ping_cb, &s);
 	event_add(s.ev_ping, &ping);
 	s.ev_sigint = evsignal_new(s.base, SIGINT, serve_signal_cb, &s);

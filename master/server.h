@@ -23,6 +23,7 @@ struct server_opts {
 	int nremote;
 	double task_timeout;
 	int max_upload_mb;
+	int timeout_s;               /* a client silent this long (or a body too slow) is dropped */
 	double keep_hours;
 	double segment_seconds;
 	const char *preset;

@@ -71,6 +71,7 @@ struct upload_server {
 	char			*spool_dir;
 	int64_t			 max_bytes;
 	struct timeval		 idle;
+	int64_t			 min_rate;	/* bytes/s a body must average */
 	int			 refs;		/* the owner + one per connection */
 	int			 closing;
 	TAILQ_HEAD(, upload_linger) lingers;
@@ -108,7 +109,7 @@ struct upload_conn {
 	struct bufferevent	*under;		/* the socket bufferevent below */
 	struct evbuffer_cb_entry *in_cb, *out_cb;
 	struct event		*kick_ev;	/* resume input once evhttp drained */
-	struct event		*idle_ev;
+	struct event		*idle_ev;	/* the body clock: idle or too slow */
 	struct event		*write_ev;
 	struct event		*retry_ev;
 
@@ -127,6 +128,9 @@ struct upload_conn {
 	size_t			 head_len;
 
 	int64_t			 remaining;	/* body bytes left (pass or spool) */
+	struct timeval		 body_start;	/* the body clock (upload_body_*) */
+	struct timeval		 body_last;	/* last body bytes read */
+	int64_t			 body_got;
 	char			 line[UPLOAD_LINE_MAX + 1];
 
 	struct evbuffer		*held;		/* the rewritten upload head */
@@ -545,6 +549,74 @@ upload_head_reset(struct upload_conn *c)
 	c->head_got = c->head_line = c->head_line1 = c->head_len = 0;
 }
 
+/* --- the body clock --- */
+
+/*
+ * Slow clients. A request body's own bytes restart evhttp's read timeout, so a
+ * client sending one byte a second would hold its connection (and an upload's
+ * spool file) for ever. A body gets the idle time between two reads and, in
+ * all, the idle time plus one second per min_rate bytes received (Apache's
+ * mod_reqtimeout MinRate): anything faster than min_rate never notices. A head
+ * needs no clock here: the filter releases nothing of it until it is complete,
+ * so evhttp's read timeout bounds a trickled head on its own.
+ */
+
+static int
+upload_in_body(enum upload_state state)
+{
+	return state == UPLOAD_SPOOL || state == UPLOAD_PASS_BODY ||
+	    state == UPLOAD_PASS_CHUNK_SIZE || state == UPLOAD_PASS_CHUNK_DATA ||
+	    state == UPLOAD_PASS_TRAILER;
+}
+
+/* When the body turns idle, and when it is too slow. */
+static void
+upload_body_limits(const struct upload_conn *c, struct timeval *idle_at,
+    struct timeval *slow_at)
+{
+	int64_t rate = c->srv->min_rate;
+	struct timeval extra;
+
+	evutil_timeradd(&c->body_last, &c->srv->idle, idle_at);
+	extra.tv_sec = (time_t)(c->body_got / rate);
+	extra.tv_usec = (suseconds_t)(c->body_got % rate * 1000000 / rate);
+	evutil_timeradd(&c->body_start, &c->srv->idle, slow_at);
+	evutil_timeradd(slow_at, &extra, slow_at);
+}
+
+static void
+upload_body_arm(struct upload_conn *c)
+{
+	struct timeval now, idle_at, slow_at, wait = { 0, 0 };
+
+	event_base_gettimeofday_cached(c->srv->base, &now);
+	upload_body_limits(c, &idle_at, &slow_at);
+	if (evutil_timercmp(&slow_at, &idle_at, <))
+		idle_at = slow_at;
+	if (evutil_timercmp(&idle_at, &now, >))
+		evutil_timersub(&idle_at, &now, &wait);
+	evtimer_add(c->idle_ev, &wait);
+}
+
+static void
+upload_body_start(struct upload_conn *c)
+{
+	event_base_gettimeofday_cached(c->srv->base, &c->body_start);
+	c->body_last = c->body_start;
+	c->body_got = 0;
+	upload_body_arm(c);
+}
+
+static void
+upload_body_got(struct upload_conn *c, size_t n)
+{
+	if (n == 0 || !upload_in_body(c->state))
+		return;
+	c->body_got += (int64_t)n;
+	event_base_gettimeofday_cached(c->srv->base, &c->body_last);
+	upload_body_arm(c);
+}
+
 /* --- spooling --- */
 
 static void
@@ -795,8 +867,7 @@ upload_spool(struct upload_conn *c, struct evbuffer *src, struct evbuffer *dst)
 			return 1;
 		}
 	}
-	if (fed > 0)
-		evtimer_add(c->idle_ev, &c->srv->idle);
+	upload_body_got(c, fed);
 	if (c->remaining == 0)
 		upload_spool_end(c, dst);
 	return fed > 0;
@@ -930,7 +1001,7 @@ upload_begin(struct upload_conn *c, const struct upload_head *h, struct evbuffer
 	}
 	c->remaining = len;
 	c->state = UPLOAD_SPOOL;
-	evtimer_add(c->idle_ev, &c->srv->idle);
+	upload_body_start(c);
 	if (len == 0)
 		upload_spool_end(c, dst);
 	else
@@ -982,6 +1053,7 @@ upload_pass_framing(struct upload_conn *c, const struct upload_head *h)
 		return;
 	if (te != NULL && strcasecmp(te, "chunked") == 0) {
 		c->state = UPLOAD_PASS_CHUNK_SIZE;
+		upload_body_start(c);
 		return;
 	}
 	if (cl == NULL)
@@ -992,6 +1064,7 @@ upload_pass_framing(struct upload_conn *c, const struct upload_head *h)
 	else if (n > 0) {
 		c->remaining = n;
 		c->state = UPLOAD_PASS_BODY;
+		upload_body_start(c);
 	}
 }
 
@@ -1071,6 +1144,7 @@ upload_pass_line(struct upload_conn *c, struct evbuffer *src, struct evbuffer *d
 	evbuffer_copyout(src, c->line, n);
 	c->line[n] = '\0';
 	evbuffer_remove_buffer(src, dst, n + eol_len);
+	upload_body_got(c, n + eol_len);
 	return 1;
 }
 
@@ -1136,6 +1210,7 @@ upload_input(struct upload_conn *c, struct evbuffer *src, struct evbuffer *dst)
 				n = (size_t)c->remaining;
 			evbuffer_remove_buffer(src, dst, n);
 			c->remaining -= (int64_t)n;
+			upload_body_got(c, n);
 			progress = 1;
 			if (c->remaining == 0)
 				c->state = c->state == UPLOAD_PASS_BODY ? UPLOAD_HEAD :
@@ -1207,21 +1282,40 @@ upload_kick_cb(evutil_socket_t fd, short what, void *arg)
 	bufferevent_decref(c->bev);
 }
 
+/* The body clock ran out: an upload is answered 408, another body hung up on. */
 static void
 upload_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct upload_conn *c = arg;
+	struct timeval idle_at, slow_at, took;
+	char why[128];
 
-	if (!upload_alive(c) || c->state != UPLOAD_SPOOL)
+	if (!upload_alive(c) || !upload_in_body(c->state))
 		return;
 	if (!(bufferevent_get_enabled(c->bev) & EV_READ)) {
-		/* evhttp is busy with an earlier request and not reading: not idle */
-		evtimer_add(c->idle_ev, &c->srv->idle);
+		/* evhttp is busy with an earlier request and not reading: the
+		 * client is not to blame, its clock starts again */
+		upload_body_start(c);
+		return;
+	}
+	upload_body_limits(c, &idle_at, &slow_at);
+	evutil_timersub(&c->body_last, &c->body_start, &took);
+	if (evutil_timercmp(&slow_at, &idle_at, <))
+		snprintf(why, sizeof why, "was too slow: %lld bytes in %ld s, under "
+		    "%lld bytes/s", (long long)c->body_got, (long)took.tv_sec,
+		    (long long)c->srv->min_rate);
+	else
+		snprintf(why, sizeof why, "sent no data for %ld s",
+		    (long)c->srv->idle.tv_sec);
+	if (c->state != UPLOAD_SPOOL) {
+		log_warn("a request body %s: dropping the connection", why);
+		c->state = UPLOAD_DISCARD_ALL;
+		c->kill = 1;
+		event_active(c->kick_ev, EV_TIMEOUT, 0);
 		return;
 	}
 	bufferevent_incref(c->bev);
-	upload_answer(c, bufferevent_get_input(c->bev), 408, 1, "no upload data "
-	    "for %ld s", (long)c->srv->idle.tv_sec);
+	upload_answer(c, bufferevent_get_input(c->bev), 408, 1, "the upload %s", why);
 	upload_deliver(c);
 	bufferevent_decref(c->bev);
 }
@@ -1519,7 +1613,7 @@ upload_install(struct evhttp *http, struct event_base *base,
 		snprintf(err, errlen, "upload spool directory path is too long");
 		return NULL;
 	}
-	if (cfg->max_bytes <= 0 || cfg->idle_timeout_s < 0) {
+	if (cfg->max_bytes <= 0 || cfg->idle_timeout_s < 0 || cfg->min_rate < 0) {
 		snprintf(err, errlen, "upload limits must be positive");
 		return NULL;
 	}
@@ -1533,6 +1627,7 @@ upload_install(struct evhttp *http, struct event_base *base,
 	srv->max_bytes = cfg->max_bytes;
 	srv->idle.tv_sec = cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s :
 	    UPLOAD_IDLE_DEFAULT_S;
+	srv->min_rate = cfg->min_rate > 0 ? cfg->min_rate : UPLOAD_MIN_RATE_DEFAULT;
 	srv->refs = 1;
 	TAILQ_INIT(&srv->lingers);
 	evhttp_set_bevcb(http, upload_bev_cb, srv);

@@ -24,12 +24,17 @@ struct event_base;
 #define UPLOAD_HEAD_MAX		(16 * 1024)	/* larger request heads are refused */
 #define UPLOAD_FILENAME_MAX	200		/* bytes of a sanitized file name */
 #define UPLOAD_IDLE_DEFAULT_S	60
+#define UPLOAD_MIN_RATE_DEFAULT	500		/* bytes/s, as Apache's mod_reqtimeout */
 
 struct upload_config {
 	const char	*spool_dir;	/* must exist; spool files are created in it */
 	int64_t		 max_bytes;	/* largest Content-Length accepted, > 0 */
 	int		 idle_timeout_s; /* an upload silent this long is answered 408;
 					    0 means UPLOAD_IDLE_DEFAULT_S */
+	int64_t		 min_rate;	/* bytes/s a request body must keep up on
+					    average after its first idle_timeout_s, else
+					    408 (an upload) or a hang-up (any other body);
+					    0 means UPLOAD_MIN_RATE_DEFAULT */
 };
 
 struct upload_result {

@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,7 +237,7 @@ test_other_cb(struct evhttp_request *req, void *arg)
 static void
 test_install(struct test_srv *t, int64_t max_bytes, int idle_s)
 {
-	struct upload_config cfg = { t->spool, max_bytes, idle_s };
+	struct upload_config cfg = { t->spool, max_bytes, idle_s, 0 };
 	char err[256];
 
 	upload_free(t->up);
@@ -1170,6 +1171,114 @@ test_upload_idle_timeout(void **state)
 	assert_int_equal(test_spool_count(t), 0);
 }
 
+/* A slowloris client: its head at once, the rest one byte per gap_ms. */
+struct test_drip {
+	const char	*head;
+	const char	*rest;
+	size_t		 rest_len;
+	int		 gap_ms;
+};
+
+/* Drips until the server answers or hangs up (a head, a body: whatever it is sent). */
+static void
+test_client_drip(int port, struct test_report *r, void *arg)
+{
+	const struct test_drip *d = arg;
+	struct test_conn c;
+	struct pollfd pfd;
+	size_t i;
+
+	if (test_connect(&c, port, r) == -1 || test_send(&c, d->head, strlen(d->head), r))
+		return;
+	pfd.fd = c.fd;
+	pfd.events = POLLIN;
+	for (i = 0; i < d->rest_len; i++) {
+		if (poll(&pfd, 1, d->gap_ms) != 0 ||
+		    send(c.fd, d->rest + i, 1, MSG_NOSIGNAL) != 1)
+			break;
+	}
+	test_read_resp(&c, r);
+	test_read_eof(&c, r);
+}
+
+/*
+ * An upload at 20 bytes/s never goes idle, but stays under the 500 bytes/s
+ * minimum: 408 once its first (idle) second and the bit its bytes earned are
+ * used up, its spool file gone.
+ */
+static void
+test_upload_too_slow(void **state)
+{
+	struct test_srv *t = *state;
+	unsigned char data[2000];
+	struct test_drip d = { NULL, NULL, 0, 50 };
+	struct test_report r;
+	size_t len, head;
+	char *req;
+
+	test_payload(data, sizeof data, 5);
+	req = test_upload_request("/upload", NULL, "file", "drip.bin", data,
+	    sizeof data, &len);
+	/* the head and the form up to the file's first byte at once: a spool file opens */
+	head = (size_t)((char *)memmem(req, len, "octet-stream\r\n\r\n", 16) - req) + 16;
+	d.head = strndup(req, head);
+	d.rest = req + head;
+	d.rest_len = len - head;
+	test_install(t, 1 << 20, 1);
+	test_run(t, test_client_drip, &d, &r);
+	assert_int_equal(r.nresp, 1);
+	assert_int_equal(r.resp[0].status, 408);
+	assert_non_null(strstr(r.resp[0].body, "too slow"));
+	assert_true(r.resp[0].conn_close);
+	assert_true(r.eof);
+	assert_true(r.resp[0].at_ms - r.start_ms >= 900);
+	assert_true(r.resp[0].at_ms - r.start_ms < 4000);
+	assert_int_equal(t->ntakes, 1);
+	assert_int_equal(test_spool_created(t), 1);
+	assert_int_equal(test_spool_count(t), 0);
+	free((char *)d.head);
+	free(req);
+}
+
+/* With 1 s timeouts, the server hangs up on the dripping client after 1 to 4 s, silently. */
+static void
+test_expect_hangup(struct test_srv *t, struct test_drip *d)
+{
+	struct test_report r;
+
+	test_install(t, 1 << 20, 1);
+	evhttp_set_timeout(t->http, 1);
+	test_run(t, test_client_drip, d, &r);
+	assert_int_equal(r.nresp, 0);
+	assert_true(r.eof);
+	assert_true(r.end_ms - r.start_ms >= 900);
+	assert_true(r.end_ms - r.start_ms < 4000);
+}
+
+/* Any other body that drips is hung up on: evhttp's timeout alone would wait for ever. */
+static void
+test_upload_body_too_slow(void **state)
+{
+	char body[1000];
+	struct test_drip d = { "POST /other HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n"
+	    "\r\n", body, sizeof body, 50 };
+
+	memset(body, 'x', sizeof body);
+	test_expect_hangup(*state, &d);
+}
+
+/* A dripping head reaches evhttp only once complete, so evhttp's timeout ends it. */
+static void
+test_upload_head_drip(void **state)
+{
+	char hdr[200];
+	struct test_drip d = { "GET /ping HTTP/1.1\r\n", hdr, sizeof hdr, 50 };
+
+	memset(hdr, 'a', sizeof hdr);
+	memcpy(hdr, "X-Slow: ", 8);
+	test_expect_hangup(*state, &d);
+}
+
 #define TEST_BIG_BLOCK	(64 * 1024)
 #define TEST_BIG_BLOCKS	800		/* 50 MiB */
 
@@ -1630,6 +1739,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_upload_trickle, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_upload_idle_timeout, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_upload_too_slow, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_upload_body_too_slow, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_upload_head_drip, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_upload_large, test_setup,
 		    test_teardown),
