@@ -4,11 +4,14 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "master/limits.h"
+
 struct event_base;
 struct evhttp;
 struct evhttp_request;
 struct event;
 struct job;
+struct quota;
 struct store;
 struct upload_server;
 
@@ -20,6 +23,8 @@ struct server_opts {
 	const char *web_dir;         /* serve the page from disk instead of the binary (development) */
 	int workers;
 	int max_upload_mb;
+	int max_disk_mb;             /* quota of the data directory, 0: none */
+	struct limits limits;        /* --max-pixels, --max-duration */
 	double keep_hours;
 	double segment_seconds;
 	const char *preset;
@@ -35,6 +40,7 @@ struct server {
 	struct evhttp *http;
 	struct upload_server *uploads;
 	struct store *store;
+	struct quota *quota;         /* the data directory's bytes (and --max-disk-mb) */
 	struct server_opts o;
 	char jobs_dir[4096], spool_dir[4096];
 
