@@ -4,7 +4,7 @@
 # stands in for a full disk: it needs no root). Each refusal is JSON with the reason, leaves
 # nothing behind, and the master goes on serving.
 . "$(dirname "$0")/api_lib.sh"
-trap 'serve_stop; rm -rf "$T"' EXIT
+trap 'serve_stop; umount "$T/small" 2>/dev/null; rm -rf "$T"' EXIT
 
 gen_clip "$T/clip.mp4" 2                                           # 320x240, 2 s
 gen_clip "$T/long.mp4" 4                                           # 320x240, 4 s
@@ -112,4 +112,28 @@ check "no partial output is left" job_files_clean efbig "$JOB"
 http GET /health
 check "the master is still serving after the failed job" [ "$CODE" = 200 -a "$(jget "$BODY" running)" = null ]
 serve_stop
+
+# ---- a disk that is really full (ENOSPC): a 3 MiB tmpfs, where we may mount one (root) ----
+mkdir -p "$T/small"
+if mount -t tmpfs -o size=3m tmpfs "$T/small" 2>/dev/null; then
+	serve_start "$T/small/data" --workers 2 --segment-seconds 1 --crf 0 --max-upload-mb 5 || { fail startup; finish; }
+	head -c 4000000 /dev/urandom > "$T/big4.mp4"
+	http POST /upload -F "file=@$T/big4.mp4"
+	check "full disk: the upload is 507" [ "$CODE" = 507 ]
+	check "full disk: its reason is the write error" grep -q 'No space left on device' <<<"$(jget "$BODY" detail)"
+	check "full disk: the partial spool file is removed" empty small/data
+	upload "$T/grow.mp4"
+	check "full disk: a following small upload works" [ "$CODE" = 200 ]
+	process "$JOB" none
+	check "full disk: a job that fills it fails" wait_status "$JOB" failed 90
+	http GET /status/$JOB
+	check "full disk: its error says why" grep -q 'No space left on device' <<<"$(jget "$BODY" error)"
+	check "full disk: no partial output is left" job_files_clean small/data "$JOB"
+	upload "$T/clip.mp4"
+	check "full disk: the master goes on serving" [ "$CODE" = 200 ]
+	serve_stop
+	umount "$T/small"
+else
+	echo "SKIP full disk on tmpfs: cannot mount one here (not root); the ulimit -f tests above stand in"
+fi
 finish
