@@ -11,11 +11,15 @@
 
 #define QUOTA_WATCH_EVERY 0.25    /* seconds: the most a job can overshoot by is what it writes in this */
 #define QUOTA_MIB         (1024.0 * 1024.0)
+#define QUOTA_LIVE_MAX    4
 
 struct quota {
 	int64_t limit;               /* 0: none */
 	int64_t counted;             /* bytes of files in the data directory, as far as we know */
 	int64_t reserved;            /* promised to writers that have not finished */
+	/* files that grow on their own (the job store and its WAL): measured when asked */
+	char live[QUOTA_LIVE_MAX][4096];
+	int nlive;
 	/* the directory being watched */
 	struct event *ev;
 	char dir[4096];
@@ -50,7 +54,23 @@ quota_free(struct quota *q)
 int64_t
 quota_used(const struct quota *q)
 {
-	return q->counted + q->reserved;
+	int64_t n = q->counted + q->reserved;
+	int i;
+
+	for (i = 0; i < q->nlive; i++)
+		n += util_tree_size(q->live[i]);
+	return n;
+}
+
+int
+quota_track(struct quota *q, const char *path)
+{
+	if (q->nlive == QUOTA_LIVE_MAX)
+		return -1;
+	snprintf(q->live[q->nlive++], sizeof q->live[0], "%s", path);
+	/* counted by the walk at open; from now on measured live instead */
+	q->counted -= util_tree_size(path);
+	return 0;
 }
 
 int64_t

@@ -22,7 +22,10 @@ typedef void (*quota_over_cb)(const char *reason, void *arg);
 struct quota *quota_open(const char *dir, int64_t limit);
 void quota_free(struct quota *q);
 
-int64_t quota_used(const struct quota *q);      /* counted + reserved */
+int64_t quota_used(const struct quota *q);      /* counted + reserved + live files */
+/* A file that grows by itself inside the directory (jobs.db and its WAL): measured (one
+ * stat) whenever the count is read, instead of accounted. At most four. */
+int quota_track(struct quota *q, const char *path);
 int64_t quota_limit(const struct quota *q);
 
 /* 0 when n more bytes fit, else -1 with err. `what` names the writer in the message

@@ -548,6 +548,11 @@ serve_main(int argc, char **argv)
 		log_error("out of memory");
 		goto done;
 	}
+	quota_track(s.quota, path);
+	snprintf(path, sizeof path, "%s/jobs.db-wal", s.o.data_dir);
+	quota_track(s.quota, path);
+	snprintf(path, sizeof path, "%s/jobs.db-shm", s.o.data_dir);
+	quota_track(s.quota, path);
 	s.base = event_base_new();
 	if (s.base == NULL) {
 		log_error("cannot create the event loop");

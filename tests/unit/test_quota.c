@@ -81,6 +81,12 @@ test_quota_measures_at_open(void **state)
 	/* removing a tree takes off what it held */
 	assert_int_equal(quota_rm_rf(q, sub), 0);
 	assert_int_equal(quota_used(q), 1000);
+	/* a file that grows by itself (the job store's WAL) is measured when asked */
+	snprintf(sub, sizeof sub, "%s/a", t->dir);
+	assert_int_equal(quota_track(q, sub), 0);
+	assert_int_equal(quota_used(q), 1000);
+	test_quota_write(t->dir, "a", 5000);
+	assert_int_equal(quota_used(q), 5000);
 	quota_free(q);
 }
 
