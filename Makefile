@@ -7,7 +7,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libevent jansson sqlite3
+PKGS    := libevent jansson sqlite3 zlib
 CFLAGS  ?= -O2 -g
 # override: `make CFLAGS=...` (make asan) adds to these instead of replacing them
 override CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \

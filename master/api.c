@@ -405,7 +405,8 @@ api_process(struct server *s, struct evhttp_request *req)
 			http_send_error(req, 400, "Bad Request", "workers: a whole number from 1 to 1024");
 			goto done;
 		}
-		workers = (int)json_integer_value(v);
+		/* a server of remote workers only keeps it that way */
+		workers = s->o.workers == 0 ? 0 : (int)json_integer_value(v);
 	}
 	v = json_object_get(body, "baseline");
 	if (v != NULL && !json_is_null(v)) {
@@ -549,12 +550,12 @@ api_jobs(struct server *s, struct evhttp_request *req)
 static void
 api_health(struct server *s, struct evhttp_request *req)
 {
-	http_send_json(req, 200, json_pack("{s:s, s:s, s:s, s:i, s:i, s:s?, s:i, s:I, s:f, s:i, s:I}",
+	http_send_json(req, 200, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s?, s:i, s:I, s:f, s:i, s:I}",
 	    "status", "healthy", "service", "video-renderer", "version", VR_VERSION,
-	    "workers", s->o.workers, "queue_length", s->qlen, "running", s->job_id[0] ? s->job_id : NULL,
-	    "max_upload_mb", s->o.max_upload_mb, "max_pixels", (json_int_t)s->o.limits.max_pixels,
-	    "max_duration", s->o.limits.max_duration, "max_disk_mb", s->o.max_disk_mb,
-	    "disk_used_bytes", (json_int_t)quota_used(s->quota)));
+	    "workers", s->o.workers, "remote_workers", s->o.nremote, "queue_length", s->qlen,
+	    "running", s->job_id[0] ? s->job_id : NULL, "max_upload_mb", s->o.max_upload_mb,
+	    "max_pixels", (json_int_t)s->o.limits.max_pixels, "max_duration", s->o.limits.max_duration,
+	    "max_disk_mb", s->o.max_disk_mb, "disk_used_bytes", (json_int_t)quota_used(s->quota)));
 }
 
 /* ---- GET /preview/{id}?filter=SPEC&t=SECONDS&format=png|jpeg ---- */

@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "master/ffversion.h"
 #include "master/job.h"
+#include "master/remote.h"
 #include "master/pool.h"
 #include "master/preview.h"
 #include "master/probe.h"
@@ -45,7 +46,12 @@ cli_usage(FILE *out)
 	    "\n"
 	    "  -f, --filter SPEC        filter chain, e.g. blur, blur:sigma=5, blur:sigma=3,grayscale\n"
 	    "                           (default grayscale; --list-filters shows them all)\n"
-	    "  -w, --workers N          worker processes (default: online CPUs)\n"
+	    "  -w, --workers N          local worker processes (default: online CPUs; 0 with\n"
+	    "                           --remote: remote workers only)\n"
+	    "      --remote CMD         add a worker started by CMD on another machine, e.g.\n"
+	    "                           'ssh -T host video-worker' (repeatable; see README)\n"
+	    "      --task-timeout S     seconds a worker may go without progress before it is\n"
+	    "                           replaced and its segment re-run (default 300)\n"
 	    "  -s, --segment-seconds S  segment length, cut on keyframes (default 10)\n"
 	    "  -o, --output FILE        output MP4 (default: next to the input, NAME.FILTER.mp4)\n"
 	    "      --preset NAME        x264 preset (default veryfast)\n"
@@ -72,7 +78,7 @@ int
 cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION, O_PREVIEW, O_AT,
-	    O_MAXPIX, O_MAXDUR };
+	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -92,6 +98,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "at", required_argument, NULL, O_AT },
 		{ "max-pixels", required_argument, NULL, O_MAXPIX },
 		{ "max-duration", required_argument, NULL, O_MAXDUR },
+		{ "remote", required_argument, NULL, O_REMOTE },
+		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *presets[] = { "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -107,6 +115,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	o->crf = 20;
 	o->segment_seconds = 10;
 	o->baseline = 1;
+	o->workers = -1;
+	o->task_timeout = 300;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:w:s:o:qvh", longopts, NULL)) != -1) {
@@ -117,8 +127,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		case 'w':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 1 || v > 1024)
-				return util_err(err, errlen, "--workers takes a whole number from 1 to 1024, not '%s'", optarg);
+			if (errno || *end || end == optarg || v < 0 || v > 1024)
+				return util_err(err, errlen, "--workers takes a whole number from 0 to 1024, not '%s'", optarg);
 			o->workers = (int)v;
 			break;
 		case 's':
@@ -182,6 +192,16 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 			if (limits_option(&o->limits, c == O_MAXPIX ? "max-pixels" : "max-duration", optarg, err, errlen) == -1)
 				return -1;
 			break;
+		case O_REMOTE:
+			if (remote_check(optarg, o->remote, &o->nremote, 64, err, errlen) == -1)
+				return -1;
+			break;
+		case O_TASK_TIMEOUT:
+			errno = 0;
+			o->task_timeout = strtod(optarg, &end);
+			if (errno || *end || end == optarg || !(o->task_timeout >= 1 && o->task_timeout <= 86400))
+				return util_err(err, errlen, "--task-timeout takes seconds from 1 to 86400, not '%s'", optarg);
+			break;
 		case ':':
 			return util_err(err, errlen, "option %s needs a value", argv[optind - 1]);
 		default:
@@ -204,6 +224,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	if (optind + 1 < argc)
 		return util_err(err, errlen, "one input file at a time (got '%s' and '%s')", argv[optind], argv[optind + 1]);
 	o->input = argv[optind];
+	if (o->workers == 0 && o->nremote == 0)
+		return util_err(err, errlen, "--workers 0 needs at least one --remote worker");
 	fc = filter_chain_parse(o->filter, ferr, sizeof ferr);
 	if (fc == NULL)
 		return util_err(err, errlen, "--filter: %s", ferr);
@@ -499,7 +521,7 @@ cli_main(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (o.workers == 0) {
+	if (o.workers == -1) {
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 		o.workers = n > 0 ? (int)n : 1;
 	}
@@ -517,6 +539,9 @@ cli_main(int argc, char **argv)
 	jo.preset = o.preset;
 	jo.crf = o.crf;
 	jo.workers = o.workers;
+	jo.remote = o.remote;
+	jo.nremote = o.nremote;
+	jo.task_timeout = o.task_timeout;
 	jo.segment_seconds = o.segment_seconds;
 	jo.baseline = o.baseline;
 	jo.keep_workdir = o.keep_temp;

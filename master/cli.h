@@ -14,7 +14,10 @@ struct cli_opts {
 	const char *filter;          /* as typed; validated by cli_parse */
 	const char *preset;
 	int crf;
-	int workers;                 /* 0: online CPUs */
+	int workers;                 /* local workers; -1: online CPUs; 0: remote ones only */
+	char *remote[64];            /* --remote launcher commands */
+	int nremote;
+	double task_timeout;         /* seconds without progress before a worker is replaced */
 	double segment_seconds;
 	int baseline;
 	int json;

@@ -277,7 +277,7 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 		/* a variable rate is resampled per file: each keeps the frames its time span holds */
 		for (i = 0; i < j->nseg; i++)
 			j->segs[i].count = job_seg_frames(j, i);
-	} else if (seg_split(&j->segs, &j->nseg, j->probe.duration, j->probe.fps, j->o.workers) == -1) {
+	} else if (seg_split(&j->segs, &j->nseg, j->probe.duration, j->probe.fps, j->o.workers + j->o.nremote) == -1) {
 		job_fail(j, "out of memory");
 		return;
 	}
@@ -347,8 +347,9 @@ job_pool_event_cb(struct pool *p, enum pool_event ev, int task, int worker, json
 	case POOL_TASK_START:
 		if (worker >= 0 && worker < j->open_cap) {
 			j->open_entry[worker] = (int)json_array_size(j->timeline);
-			json_array_append_new(j->timeline, json_pack("{s:i, s:i, s:s, s:f, s:n}",
-			    "worker", worker, "segment", seg, "phase", job_phase_name(j->phase),
+			json_array_append_new(j->timeline, json_pack("{s:i, s:s, s:b, s:i, s:s, s:f, s:n}",
+			    "worker", worker, "host", pool_worker_name(p, worker), "remote",
+			    pool_worker_remote(p, worker), "segment", seg, "phase", job_phase_name(j->phase),
 			    "start", util_now() - j->t0, "end"));
 		}
 		break;
@@ -368,8 +369,8 @@ job_pool_event_cb(struct pool *p, enum pool_event ev, int task, int worker, json
 	case POOL_TASK_FAIL:
 		j->frames_done -= j->seg_frames[seg];
 		j->seg_frames[seg] = 0;
-		json_array_append_new(j->retries, json_pack("{s:i, s:i, s:O?}", "segment", seg,
-		    "worker", worker, "error", json_object_get(msg, "error")));
+		json_array_append_new(j->retries, json_pack("{s:i, s:i, s:s, s:O?}", "segment", seg,
+		    "worker", worker, "host", pool_worker_name(p, worker), "error", json_object_get(msg, "error")));
 		job_timeline_close(j, worker, ev == POOL_TASK_RETRY ? "retried" : "failed");
 		break;
 	}
@@ -453,7 +454,7 @@ static void
 job_map(struct job *j, enum job_phase ph)
 {
 	char err[512], dir[4096], in[4096], out[4096];
-	int *order, nproc, i, s;
+	int *order, nproc, nlocal, nremote, i, s;
 	json_t *tasks = NULL, *task;
 
 	j->phase = ph;
@@ -464,10 +465,16 @@ job_map(struct job *j, enum job_phase ph)
 	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, job_phase_dir(ph));
 	if (util_mkdir_p(dir, err, sizeof err) == -1)
 		goto fail;
-	nproc = ph == JOB_SEQUENTIAL ? 1 : j->o.workers;
-	/* never more workers than segments: an idle process buys nothing */
-	if (nproc > j->nseg)
-		nproc = j->nseg;
+	/* The baseline is one worker: a local one, or the first remote one if there is none. */
+	nlocal = ph == JOB_SEQUENTIAL ? (j->o.workers > 0 ? 1 : 0) : j->o.workers;
+	nremote = ph == JOB_SEQUENTIAL ? (j->o.workers > 0 ? 0 : 1) : j->o.nremote;
+	/* never more workers than segments: an idle process buys nothing; local ones first, as
+	 * they need no transfer */
+	if (nlocal > j->nseg)
+		nlocal = j->nseg;
+	if (nremote > j->nseg - nlocal)
+		nremote = j->nseg - nlocal;
+	nproc = nlocal + nremote;
 	j->workers_used = ph == JOB_PARALLEL ? nproc : j->workers_used;
 	free(j->open_entry);
 	j->open_entry = malloc((size_t)nproc * sizeof *j->open_entry);
@@ -507,9 +514,11 @@ job_map(struct job *j, enum job_phase ph)
 			goto fail;
 		}
 	}
-	j->pool = pool_new(j->base, nproc, err, sizeof err);
+	j->pool = pool_new_mixed(j->base, nlocal, j->o.remote, nremote, err, sizeof err);
 	if (j->pool == NULL)
 		goto fail;
+	if (j->o.task_timeout > 0)
+		pool_set_stall_timeout(j->pool, j->o.task_timeout);
 	if (pool_map_async(j->pool, tasks, job_map_cb, job_pool_event_cb, j, err, sizeof err) == -1)
 		goto fail;
 	json_decref(tasks);
@@ -631,6 +640,7 @@ job_report(const struct job *j)
 	json_object_set_new(r, "segments_processed", done ? json_integer(j->nseg) : json_null());
 	json_object_set_new(r, "cpu_cores_used", j->workers_used ? json_integer(j->workers_used) : json_null());
 	json_object_set_new(r, "workers", json_integer(j->o.workers));
+	json_object_set_new(r, "remote_workers", json_integer(j->o.nremote));
 	json_object_set_new(r, "baseline", json_boolean(j->o.baseline));
 	json_object_set_new(r, "output_filename", done ? json_string(slash ? slash + 1 : j->o.output) : json_null());
 	json_object_set_new(r, "output_path", done ? json_string(j->o.output) : json_null());

@@ -22,7 +22,11 @@ struct job_opts {
 	const char *filter;        /* a valid filter chain spec */
 	const char *preset;        /* x264 preset */
 	int crf;
-	int workers;
+	int workers;               /* local worker processes (0: remote ones only) */
+	char *const *remote;       /* launcher commands of remote workers (master/remote.h); must
+	                            * outlive the job */
+	int nremote;
+	double task_timeout;       /* seconds without progress before a worker is replaced; 0: 300 */
 	double segment_seconds;
 	int baseline;              /* also run the sequential baseline */
 	int keep_workdir;

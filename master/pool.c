@@ -16,6 +16,7 @@
 #include "common/spawn.h"
 #include "common/util.h"
 #include "master/proc.h"
+#include "master/remote.h"
 #include "worker/render.h"
 #include "worker/worker.h"
 
@@ -35,6 +36,10 @@ struct pool_worker {
 	int task;          /* task index while busy, else -1 */
 	double task_start;
 	char why[256];     /* why we killed it, if we did */
+	char **argv;       /* a remote worker's launcher (master/remote.h); NULL: forked here */
+	char name[160];    /* "host/slot" once it said hello */
+	int start_fails;   /* exits before a hello, in a row */
+	struct remote_xfer x;
 };
 
 struct pool_map {
@@ -78,6 +83,20 @@ pool_worker_pid(const struct pool *p, int slot)
 	if (slot < 0 || slot >= p->nprocs || p->w[slot].state == POOL_W_NONE)
 		return -1;
 	return p->w[slot].pid;
+}
+
+const char *
+pool_worker_name(const struct pool *p, int slot)
+{
+	if (slot < 0 || slot >= p->nprocs)
+		return "?";
+	return p->w[slot].name;
+}
+
+int
+pool_worker_remote(const struct pool *p, int slot)
+{
+	return slot >= 0 && slot < p->nprocs && p->w[slot].argv != NULL;
 }
 
 void
@@ -191,12 +210,47 @@ pool_task_lost(struct pool *p, int task, int slot, const char *why, int retry)
 	pool_map_finish(p, msg);
 }
 
+/* "host/slot": the name a worker gave (sanitised: it comes from another machine) and its slot. */
+static void
+pool_name(struct pool_worker *w, const char *host)
+{
+	char clean[64];
+	size_t i;
+
+	if (host == NULL || host[0] == '\0')
+		host = w->argv != NULL ? "remote" : "local";
+	for (i = 0; host[i] != '\0' && i < sizeof clean - 1; i++)
+		clean[i] = (host[i] > ' ' && host[i] < 127 && host[i] != '/' && host[i] != '"') ? host[i] : '_';
+	clean[i] = '\0';
+	snprintf(w->name, sizeof w->name, "%s/%d", clean, w->slot);
+}
+
+/* A piece of a remote worker's result: to disk at once, so the master holds one chunk. */
+static void
+pool_handle_chunk(struct pool_worker *w, const char *data, size_t len)
+{
+	char err[512];
+
+	if (w->argv == NULL || w->state != POOL_W_BUSY) {
+		snprintf(w->why, sizeof w->why, "unexpected chunk message");
+		kill(w->pid, SIGKILL);
+		return;
+	}
+	if (remote_recv_chunk(&w->x, data, len, err, sizeof err) == -1) {
+		snprintf(w->why, sizeof w->why, "%s", err);
+		kill(w->pid, SIGKILL);
+		return;
+	}
+	pool_stall_arm(w);
+}
+
 static void
 pool_handle_msg(struct pool_worker *w, int type, json_t *j)
 {
 	struct pool *p = w->pool;
 	struct pool_map *m = p->map;
 	json_t *e;
+	char err[512];
 	int task = w->task;
 	int version;
 
@@ -204,14 +258,30 @@ pool_handle_msg(struct pool_worker *w, int type, json_t *j)
 	case MSG_HELLO:
 		version = (int)json_integer_value(json_object_get(j, "version"));
 		if (version != WORKER_PROTOCOL) {
-			snprintf(w->why, sizeof w->why, "worker speaks protocol %d, master %d", version, WORKER_PROTOCOL);
-			log_error("worker %d: %s", w->slot, w->why);
+			snprintf(w->why, sizeof w->why, "worker speaks protocol %d, this master %d: "
+			    "install the same video-renderer version on both sides", version, WORKER_PROTOCOL);
+			log_error("worker %s: %s", w->name, w->why);
+			w->start_fails = POOL_MAX_TRIES - 1;  /* starting it again will not change its version */
 			kill(w->pid, SIGKILL);
 			return;
 		}
+		pool_name(w, json_string_value(json_object_get(j, "name")));
+		w->start_fails = 0;
 		if (w->state == POOL_W_STARTING)
 			w->state = POOL_W_IDLE;
 		break;
+	case MSG_FILE:
+		if (w->argv == NULL || w->state != POOL_W_BUSY || m == NULL || task < 0 ||
+		    remote_recv_begin(&w->x, json_integer_value(json_object_get(j, "size")),
+		    json_string_value(json_object_get(json_array_get(m->tasks, (size_t)task), "output")),
+		    err, sizeof err) == -1) {
+			snprintf(w->why, sizeof w->why, "%s", w->argv == NULL || w->state != POOL_W_BUSY ?
+			    "unexpected file message" : err);
+			kill(w->pid, SIGKILL);
+			return;
+		}
+		pool_stall_arm(w);
+		return;
 	case MSG_PROGRESS:
 		pool_stall_arm(w);
 		if (m != NULL && m->events != NULL && task >= 0)
@@ -224,10 +294,15 @@ pool_handle_msg(struct pool_worker *w, int type, json_t *j)
 		event_del(w->ev_stall);
 		w->state = POOL_W_IDLE;
 		w->task = -1;
-		if (m == NULL || task < 0 || task >= m->ntasks)
+		if (m == NULL || task < 0 || task >= m->ntasks) {
+			remote_xfer_reset(&w->x);
 			break;
-		if (type == MSG_DONE) {
+		}
+		if (type == MSG_DONE && w->argv != NULL && remote_recv_finish(&w->x, err, sizeof err) == -1) {
+			pool_task_lost(p, task, w->slot, err, 1);
+		} else if (type == MSG_DONE) {
 			json_object_set_new(j, "worker", json_integer(w->slot));
+			json_object_set_new(j, "worker_name", json_string(w->name));
 			json_array_set(m->results, (size_t)task, j);
 			m->ndone++;
 			if (m->events != NULL)
@@ -237,6 +312,7 @@ pool_handle_msg(struct pool_worker *w, int type, json_t *j)
 				break;
 			}
 		} else {
+			remote_xfer_reset(&w->x);
 			e = json_object_get(j, "error");
 			pool_task_lost(p, task, w->slot, json_is_string(e) ? json_string_value(e) : "worker failed",
 			    json_is_true(json_object_get(j, "retry")));
@@ -250,37 +326,48 @@ pool_handle_msg(struct pool_worker *w, int type, json_t *j)
 	pool_dispatch(p);
 }
 
+/* Handles every whole message buffered: 1, or -1 on a protocol error. */
+static int
+pool_read_msgs(struct pool_worker *w, char *err, size_t errlen)
+{
+	const char *data;
+	size_t len;
+	json_t *j;
+	int type, rc = 0;
+
+	while (w->state != POOL_W_NONE &&
+	    (rc = msg_reader_next_any(&w->rd, &type, &j, &data, &len, err, errlen)) == 1) {
+		if (type == MSG_CHUNK) {
+			pool_handle_chunk(w, data, len);
+		} else {
+			pool_handle_msg(w, type, j);
+			json_decref(j);
+		}
+	}
+	return w->state == POOL_W_NONE || rc != -1 ? 1 : -1;
+}
+
 /* Reads what the worker wrote; returns 0 at EOF. */
 static int
 pool_read(struct pool_worker *w)
 {
 	char err[256];
-	json_t *j;
 	ssize_t r;
-	int type, rc;
 
 	for (;;) {
 		r = msg_reader_fill(&w->rd, w->from_fd);
 		if (r < 0 && errno == EAGAIN)
 			return 1;
-		if (r <= 0) {
-			/* messages already buffered still count */
-			while (w->state != POOL_W_NONE && msg_reader_next(&w->rd, &type, &j, err, sizeof err) == 1) {
-				pool_handle_msg(w, type, j);
-				json_decref(j);
-			}
-			return 0;
-		}
-		while ((rc = msg_reader_next(&w->rd, &type, &j, err, sizeof err)) == 1) {
-			pool_handle_msg(w, type, j);
-			json_decref(j);
-		}
-		if (rc == -1) {
+		/* messages already buffered still count, even after EOF */
+		if (pool_read_msgs(w, err, sizeof err) == -1) {
 			snprintf(w->why, sizeof w->why, "protocol error: %s", err);
-			log_error("worker %d (pid %d): %s", w->slot, (int)w->pid, err);
+			log_error("worker %s (pid %d): %s", w->name, (int)w->pid, err);
+			w->rd.len = 0;  /* nothing after garbage can be trusted */
 			kill(w->pid, SIGKILL);
 			return 0;
 		}
+		if (r <= 0)
+			return 0;
 	}
 }
 
@@ -309,11 +396,29 @@ pool_worker_clear(struct pool_worker *w)
 	if (w->from_fd != -1)
 		close(w->from_fd);
 	msg_reader_free(&w->rd);
+	remote_xfer_reset(&w->x);
 	w->ev_read = w->ev_exit = w->ev_stall = NULL;
 	w->pidfd = w->to_fd = w->from_fd = -1;
 	w->pid = -1;
 	w->state = POOL_W_NONE;
 	w->task = -1;
+}
+
+/* No worker can run the queued tasks any more (every slot failed to start): fail the map
+ * rather than wait forever. */
+static void
+pool_check_starved(struct pool *p, const char *why)
+{
+	char msg[1024];
+	int i;
+
+	if (p->map == NULL || p->map->qlen == 0)
+		return;
+	for (i = 0; i < p->nprocs; i++)
+		if (p->w[i].state != POOL_W_NONE)
+			return;
+	snprintf(msg, sizeof msg, "no worker left to run the job: %s", why);
+	pool_map_finish(p, msg);
 }
 
 static void
@@ -322,7 +427,7 @@ pool_exit_cb(evutil_socket_t fd, short what, void *arg)
 	struct pool_worker *w = arg;
 	struct pool *p = w->pool;
 	char how[160], why[512];
-	int st, task, slot = w->slot;
+	int st, task, slot = w->slot, started;
 	pid_t r;
 
 	do
@@ -334,23 +439,32 @@ pool_exit_cb(evutil_socket_t fd, short what, void *arg)
 	pool_read(w);
 	spawn_status_str(st, how, sizeof how);
 	task = w->task;
+	started = w->state != POOL_W_STARTING;
 	if (w->why[0] != '\0')
-		snprintf(why, sizeof why, "worker %d (pid %d) %s: %s", slot, (int)r, how, w->why);
+		snprintf(why, sizeof why, "worker %s (pid %d) %s: %s", w->name, (int)r, how, w->why);
 	else
-		snprintf(why, sizeof why, "worker %d (pid %d) %s", slot, (int)r, how);
+		snprintf(why, sizeof why, "worker %s (pid %d) %s", w->name, (int)r, how);
 	if (task >= 0 || !(WIFEXITED(st) && WEXITSTATUS(st) == 0) || !(p->closed || p->terminated))
 		log_warn("%s%s", why, task >= 0 ? " while rendering" : "");
 	else
 		log_debug("%s", why);
 	w->why[0] = '\0';
 	pool_worker_clear(w);
+	if (!started)
+		w->start_fails++;
 	if (task >= 0)
 		pool_task_lost(p, task, slot, why, 1);
-	/* nginx-style respawn: the pool keeps its size while it is open */
+	/* nginx-style respawn: the pool keeps its size while it is open - unless this slot never
+	 * gets as far as a hello (a launcher that cannot connect, a worker of another version):
+	 * starting it again and again would only spin. */
 	if (!p->closed && !p->terminated && p->w[slot].state == POOL_W_NONE) {
-		if (pool_spawn(p, &p->w[slot]) == -1)
-			log_error("cannot replace worker %d", slot);
+		if (p->w[slot].start_fails >= POOL_MAX_TRIES)
+			log_error("worker %s gave up after %d failed starts: %s", p->w[slot].name,
+			    p->w[slot].start_fails, why);
+		else if (pool_spawn(p, &p->w[slot]) == -1)
+			log_error("cannot replace worker %s: %s", p->w[slot].name, p->w[slot].why);
 	}
+	pool_check_starved(p, why);
 	pool_dispatch(p);
 	pool_check_release(p);
 }
@@ -388,13 +502,25 @@ static int
 pool_spawn(struct pool *p, struct pool_worker *w)
 {
 	int to[2] = { -1, -1 }, from[2] = { -1, -1 };
+	char err[512];
 	sigset_t all, old;
 	pid_t pid;
 	int sig;
 
 	if (pipe2(to, O_CLOEXEC) == -1 || pipe2(from, O_CLOEXEC) == -1) {
-		log_error("cannot create worker pipes: %s", strerror(errno));
+		snprintf(w->why, sizeof w->why, "cannot create pipes: %s", strerror(errno));
 		goto fail;
+	}
+	if (w->argv != NULL) {
+		/* a launcher (ssh, srun): its stdin/stdout are the pipe, its stderr is ours */
+		pid = spawn(w->argv, to[0], from[1], STDERR_FILENO, err, sizeof err);
+		if (pid == -1) {
+			snprintf(w->why, sizeof w->why, "%s", err);
+			goto fail;
+		}
+		/* segments are written as the pipe drains (master/remote.c) */
+		fcntl(to[1], F_SETFL, O_NONBLOCK);
+		goto started;
 	}
 	/* Signals blocked around fork, so no handler of the master runs in the child. */
 	sigfillset(&all);
@@ -417,9 +543,10 @@ pool_spawn(struct pool *p, struct pool_worker *w)
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid == -1) {
-		log_error("cannot fork a worker: %s", strerror(errno));
+		snprintf(w->why, sizeof w->why, "cannot fork: %s", strerror(errno));
 		goto fail;
 	}
+started:
 	close(to[0]);
 	close(from[1]);
 	w->pid = pid;
@@ -432,7 +559,7 @@ pool_spawn(struct pool *p, struct pool_worker *w)
 	fcntl(w->from_fd, F_SETFL, O_NONBLOCK);
 	w->pidfd = proc_pidfd(pid);
 	if (w->pidfd == -1) {
-		log_error("pidfd_open: %s", strerror(errno));
+		snprintf(w->why, sizeof w->why, "pidfd_open: %s", strerror(errno));
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		pool_worker_clear(w);
@@ -443,7 +570,7 @@ pool_spawn(struct pool *p, struct pool_worker *w)
 	w->ev_stall = evtimer_new(p->base, pool_stall_cb, w);
 	event_add(w->ev_read, NULL);
 	event_add(w->ev_exit, NULL);
-	log_debug("worker %d started (pid %d)", w->slot, (int)pid);
+	log_debug("worker %s started (pid %d)", w->name, (int)pid);
 	return 0;
 fail:
 	if (to[0] != -1) close(to[0]);
@@ -464,6 +591,33 @@ pool_send(struct pool_worker *w, int type, json_t *j)
 		snprintf(w->why, sizeof w->why, "%s", err);
 		kill(w->pid, SIGKILL);
 	}
+}
+
+static void
+pool_sent_cb(void *arg)
+{
+	pool_stall_arm(arg);
+}
+
+/* A remote worker gets the task marked for transfer, then the segment's bytes. */
+static void
+pool_send_remote(struct pool_worker *w, int task, json_t *t)
+{
+	char err[512];
+	json_t *copy = json_copy(t);
+
+	if (copy == NULL || json_object_set_new(copy, "transfer", json_true()) == -1) {
+		snprintf(w->why, sizeof w->why, "out of memory");
+		kill(w->pid, SIGKILL);
+	} else {
+		pool_send(w, MSG_TASK, copy);
+		if (remote_send(&w->x, w->pool->base, w->to_fd, task,
+		    json_string_value(json_object_get(t, "input")), pool_sent_cb, w, err, sizeof err) == -1) {
+			snprintf(w->why, sizeof w->why, "%s", err);
+			kill(w->pid, SIGKILL);
+		}
+	}
+	json_decref(copy);
 }
 
 static void
@@ -489,7 +643,10 @@ pool_dispatch(struct pool *p)
 			pool_stall_arm(w);
 			if (m->events != NULL)
 				m->events(p, POOL_TASK_START, task, w->slot, t, m->arg);
-			pool_send(w, MSG_TASK, t);
+			if (w->argv != NULL)
+				pool_send_remote(w, task, t);
+			else
+				pool_send(w, MSG_TASK, t);
 			m = p->map;  /* the event callback may have ended the map */
 		} else if (p->closed && m == NULL) {
 			json_t *q = json_object();
@@ -504,10 +661,17 @@ pool_dispatch(struct pool *p)
 struct pool *
 pool_new(struct event_base *base, int processes, char *err, size_t errlen)
 {
-	struct pool *p;
-	int i;
+	return pool_new_mixed(base, processes, NULL, 0, err, errlen);
+}
 
-	if (processes < 1 || processes > 4096) {
+struct pool *
+pool_new_mixed(struct event_base *base, int local, char *const *remote, int nremote,
+    char *err, size_t errlen)
+{
+	struct pool *p;
+	int i, processes = local + nremote;
+
+	if (local < 0 || nremote < 0 || processes < 1 || processes > 4096) {
 		util_err(err, errlen, "a pool needs 1 to 4096 processes, not %d", processes);
 		return NULL;
 	}
@@ -528,15 +692,25 @@ pool_new(struct event_base *base, int processes, char *err, size_t errlen)
 		p->w[i].pidfd = p->w[i].to_fd = p->w[i].from_fd = -1;
 		p->w[i].pid = -1;
 		p->w[i].task = -1;
+		remote_xfer_init(&p->w[i].x);
+		/* local workers take the first slots, remote ones the rest */
+		if (i >= local && (p->w[i].argv = remote_argv(remote[i - local], err, errlen)) == NULL)
+			goto fail;
+		pool_name(&p->w[i], NULL);
+	}
+	for (i = 0; i < processes; i++) {
 		if (pool_spawn(p, &p->w[i]) == -1) {
-			util_err(err, errlen, "cannot start worker %d", i);
-			pool_terminate(p);
-			pool_join(p);
-			pool_free(p);
-			return NULL;
+			util_err(err, errlen, "cannot start worker %s: %s", p->w[i].name, p->w[i].why);
+			goto fail;
 		}
 	}
 	return p;
+fail:
+	/* maybe inside the loop (a job starting its map): no blocking join here; the workers
+	 * already started are stopped and the pool frees itself once they are gone */
+	pool_terminate(p);
+	pool_release(p);
+	return NULL;
 }
 
 int
@@ -705,6 +879,7 @@ pool_free(struct pool *p)
 			waitpid(p->w[i].pid, NULL, 0);
 		}
 		pool_worker_clear(&p->w[i]);
+		remote_argv_free(p->w[i].argv);
 	}
 	if (p->ev_kill != NULL)
 		event_free(p->ev_kill);

@@ -32,6 +32,10 @@ typedef void (*pool_map_cb)(struct pool *p, json_t *results, const char *error, 
 typedef void (*pool_event_cb)(struct pool *p, enum pool_event ev, int task, int worker, json_t *msg, void *arg);
 
 struct pool *pool_new(struct event_base *base, int processes, char *err, size_t errlen);
+/* `local` forked workers plus one remote worker per launcher command (master/remote.h), e.g.
+ * "ssh -T render1 video-worker": split into words, run without a shell. */
+struct pool *pool_new_mixed(struct event_base *base, int local, char *const *remote, int nremote,
+    char *err, size_t errlen);
 int pool_processes(const struct pool *p);
 /* Seconds without a word from a busy worker before it is killed and its task re-run (0: never). */
 void pool_set_stall_timeout(struct pool *p, double seconds);
@@ -56,6 +60,11 @@ void pool_free(struct pool *p);
 
 /* How many pools are not freed yet (released ones wait for their workers to exit). */
 int pool_live(void);
+
+/* "host/slot": the name the worker in a slot gave in its hello. */
+const char *pool_worker_name(const struct pool *p, int slot);
+/* 1 if the slot holds a remote worker. */
+int pool_worker_remote(const struct pool *p, int slot);
 
 /* pid of the worker in a slot (tests kill it), or -1. */
 int pool_worker_pid(const struct pool *p, int slot);

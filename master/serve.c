@@ -18,6 +18,7 @@
 #include "master/job.h"
 #include "master/jobid.h"
 #include "master/quota.h"
+#include "master/remote.h"
 #include "master/server.h"
 #include "master/store.h"
 #include "master/upload.h"
@@ -39,7 +40,11 @@ serve_usage(FILE *out)
 	    "  --host H            address to bind (default 127.0.0.1)\n"
 	    "  --port P            port (default 8000)\n"
 	    "  --data-dir DIR      uploads, results and jobs.db (default ./data)\n"
-	    "  --workers N         worker processes per job (default: online CPUs)\n"
+	    "  --workers N         local worker processes per job (default: online CPUs;\n"
+	    "                      0 with --remote: remote workers only)\n"
+	    "  --remote CMD        add a worker started by CMD, e.g. 'ssh -T host video-worker'\n"
+	    "                      (repeatable; see README)\n"
+	    "  --task-timeout S    seconds without progress before a worker is replaced (default 300)\n"
 	    "  --max-upload-mb N   largest upload accepted (default 100)\n"
 	    "  --max-pixels N      refuse videos larger than N pixels, or WxH (default 7680x4320;\n"
 	    "                      0: no limit)\n"
@@ -60,7 +65,7 @@ static int
 serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *err, size_t errlen)
 {
 	enum { O_HOST = 256, O_PORT, O_DATA, O_WORKERS, O_MAXUP, O_KEEP, O_SEG, O_PRESET, O_CRF, O_CORS, O_WEB,
-	    O_MAXPIX, O_MAXDUR, O_MAXDISK };
+	    O_MAXPIX, O_MAXDUR, O_MAXDISK, O_REMOTE, O_TASK_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -76,6 +81,8 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 		{ "max-pixels", required_argument, NULL, O_MAXPIX },
 		{ "max-duration", required_argument, NULL, O_MAXDUR },
 		{ "max-disk-mb", required_argument, NULL, O_MAXDISK },
+		{ "remote", required_argument, NULL, O_REMOTE },
+		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -103,8 +110,8 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			break;
 		case O_WORKERS:
 			d = strtod(optarg, &end);
-			if (*end || end == optarg || d < 1 || d > 1024 || d != (int)d)
-				return util_err(err, errlen, "--workers takes 1 to 1024, not '%s'", optarg);
+			if (*end || end == optarg || d < 0 || d > 1024 || d != (int)d)
+				return util_err(err, errlen, "--workers takes 0 to 1024, not '%s'", optarg);
 			o->workers = (int)d;
 			break;
 		case O_MAXUP:
@@ -152,6 +159,16 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			if (*end || end == optarg || d < 0 || d > 1024.0 * 1024 * 1024 || d != (int)d)
 				return util_err(err, errlen, "--max-disk-mb takes a whole number of MiB, 0 for none, not '%s'", optarg);
 			o->max_disk_mb = (int)d;
+			break;
+		case O_REMOTE:
+			if (remote_check(optarg, o->remote, &o->nremote, 64, err, errlen) == -1)
+				return -1;
+			break;
+		case O_TASK_TIMEOUT:
+			d = strtod(optarg, &end);
+			if (*end || end == optarg || !(d >= 1 && d <= 86400))
+				return util_err(err, errlen, "--task-timeout takes seconds from 1 to 86400, not '%s'", optarg);
+			o->task_timeout = d;
 			break;
 		case 'v':
 			*verbose = 1;
@@ -326,10 +343,13 @@ serve_next(struct server *s)
 		jo.preset = s->o.preset;
 		jo.crf = s->o.crf;
 		jo.workers = (int)json_integer_value(json_object_get(rec, "workers"));
+		jo.remote = s->o.remote;
+		jo.nremote = s->o.nremote;
+		jo.task_timeout = s->o.task_timeout;
 		jo.segment_seconds = json_number_value(json_object_get(rec, "segment_seconds"));
 		jo.baseline = json_is_true(json_object_get(rec, "baseline"));
 		jo.limits = s->o.limits;
-		if (jo.filter == NULL || jo.workers < 1 || jo.segment_seconds <= 0) {
+		if (jo.filter == NULL || jo.workers + jo.nremote < 1 || jo.segment_seconds <= 0) {
 			json_object_set_new(rec, "status", json_string("failed"));
 			json_object_set_new(rec, "error", json_string("the job record is incomplete"));
 			serve_store(s, rec);
@@ -505,6 +525,7 @@ serve_main(int argc, char **argv)
 	memset(&s, 0, sizeof s);
 	s.o.host = "127.0.0.1";
 	s.o.port = 8000;
+	s.o.workers = -1;
 	s.o.data_dir = "./data";
 	s.o.max_upload_mb = 100;
 	s.o.limits.max_pixels = LIMITS_SERVE_PIXELS;
@@ -518,11 +539,15 @@ serve_main(int argc, char **argv)
 		return 2;
 	}
 	log_init('M', verbose ? LOG_DEBUG : LOG_INFO);
+	if (s.o.workers == 0 && s.o.nremote == 0) {
+		fprintf(stderr, "master serve: --workers 0 needs at least one --remote worker\n");
+		return 2;
+	}
 	if (ffversion_check(err, sizeof err) == -1) {
 		log_error("%s", err);
 		return 1;
 	}
-	if (s.o.workers == 0) {
+	if (s.o.workers == -1) {
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 		s.o.workers = n > 0 ? (int)n : 1;
 	}

@@ -21,7 +21,10 @@ struct server_opts {
 	int port;
 	const char *data_dir;
 	const char *web_dir;         /* serve the page from disk instead of the binary (development) */
-	int workers;
+	int workers;                 /* local workers per job; -1: online CPUs; 0: remote only */
+	char *remote[64];            /* --remote launcher commands: added to every job's pool */
+	int nremote;
+	double task_timeout;
 	int max_upload_mb;
 	int max_disk_mb;             /* quota of the data directory, 0: none */
 	struct limits limits;        /* --max-pixels, --max-duration */

@@ -11,18 +11,36 @@
 #include "common/log.h"
 #include "worker/worker.h"
 
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: worker [--name NAME]\n"
+	    "Renders video segments for a video-renderer master: reads framed task messages\n"
+	    "on stdin and writes results on stdout. Not meant to be run by hand: a master\n"
+	    "starts it, through a launcher for remote workers (master --remote 'ssh -T HOST worker').\n"
+	    "  --name NAME   how the master's timeline names this worker (default: the host name)\n"
+	    "  --version     print the protocol version\n");
+}
+
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		printf("usage: worker\n"
-		    "Renders video segments for a video-renderer master: reads framed task messages\n"
-		    "on stdin and writes results on stdout. Not meant to be run by hand.\n");
-		return 0;
-	}
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("video-renderer worker, protocol %d\n", WORKER_PROTOCOL);
-		return 0;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("video-renderer worker, protocol %d\n", WORKER_PROTOCOL);
+			return 0;
+		} else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
+			worker_set_name(argv[++i]);
+		} else {
+			fprintf(stderr, "worker: unknown argument '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
 	}
 	if (isatty(STDIN_FILENO)) {
 		fprintf(stderr, "worker: stdin is a terminal; this program speaks a binary protocol to a master\n");

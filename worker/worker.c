@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +11,15 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "worker/render.h"
+#include "worker/transfer.h"
+
+static char worker_name[128];
+
+void
+worker_set_name(const char *name)
+{
+	snprintf(worker_name, sizeof worker_name, "%s", name);
+}
 
 struct worker_progress {
 	int out_fd;
@@ -28,7 +38,9 @@ worker_progress_cb(void *arg, int64_t frames)
 	struct worker_progress *wp = arg;
 	json_t *j = json_pack("{s:i, s:I}", "task", wp->task, "frames", (json_int_t)frames);
 
-	msg_write(wp->out_fd, MSG_PROGRESS, j, NULL, 0);
+	/* the master is gone (a remote worker's connection dropped): stop rendering for nobody */
+	if (msg_write(wp->out_fd, MSG_PROGRESS, j, NULL, 0) == -1)
+		render_stop = 1;
 	json_decref(j);
 }
 
@@ -58,16 +70,41 @@ worker_parse_task(json_t *j, struct render_task *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* A remote task: the segment comes through the pipe into our scratch directory, and the
+ * paths the master gave (its own disk) are replaced by ours. */
 static int
-worker_run_task(int out_fd, json_t *task)
+worker_fetch_input(int in_fd, struct msg_reader *rd, struct render_task *t, char *in, char *out,
+    size_t n, char *err, size_t errlen)
+{
+	const char *dir = transfer_dir(err, errlen);
+	const char *ext = strrchr(t->input, '.');
+
+	if (dir == NULL)
+		return -1;
+	/* keep a plain extension only: it is a hint for ffmpeg, never a path component */
+	if (ext == NULL || strlen(ext) > 8 || strchr(ext, '/') != NULL)
+		ext = "";
+	snprintf(in, n, "%s/in_%d%s", dir, t->segment, ext);
+	snprintf(out, n, "%s/out_%d.mp4", dir, t->segment);
+	if (transfer_recv(in_fd, rd, t->task, in, err, errlen) == -1)
+		return -1;
+	t->input = in;
+	t->output = out;
+	return 0;
+}
+
+static int
+worker_run_task(int in_fd, int out_fd, struct msg_reader *rd, json_t *task)
 {
 	struct render_task t;
 	struct render_result res;
 	struct worker_progress wp;
-	char err[1024];
+	char err[1024], in[4200], out[4200];
 	json_t *reply;
-	int rc;
+	int rc, remote = json_is_true(json_object_get(task, "transfer"));
 
+	in[0] = out[0] = '\0';
+	memset(&res, 0, sizeof res);
 	if (worker_parse_task(task, &t, err, sizeof err) == -1) {
 		reply = json_pack("{s:i, s:s, s:b}", "task", -1, "error", err, "retry", 0);
 		rc = msg_write(out_fd, MSG_FAIL, reply, NULL, 0);
@@ -76,8 +113,19 @@ worker_run_task(int out_fd, json_t *task)
 	}
 	wp.out_fd = out_fd;
 	wp.task = t.task;
+	if (remote && worker_fetch_input(in_fd, rd, &t, in, out, sizeof in, err, sizeof err) == -1) {
+		/* the stream is out of step now: say why, then leave (the master re-queues) */
+		log_error("segment %d: %s", t.segment, err);
+		reply = json_pack("{s:i, s:i, s:s, s:b}", "task", t.task, "segment", t.segment,
+		    "error", err, "retry", 1);
+		msg_write(out_fd, MSG_FAIL, reply, NULL, 0);
+		json_decref(reply);
+		rc = -1;
+		goto done;
+	}
 	log_debug("segment %d: %s -> %s (%s)", t.segment, t.input, t.output, t.filter);
-	if (render_segment(&t, worker_progress_cb, &wp, &res, err, sizeof err) == -1) {
+	if (render_segment(&t, worker_progress_cb, &wp, &res, err, sizeof err) == -1 ||
+	    (remote && transfer_send(out_fd, t.task, t.output, err, sizeof err) == -1)) {
 		log_warn("%s", err);
 		reply = json_pack("{s:i, s:i, s:s, s:b}", "task", t.task, "segment", t.segment,
 		    "error", err, "retry", res.retry);
@@ -90,6 +138,11 @@ worker_run_task(int out_fd, json_t *task)
 		rc = msg_write(out_fd, MSG_DONE, reply, NULL, 0);
 	}
 	json_decref(reply);
+done:
+	if (in[0] != '\0')
+		unlink(in);
+	if (out[0] != '\0')
+		unlink(out);
 	return rc;
 }
 
@@ -113,7 +166,9 @@ worker_main(int in_fd, int out_fd)
 	signal(SIGXFSZ, SIG_IGN);
 
 	msg_reader_init(&rd);
-	j = json_pack("{s:i, s:i}", "version", WORKER_PROTOCOL, "pid", (int)getpid());
+	if (worker_name[0] == '\0' && gethostname(worker_name, sizeof worker_name - 1) == -1)
+		snprintf(worker_name, sizeof worker_name, "localhost");
+	j = json_pack("{s:i, s:i, s:s}", "version", WORKER_PROTOCOL, "pid", (int)getpid(), "name", worker_name);
 	rc = msg_write(out_fd, MSG_HELLO, j, err, sizeof err);
 	json_decref(j);
 	if (rc == -1) {
@@ -136,7 +191,7 @@ worker_main(int in_fd, int out_fd)
 			json_decref(j);
 			break;
 		}
-		if (type == MSG_TASK && worker_run_task(out_fd, j) == -1) {
+		if (type == MSG_TASK && worker_run_task(in_fd, out_fd, &rd, j) == -1) {
 			json_decref(j);
 			code = 1;
 			break;
@@ -144,6 +199,7 @@ worker_main(int in_fd, int out_fd)
 		json_decref(j);
 	}
 done:
+	transfer_cleanup();
 	msg_reader_free(&rd);
 	return code;
 }

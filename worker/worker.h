@@ -1,7 +1,8 @@
 #ifndef WORKER_WORKER_H
 #define WORKER_WORKER_H
 
-#define WORKER_PROTOCOL 1  /* bumped when a task's or a result's fields change meaning */
+#define WORKER_PROTOCOL 2  /* bumped when a task's or a result's fields change meaning
+                              * (2: remote transfer of segments and results) */
 
 /*
  * A worker's whole life: say hello, then read MSG_TASK messages from in_fd and answer each
@@ -10,5 +11,9 @@
  * Returns the process exit code.
  */
 int worker_main(int in_fd, int out_fd);
+
+/* The name this worker gives in its hello (default: the host name), so the master's timeline
+ * can say which machine rendered what. */
+void worker_set_name(const char *name);
 
 #endif

@@ -56,9 +56,20 @@ function timelineGroups(s, now) {
 	return groups;
 }
 
-function timelineSvg(s, now, width) {
+// A lane's label: W<slot>, and the worker's host when it is a remote one ("render1 W2").
+function timelineLaneName(b) {
+	if (!b.remote || typeof b.host !== 'string')
+		return `W${b.worker}`;
+	const host = b.host.replace(/\/\d+$/, '');
+	return `${host.length > 16 ? `${host.slice(0, 15)}…` : host} W${b.worker}`;
+}
+
+export function timelineSvg(s, now, width) {
 	const groups = timelineGroups(s, now);
-	const plotW = Math.max(120, width - TL_GUTTER - TL_RIGHT);
+	// Lanes are named after the machine that ran them (remote workers): the gutter grows to fit.
+	const longest = Math.max(0, ...groups.map((g) => Math.max(0, ...g.bars.map((b) => timelineLaneName(b).length))));
+	const gutter = Math.max(TL_GUTTER, Math.min(150, 7 * longest + 14));
+	const plotW = Math.max(120, width - gutter - TL_RIGHT);
 	const maxSpan = Math.max(0.5, ...groups.map((g) => g.span));
 	const scale = plotW / maxSpan;
 	const tick = timelineTick(maxSpan, Math.floor(plotW / 90));
@@ -71,16 +82,18 @@ function timelineSvg(s, now, width) {
 		const shown = isNum(g.phaseTime) ? ` · ${fmtSeconds(g.phaseTime)}` : '';
 		const sub = `${n} worker${n === 1 ? '' : 's'}${shown}`;
 		out.push(`<g class="tl-group" data-phase="${g.phase}">`);
-		out.push(`<text class="tl-group-title" x="${TL_GUTTER}" y="${y + 15}">${g.title}` +
+		out.push(`<text class="tl-group-title" x="${gutter}" y="${y + 15}">${g.title}` +
 			`<tspan class="tl-group-sub" dx="8">${timelineEsc(sub)}</tspan></text>`);
 		y += TL_TITLE;
 		for (let w = 0; w < n; w++) {
 			const ly = y + w * (TL_LANE + TL_LANE_GAP);
+			const laneBars = g.bars.filter((x) => x.worker === w);
+			const laneName = laneBars.length ? timelineLaneName(laneBars[laneBars.length - 1]) : `W${w}`;
 			out.push(`<g class="tl-lane" data-phase="${g.phase}" data-worker="${w}">`);
-			out.push(`<rect class="tl-lane-bg" x="${TL_GUTTER}" y="${ly}" width="${plotW}" height="${TL_LANE}" rx="5"/>`);
-			out.push(`<text class="tl-lane-label" x="${TL_GUTTER - 8}" y="${ly + TL_LANE / 2 + 4}" text-anchor="end">W${w}</text>`);
-			for (const b of g.bars.filter((x) => x.worker === w)) {
-				const x = TL_GUTTER + (b.start - g.origin) * scale;
+			out.push(`<rect class="tl-lane-bg" x="${gutter}" y="${ly}" width="${plotW}" height="${TL_LANE}" rx="5"/>`);
+			out.push(`<text class="tl-lane-label" x="${gutter - 8}" y="${ly + TL_LANE / 2 + 4}" text-anchor="end">${timelineEsc(laneName)}</text>`);
+			for (const b of laneBars) {
+				const x = gutter + (b.start - g.origin) * scale;
 				const bw = Math.max(3, (b.end - b.start) * scale - 2);
 				const cls = ['tl-bar', g.phase === 'sequential' ? 'seq' : 'par'];
 				if (b.running)
@@ -89,7 +102,7 @@ function timelineSvg(s, now, width) {
 					cls.push(b.result);
 				const segNo = b.segment + 1;
 				const what = b.running ? 'running' : b.result || 'done';
-				const tip = `segment ${segNo}${total ? ` of ${total}` : ''} · worker ${w} · ` +
+				const tip = `segment ${segNo}${total ? ` of ${total}` : ''} · worker ${w}${b.host ? ` (${b.host}${b.remote ? ', remote' : ''})` : ''} · ` +
 					`${fmtSeconds(b.end - b.start)} · ${what}`;
 				out.push(`<g class="${cls.join(' ')}" data-segment="${b.segment}"><title>${timelineEsc(tip)}</title>` +
 					`<rect x="${x.toFixed(1)}" y="${ly + 2}" width="${bw.toFixed(1)}" height="${TL_LANE - 4}"/>`);
@@ -101,7 +114,7 @@ function timelineSvg(s, now, width) {
 		}
 		if (g.bars.length === 0) {
 			const waiting = g.phase === 'sequential' || !groups.some((x) => x.bars.length) ? 'waiting for the first segment…' : 'waiting for the baseline to finish…';
-			out.push(`<text class="tl-empty" x="${TL_GUTTER + 10}" y="${y + TL_LANE / 2 + 4}">` +
+			out.push(`<text class="tl-empty" x="${gutter + 10}" y="${y + TL_LANE / 2 + 4}">` +
 				`${timelineTerminal(s) ? 'not run' : s.status === 'queued' ? 'queued…' : waiting}</text>`);
 		}
 		out.push('</g>');
@@ -112,7 +125,7 @@ function timelineSvg(s, now, width) {
 	// Grid lines through every group, labels once at the bottom: seconds since each phase began.
 	const axis = ['<g class="tl-axis">'];
 	for (let t = 0; t <= maxSpan + 1e-9; t += tick) {
-		const x = TL_GUTTER + t * scale;
+		const x = gutter + t * scale;
 		axis.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="0" y2="${y}" stroke-dasharray="2 4"/>`);
 		const label = tick < 1 ? t.toFixed(tick < 0.1 ? 2 : 1) : String(Math.round(t));
 		axis.push(`<text x="${x.toFixed(1)}" y="${y + 14}" text-anchor="middle">${label}s</text>`);

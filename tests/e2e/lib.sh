@@ -51,6 +51,20 @@ run_master() {
 	rc=0
 	timeout -k 5 180 "$MASTER" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null || rc=$?
 }
+# start_master NAME ARGS...: the master in the background; its pid in $mpid
+start_master() {
+	local name=$1; shift
+	timeout -k 5 180 "$MASTER" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null &
+	mpid=$!
+	# timeout's child is the master
+	for _ in $(seq 100); do
+		mpid_real=$(ps --ppid "$mpid" -o pid= | tr -d ' ' | head -n 1)
+		[ -n "$mpid_real" ] && break
+		sleep 0.02
+	done
+}
+# finish_master: waits for the background master; exit status in $rc
+finish_master() { rc=0; wait "$mpid" || rc=$?; }
 # why NAME: a short description of a run for failure messages (exit status, last stderr line)
 why() { echo "exit $rc; stderr: $(tail -n 2 "$T/$1.err" 2>/dev/null | tr '\n' '|' | cut -c1-300)"; }
 # sigstat FILE KEY min|max|avg [VF]: a signalstats value over every frame of the video, after

@@ -30,18 +30,6 @@ survivors() {
 	done
 	echo "$left"
 }
-# start_master NAME ARGS...: the master in the background; its pid in $mpid
-start_master() {
-	local name=$1; shift
-	timeout -k 5 180 "$MASTER" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null &
-	mpid=$!
-	# timeout's child is the master
-	for _ in $(seq 100); do
-		mpid_real=$(ps --ppid "$mpid" -o pid= | tr -d ' ' | head -n 1)
-		[ -n "$mpid_real" ] && break
-		sleep 0.02
-	done
-}
 # wait_busy: waits (up to 60 s) for a worker of $mpid_real to render; its pid in $victim
 wait_busy() {
 	victim=
@@ -52,8 +40,6 @@ wait_busy() {
 	done
 	return 1
 }
-# finish_master: waits for the background master; exit status in $rc
-finish_master() { rc=0; wait "$mpid" || rc=$?; }
 
 gen_clip "$T/long.mp4" 12 || fail setup "cannot generate a clip"
 IN_FRAMES=$(frames "$T/long.mp4")

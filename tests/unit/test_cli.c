@@ -62,7 +62,7 @@ test_cli_defaults(void **state)
 	assert_string_equal(o.filter, "grayscale");
 	assert_string_equal(o.preset, "veryfast");
 	assert_int_equal(o.crf, 20);
-	assert_int_equal(o.workers, 0);
+	assert_int_equal(o.workers, -1);
 	assert_true(o.segment_seconds == 10.0);
 	assert_int_equal(o.baseline, 1);
 	assert_int_equal(o.json, 0);
@@ -141,6 +141,15 @@ test_cli_every_option(void **state)
 	assert_string_equal(o.preset, "medium");
 
 	/* a file whose name looks like an option, after -- */
+	/* remote workers: the commands kept as typed (split when started), 0 local workers allowed */
+	TEST_CLI_OK(&o, "--remote", "ssh -T 'render 1' worker", "--remote", "srun worker", "-w", "0",
+	    "--task-timeout", "30", "x.mp4");
+	assert_int_equal(o.nremote, 2);
+	assert_string_equal(o.remote[0], "ssh -T 'render 1' worker");
+	assert_string_equal(o.remote[1], "srun worker");
+	assert_int_equal(o.workers, 0);
+	assert_true(o.task_timeout == 30.0);
+
 	TEST_CLI_OK(&o, "-w", "2", "--", "-w.mp4");
 	assert_string_equal(o.input, "-w.mp4");
 	assert_int_equal(o.workers, 2);
@@ -158,7 +167,7 @@ test_cli_every_option(void **state)
 	/* a fresh parse starts from the defaults again */
 	TEST_CLI_OK(&o, "again.mp4");
 	assert_int_equal(o.help, 0);
-	assert_int_equal(o.workers, 0);
+	assert_int_equal(o.workers, -1);
 	assert_string_equal(o.filter, "grayscale");
 }
 
@@ -166,6 +175,9 @@ static void
 test_cli_usage_errors(void **state)
 {
 	TEST_CLI_BAD("--workers", "-w", "0", "x.mp4");
+	TEST_CLI_BAD("unterminated", "--remote", "ssh 'host", "x.mp4");
+	TEST_CLI_BAD("empty worker command", "--remote", "  ", "x.mp4");
+	TEST_CLI_BAD("--task-timeout", "--task-timeout", "0", "x.mp4");
 	TEST_CLI_BAD("--workers", "-w", "1025", "x.mp4");
 	TEST_CLI_BAD("--workers", "--workers", "-1", "x.mp4");
 	TEST_CLI_BAD("--workers", "--workers", "two", "x.mp4");

@@ -211,8 +211,10 @@ test_msg_unknown_type(void **state)
 		snprintf(want, sizeof want, "unknown message type %d", bad[i]);
 		assert_string_equal(err, want);
 	}
-	/* every known type is accepted */
+	/* every known JSON type is accepted (chunks are binary: tested below) */
 	for (i = MSG_HELLO; i < MSG_TYPE_MAX; i++) {
+		if (i == MSG_CHUNK)
+			continue;
 		test_msg_header(f, MSG_MAGIC, MSG_VERSION, (int)i, 2);
 		assert_int_equal(test_msg_feed(f, sizeof f, err, sizeof err), 1);
 	}
@@ -455,6 +457,76 @@ test_msg_write_closed_pipe(void **state)
 	close(fds[1]);
 }
 
+/* File chunks: bytes through untouched, two in a row with a JSON message between, the
+ * checksum checked, and the JSON-only reader refusing them. */
+static void
+test_msg_chunks(void **state)
+{
+	static char big[MSG_CHUNK_DATA];
+	char *buf = malloc(3 * (MSG_HEADER_SIZE + MSG_CHUNK_CRC + MSG_CHUNK_DATA) + 256);
+	struct msg_reader rd;
+	char err[256], *p, *h;
+	const char *data;
+	json_t *j, *hello = json_pack("{s:i}", "version", 2);
+	size_t n, len, i, hlen;
+	int type;
+
+	assert_non_null(buf);
+	for (i = 0; i < sizeof big; i++)
+		big[i] = (char)(i * 7 + 3);
+	p = buf;
+	p += msg_chunk_encode(p, big, sizeof big);
+	h = msg_encode(MSG_HELLO, hello, &hlen, err, sizeof err);
+	assert_non_null(h);
+	memcpy(p, h, hlen);
+	free(h);
+	p += hlen;
+	p += msg_chunk_encode(p, "tail", 4);
+	p += msg_chunk_encode(p, "", 0);
+	n = (size_t)(p - buf);
+
+	msg_reader_init(&rd);
+	/* in odd-sized pieces, as a pipe delivers them */
+	for (i = 0; i < n; i += 1000)
+		assert_int_equal(msg_reader_push(&rd, buf + i, n - i < 1000 ? n - i : 1000), 0);
+	assert_int_equal(msg_reader_next_any(&rd, &type, &j, &data, &len, err, sizeof err), 1);
+	assert_int_equal(type, MSG_CHUNK);
+	assert_null(j);
+	assert_int_equal(len, sizeof big);
+	assert_memory_equal(data, big, sizeof big);
+	assert_int_equal(msg_reader_next_any(&rd, &type, &j, &data, &len, err, sizeof err), 1);
+	assert_int_equal(type, MSG_HELLO);
+	json_decref(j);
+	assert_int_equal(msg_reader_next_any(&rd, &type, &j, &data, &len, err, sizeof err), 1);
+	assert_int_equal(type, MSG_CHUNK);
+	assert_int_equal(len, 4);
+	assert_memory_equal(data, "tail", 4);
+	assert_int_equal(msg_reader_next_any(&rd, &type, &j, &data, &len, err, sizeof err), 1);
+	assert_int_equal(len, 0);
+	assert_int_equal(msg_reader_next_any(&rd, &type, &j, &data, &len, err, sizeof err), 0);
+	msg_reader_free(&rd);
+
+	/* one flipped bit in the data: refused, naming the checksum */
+	n = msg_chunk_encode(buf, "abcdef", 6);
+	buf[n - 1] ^= 1;
+	msg_reader_init(&rd);
+	assert_int_equal(msg_reader_push(&rd, buf, n), 0);
+	assert_int_equal(msg_reader_next_any(&rd, &type, &j, &data, &len, err, sizeof err), -1);
+	assert_non_null(strstr(err, "checksum"));
+	msg_reader_free(&rd);
+
+	/* the JSON-only reader does not take chunks; a chunk shorter than its CRC is garbage */
+	n = msg_chunk_encode(buf, "abcdef", 6);
+	assert_int_equal(test_msg_feed(buf, n, err, sizeof err), -1);
+	test_msg_header((unsigned char *)buf, MSG_MAGIC, MSG_VERSION, MSG_CHUNK, 3);
+	msg_reader_init(&rd);
+	assert_int_equal(msg_reader_push(&rd, buf, MSG_HEADER_SIZE + 3), 0);
+	assert_int_equal(msg_reader_next_any(&rd, &type, &j, &data, &len, err, sizeof err), -1);
+	msg_reader_free(&rd);
+	json_decref(hello);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -474,6 +546,7 @@ main(void)
 		cmocka_unit_test(test_msg_read_pipe_protocol_error),
 		cmocka_unit_test(test_msg_read_pipe_large),
 		cmocka_unit_test(test_msg_write_closed_pipe),
+		cmocka_unit_test(test_msg_chunks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
