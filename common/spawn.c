@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,9 +33,12 @@ spawn(char *const argv[], int in, int out, int err_fd, char *err, size_t errlen)
 			posix_spawn_file_actions_adddup2(&fa, fds[i], i);
 	}
 	/* The child starts with default signal handling and nothing blocked, whatever the
-	 * master had installed for libevent. */
+	 * master had installed for libevent. SIGXFSZ keeps our disposition: ignored (main),
+	 * so an ffmpeg over the file size limit (ulimit -f) fails a write with EFBIG and says
+	 * "File too large" instead of dying of a signal. */
 	sigemptyset(&none);
 	sigfillset(&all);
+	sigdelset(&all, SIGXFSZ);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);

@@ -102,10 +102,13 @@ util_mkdir_p(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* unlinkat-based, relative to an open directory, so a renamed or symlinked entry cannot
- * redirect the removal outside the tree. */
+typedef int (*util_visit_fn)(int parent, const char *name, const struct stat *st, void *arg);
+
+/* Visits parent/name and everything under it, children before their directory, relative to
+ * open directories and without following a symlink, so a renamed or symlinked entry cannot
+ * lead the walk outside the tree. A missing entry is not an error. */
 static int
-util_rm_at(int parent, const char *name)
+util_walk_at(int parent, const char *name, util_visit_fn fn, void *arg)
 {
 	struct stat st;
 	DIR *d;
@@ -115,7 +118,7 @@ util_rm_at(int parent, const char *name)
 	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISDIR(st.st_mode))
-		return unlinkat(parent, name, 0);
+		return fn(parent, name, &st, arg);
 	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return -1;
@@ -127,19 +130,42 @@ util_rm_at(int parent, const char *name)
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (util_rm_at(dirfd(d), de->d_name) == -1)
+		if (util_walk_at(dirfd(d), de->d_name, fn, arg) == -1)
 			rc = -1;
 	}
 	closedir(d);
-	if (unlinkat(parent, name, AT_REMOVEDIR) == -1)
+	if (fn(parent, name, &st, arg) == -1)
 		rc = -1;
 	return rc;
+}
+
+static int
+util_rm_visit(int parent, const char *name, const struct stat *st, void *arg)
+{
+	return unlinkat(parent, name, S_ISDIR(st->st_mode) ? AT_REMOVEDIR : 0);
 }
 
 int
 util_rm_rf(const char *path)
 {
-	return util_rm_at(AT_FDCWD, path);
+	return util_walk_at(AT_FDCWD, path, util_rm_visit, NULL);
+}
+
+static int
+util_size_visit(int parent, const char *name, const struct stat *st, void *arg)
+{
+	if (S_ISREG(st->st_mode))
+		*(int64_t *)arg += (int64_t)st->st_size;
+	return 0;
+}
+
+int64_t
+util_tree_size(const char *path)
+{
+	int64_t total = 0;
+
+	util_walk_at(AT_FDCWD, path, util_size_visit, &total);
+	return total;
 }
 
 int64_t

@@ -21,6 +21,8 @@ int util_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((form
 int util_mkdir_p(const char *path, char *err, size_t errlen);
 /* Removes a directory tree (no symlink is followed). */
 int util_rm_rf(const char *path);
+/* Bytes of the regular files in a tree, or of one file (symlinks not followed); 0 if missing. */
+int64_t util_tree_size(const char *path);
 /* Size of a file in bytes, or -1. */
 int64_t util_file_size(const char *path);
 /* 1 when both files have the same bytes, 0 when not, -1 when one cannot be read. */

@@ -24,6 +24,7 @@
 #include "master/jobid.h"
 #include "master/preview.h"
 #include "master/probe.h"
+#include "master/quota.h"
 #include "master/proc.h"
 #include "master/range.h"
 #include "master/server.h"
@@ -203,7 +204,7 @@ static void
 api_upload_free(struct api_upload *u)
 {
 	if (u->path[0] != '\0')
-		unlink(u->path);
+		quota_rm_rf(u->s->quota, u->path);
 	free(u);
 }
 
@@ -232,6 +233,7 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 	struct api_upload *u = arg;
 	struct server *s = u->s;
 	char err[1024], dir[4096], input[4200];
+	struct limits_excess x;
 	struct probe p;
 	json_t *rec;
 
@@ -268,13 +270,20 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 		api_upload_free(u);
 		return;
 	}
+	if (limits_check(&s->o.limits, &p, &x) == -1) {
+		/* too large to render here: 413 like an oversized upload, saying which limit */
+		http_send_json(u->req, 413, json_pack("{s:s, s:s, s:s, s:f, s:f}", "error",
+		    "Video too large", "detail", x.reason, "limit", x.limit, "value", x.value, "max", x.max));
+		api_upload_free(u);
+		return;
+	}
 	server_job_dir(s, u->id, dir, sizeof dir);
 	snprintf(input, sizeof input, "%s/input", dir);
 	if (util_mkdir_p(dir, err, sizeof err) == -1 || rename(u->path, input) == -1) {
 		if (err[0] == '\0' || errno)
 			snprintf(err, sizeof err, "cannot keep the upload: %s", strerror(errno));
 		http_send_error(u->req, 507, "Insufficient Storage", err);
-		util_rm_rf(dir);
+		quota_rm_rf(s->quota, dir);
 		api_upload_free(u);
 		return;
 	}
@@ -284,7 +293,7 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 	    "analytics", probe_analytics(&p), "filter_type", "error");
 	if (rec == NULL || store_put(s->store, rec, err, sizeof err) == -1) {
 		http_send_error(u->req, 500, "Internal Server Error", rec ? err : "out of memory");
-		util_rm_rf(dir);
+		quota_rm_rf(s->quota, dir);
 		json_decref(rec);
 		api_upload_free(u);
 		return;
@@ -316,7 +325,7 @@ api_upload(struct server *s, struct evhttp_request *req)
 	}
 	u = calloc(1, sizeof *u);
 	if (u == NULL) {
-		unlink(up.path);
+		quota_rm_rf(s->quota, up.path);
 		http_send_error(req, 500, "Internal Server Error", "out of memory");
 		return;
 	}
@@ -426,7 +435,7 @@ api_process(struct server *s, struct evhttp_request *req)
 		json_object_del(rec, stale[i]);
 	server_job_dir(s, id, dir, sizeof dir);
 	snprintf(out, sizeof out, "%s/output.mp4", dir);
-	unlink(out);
+	quota_rm_rf(s->quota, out);
 	json_object_set_new(rec, "status", json_string("queued"));
 	json_object_set_new(rec, "filter_type", json_string(filter_chain_spec(fc)));
 	json_object_set_new(rec, "workers", json_integer(workers));
@@ -541,10 +550,12 @@ api_jobs(struct server *s, struct evhttp_request *req)
 static void
 api_health(struct server *s, struct evhttp_request *req)
 {
-	http_send_json(req, 200, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s?, s:i}", "status", "healthy",
-	    "service", "video-renderer", "version", VR_VERSION, "workers", s->o.workers,
-	    "remote_workers", s->o.nremote, "queue_length", s->qlen, "running", s->job_id[0] ? s->job_id : NULL,
-	    "max_upload_mb", s->o.max_upload_mb));
+	http_send_json(req, 200, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s?, s:i, s:I, s:f, s:i, s:I}",
+	    "status", "healthy", "service", "video-renderer", "version", VR_VERSION,
+	    "workers", s->o.workers, "remote_workers", s->o.nremote, "queue_length", s->qlen,
+	    "running", s->job_id[0] ? s->job_id : NULL, "max_upload_mb", s->o.max_upload_mb,
+	    "max_pixels", (json_int_t)s->o.limits.max_pixels, "max_duration", s->o.limits.max_duration,
+	    "max_disk_mb", s->o.max_disk_mb, "disk_used_bytes", (json_int_t)quota_used(s->quota)));
 }
 
 /* ---- GET /preview/{id}?filter=SPEC&t=SECONDS&format=png|jpeg ---- */

@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "master/ffversion.h"
 #include "master/job.h"
 #include "master/remote.h"
 #include "master/pool.h"
@@ -64,6 +65,9 @@ cli_usage(FILE *out)
 	    "      --preview            render one frame through the filter as an image instead\n"
 	    "                           (PNG, or JPEG when -o ends in .jpg; default NAME.FILTER.png)\n"
 	    "      --at SECONDS         the preview's time (default 0)\n"
+	    "      --max-pixels N       refuse a video larger than N pixels (or WxH, e.g. 3840x2160;\n"
+	    "                           default 0: no limit)\n"
+	    "      --max-duration S     refuse a video longer than S seconds (default 0: no limit)\n"
 	    "  -h, --help               this help\n"
 	    "      --version            print the version\n"
 	    "\n"
@@ -74,7 +78,7 @@ int
 cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION, O_PREVIEW, O_AT,
-	    O_REMOTE, O_TASK_TIMEOUT };
+	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -92,6 +96,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "preview", no_argument, NULL, O_PREVIEW },
 		{ "at", required_argument, NULL, O_AT },
+		{ "max-pixels", required_argument, NULL, O_MAXPIX },
+		{ "max-duration", required_argument, NULL, O_MAXDUR },
 		{ "remote", required_argument, NULL, O_REMOTE },
 		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
 		{ NULL, 0, NULL, 0 }
@@ -180,6 +186,11 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 			o->at = strtod(optarg, &end);
 			if (errno || *end || end == optarg || !(o->at >= 0 && o->at < 1e7))
 				return util_err(err, errlen, "--at takes seconds (0 or more), not '%s'", optarg);
+			break;
+		case O_MAXPIX:
+		case O_MAXDUR:
+			if (limits_option(&o->limits, c == O_MAXPIX ? "max-pixels" : "max-duration", optarg, err, errlen) == -1)
+				return -1;
 			break;
 		case O_REMOTE:
 			if (remote_check(optarg, o->remote, &o->nremote, 64, err, errlen) == -1)
@@ -358,6 +369,7 @@ cli_preview_probe_cb(int status, const char *out, size_t outlen, const char *err
 {
 	struct cli_preview *cp = arg;
 	struct preview_req req;
+	struct limits_excess x = { NULL, 0, 0, "" };
 	char err[1024];
 	size_t n = strlen(cp->o->output);
 
@@ -366,8 +378,9 @@ cli_preview_probe_cb(int status, const char *out, size_t outlen, const char *err
 		event_base_loopexit(cp->base, NULL);
 		return;
 	}
-	if (probe_parse(out, outlen, util_file_size(cp->o->input), &cp->probe, err, sizeof err) == -1) {
-		fprintf(stderr, "master: %s: %s\n", cp->o->input, err);
+	if (probe_parse(out, outlen, util_file_size(cp->o->input), &cp->probe, err, sizeof err) == -1 ||
+	    limits_check(&cp->o->limits, &cp->probe, &x) == -1) {
+		fprintf(stderr, "master: %s: %s\n", cp->o->input, x.limit != NULL ? x.reason : err);
 		event_base_loopexit(cp->base, NULL);
 		return;
 	}
@@ -470,6 +483,10 @@ cli_main(int argc, char **argv)
 	}
 	/* --quiet promises no log lines at all: its one error line is printed below */
 	log_init('M', o.verbose ? LOG_DEBUG : o.quiet ? LOG_QUIET : o.json ? LOG_WARN : LOG_INFO);
+	if (ffversion_check(err, sizeof err) == -1) {
+		fprintf(stderr, "master: %s\n", err);
+		return 1;
+	}
 	if (access(o.input, R_OK) == -1) {
 		fprintf(stderr, "master: cannot read %s: %s\n", o.input, strerror(errno));
 		return 1;
@@ -528,6 +545,7 @@ cli_main(int argc, char **argv)
 	jo.segment_seconds = o.segment_seconds;
 	jo.baseline = o.baseline;
 	jo.keep_workdir = o.keep_temp;
+	jo.limits = o.limits;
 
 	r.o = &o;
 	r.tty = isatty(STDERR_FILENO);

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "master/limits.h"
+
 #define VR_VERSION "0.1.0"
 
 struct cli_opts {
@@ -25,6 +27,7 @@ struct cli_opts {
 	int list_filters;
 	int preview;                 /* --preview: one frame through the filter as an image */
 	double at;                   /* --at: the preview's time in seconds */
+	struct limits limits;        /* --max-pixels, --max-duration (0: none) */
 	int help, version;
 };
 

@@ -186,6 +186,12 @@ job_fail(struct job *j, const char *fmt, ...)
 void
 job_cancel(struct job *j)
 {
+	job_abort(j, "cancelled");
+}
+
+void
+job_abort(struct job *j, const char *reason)
+{
 	if (j->phase == JOB_DONE || j->phase == JOB_FAILED)
 		return;
 	if (j->proc != NULL) {
@@ -197,7 +203,7 @@ job_cancel(struct job *j)
 		j->phase = JOB_FAILED;
 		pool_terminate(j->pool);
 	}
-	job_finish(j, "cancelled");
+	job_finish(j, reason);
 }
 
 /* ---- probe ---- */
@@ -206,6 +212,7 @@ static void
 job_probe_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
 {
 	struct job *j = arg;
+	struct limits_excess x;
 	char err[512];
 
 	j->proc = NULL;
@@ -216,6 +223,10 @@ job_probe_cb(int status, const char *out, size_t outlen, const char *errtail, vo
 	}
 	if (probe_parse(out, outlen, util_file_size(j->o.input), &j->probe, err, sizeof err) == -1) {
 		job_fail(j, "%s: %s", j->o.input, err);
+		return;
+	}
+	if (limits_check(&j->o.limits, &j->probe, &x) == -1) {
+		job_fail(j, "%s: %s", j->o.input, x.reason);
 		return;
 	}
 	log_info("%s: %dx%d%s, %.3f fps%s, %.2f s, %lld frames, %s%s%s", j->o.input,

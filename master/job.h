@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "master/limits.h"
+
 struct event_base;
 struct job;
 struct probe;
@@ -28,6 +30,7 @@ struct job_opts {
 	double segment_seconds;
 	int baseline;              /* also run the sequential baseline */
 	int keep_workdir;
+	struct limits limits;      /* refused after probing when over (0: none) */
 };
 
 enum job_phase {
@@ -42,6 +45,8 @@ struct job *job_new(struct event_base *base, const struct job_opts *o, job_cb pr
 int job_start(struct job *j, char *err, size_t errlen);
 /* Stops every child; the done callback runs with the job failed ("cancelled"). */
 void job_cancel(struct job *j);
+/* The same, with reason as the job's error. */
+void job_abort(struct job *j, const char *reason);
 void job_free(struct job *j);
 
 enum job_phase job_phase(const struct job *j);

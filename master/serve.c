@@ -14,8 +14,10 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "master/cli.h"
+#include "master/ffversion.h"
 #include "master/job.h"
 #include "master/jobid.h"
+#include "master/quota.h"
 #include "master/remote.h"
 #include "master/server.h"
 #include "master/store.h"
@@ -47,6 +49,11 @@ serve_usage(FILE *out)
 	    "  --max-upload-mb N   largest upload accepted (default 100)\n"
 	    "  --timeout S         drop a client silent for S seconds, or sending a body\n"
 	    "                      slower than 500 bytes/s after its first S seconds (default 60)\n"
+	    "  --max-pixels N      refuse videos larger than N pixels, or WxH (default 7680x4320;\n"
+	    "                      0: no limit)\n"
+	    "  --max-duration S    refuse videos longer than S seconds (default 14400; 0: no limit)\n"
+	    "  --max-disk-mb N     disk quota of the data directory: uploads that would not fit are\n"
+	    "                      refused (507), a job that outgrows it fails (default 0: none)\n"
 	    "  --keep-hours H      remove jobs older than this (default 24)\n"
 	    "  --segment-seconds S segment length (default 10)\n"
 	    "  --preset NAME       x264 preset (default veryfast)\n"
@@ -61,7 +68,7 @@ static int
 serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *err, size_t errlen)
 {
 	enum { O_HOST = 256, O_PORT, O_DATA, O_WORKERS, O_MAXUP, O_KEEP, O_SEG, O_PRESET, O_CRF, O_CORS, O_WEB,
-	    O_REMOTE, O_TASK_TIMEOUT, O_TIMEOUT };
+	    O_REMOTE, O_TASK_TIMEOUT, O_TIMEOUT, O_MAXPIX, O_MAXDUR, O_MAXDISK };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -74,6 +81,9 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 		{ "crf", required_argument, NULL, O_CRF },
 		{ "cors-origin", required_argument, NULL, O_CORS },
 		{ "web-dir", required_argument, NULL, O_WEB },
+		{ "max-pixels", required_argument, NULL, O_MAXPIX },
+		{ "max-duration", required_argument, NULL, O_MAXDUR },
+		{ "max-disk-mb", required_argument, NULL, O_MAXDISK },
 		{ "remote", required_argument, NULL, O_REMOTE },
 		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -142,6 +152,17 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			break;
 		case O_WEB:
 			o->web_dir = optarg;
+			break;
+		case O_MAXPIX:
+		case O_MAXDUR:
+			if (limits_option(&o->limits, c == O_MAXPIX ? "max-pixels" : "max-duration", optarg, err, errlen) == -1)
+				return -1;
+			break;
+		case O_MAXDISK:
+			d = strtod(optarg, &end);
+			if (*end || end == optarg || d < 0 || d > 1024.0 * 1024 * 1024 || d != (int)d)
+				return util_err(err, errlen, "--max-disk-mb takes a whole number of MiB, 0 for none, not '%s'", optarg);
+			o->max_disk_mb = (int)d;
 			break;
 		case O_REMOTE:
 			if (remote_check(optarg, o->remote, &o->nremote, 64, err, errlen) == -1)
@@ -268,6 +289,7 @@ serve_done_cb(struct job *j, void *arg)
 	char id[40];
 	json_t *rep;
 
+	quota_unwatch(s->quota);
 	rep = job_report(j);
 	json_object_del(rep, "output_path");
 	json_object_update(s->job_rec, rep);
@@ -295,10 +317,20 @@ serve_done_cb(struct job *j, void *arg)
 		serve_next(s);
 }
 
+/* The running job's files pushed the data directory over --max-disk-mb. */
+static void
+serve_quota_cb(const char *reason, void *arg)
+{
+	struct server *s = arg;
+
+	if (s->job != NULL)
+		job_abort(s->job, reason);
+}
+
 static void
 serve_next(struct server *s)
 {
-	char err[1024], id[40], dir[4096], in[4200], out[4200], work[4200];
+	char err[1024], id[40], dir[4096], in[4200], out[4200], work[4200], what[128];
 	struct job_opts jo;
 	json_t *rec;
 
@@ -312,7 +344,7 @@ serve_next(struct server *s)
 		snprintf(in, sizeof in, "%s/input", dir);
 		snprintf(out, sizeof out, "%s/output.mp4", dir);
 		snprintf(work, sizeof work, "%s/work", dir);
-		util_rm_rf(work);
+		quota_rm_rf(s->quota, work);
 		memset(&jo, 0, sizeof jo);
 		jo.input = in;
 		jo.output = out;
@@ -326,6 +358,7 @@ serve_next(struct server *s)
 		jo.task_timeout = s->o.task_timeout;
 		jo.segment_seconds = json_number_value(json_object_get(rec, "segment_seconds"));
 		jo.baseline = json_is_true(json_object_get(rec, "baseline"));
+		jo.limits = s->o.limits;
 		if (jo.filter == NULL || jo.workers + jo.nremote < 1 || jo.segment_seconds <= 0) {
 			json_object_set_new(rec, "status", json_string("failed"));
 			json_object_set_new(rec, "error", json_string("the job record is incomplete"));
@@ -333,18 +366,26 @@ serve_next(struct server *s)
 			json_decref(rec);
 			continue;
 		}
-		s->job = job_new(s->base, &jo, serve_progress_cb, serve_done_cb, s);
+		/* its segments are a copy of the input: if they cannot fit, do not start */
+		snprintf(what, sizeof what, "the segments of this job (about %.1f MiB)",
+		    (double)util_file_size(in) / (1024 * 1024));
+		if (quota_room(s->quota, util_file_size(in), what, err, sizeof err) == 0) {
+			snprintf(err, sizeof err, "out of memory");
+			s->job = job_new(s->base, &jo, serve_progress_cb, serve_done_cb, s);
+		}
 		if (s->job == NULL || job_start(s->job, err, sizeof err) == -1) {
 			job_free(s->job);
 			s->job = NULL;
 			json_object_set_new(rec, "status", json_string("failed"));
-			json_object_set_new(rec, "error", json_string(s->job ? err : "out of memory"));
+			json_object_set_new(rec, "error", json_string(err));
 			serve_store(s, rec);
 			json_decref(rec);
 			continue;
 		}
 		snprintf(s->job_id, sizeof s->job_id, "%s", id);
 		s->job_rec = rec;
+		if (quota_watch(s->quota, s->base, dir, serve_quota_cb, s) == -1)
+			log_warn("job %s: cannot watch its disk use", id);
 		s->job_phase = -1;
 		json_object_set_new(rec, "status", json_string("processing"));
 		json_object_set_new(rec, "error", json_null());
@@ -395,7 +436,7 @@ server_remove(struct server *s, const char *id, char *err, size_t errlen)
 	if (rc != 1)
 		return rc;
 	server_job_dir(s, id, dir, sizeof dir);
-	if (util_rm_rf(dir) == -1 && errno != ENOENT)
+	if (quota_rm_rf(s->quota, dir) == -1 && errno != ENOENT)
 		log_warn("cannot remove all of %s: %s", dir, strerror(errno));
 	return 1;
 }
@@ -498,6 +539,8 @@ serve_main(int argc, char **argv)
 	s.o.data_dir = "./data";
 	s.o.max_upload_mb = 100;
 	s.o.timeout_s = 60;
+	s.o.limits.max_pixels = LIMITS_SERVE_PIXELS;
+	s.o.limits.max_duration = LIMITS_SERVE_DURATION;
 	s.o.keep_hours = 24;
 	s.o.segment_seconds = 10;
 	s.o.preset = "veryfast";
@@ -510,6 +553,10 @@ serve_main(int argc, char **argv)
 	if (s.o.workers == 0 && s.o.nremote == 0) {
 		fprintf(stderr, "master serve: --workers 0 needs at least one --remote worker\n");
 		return 2;
+	}
+	if (ffversion_check(err, sizeof err) == -1) {
+		log_error("%s", err);
+		return 1;
 	}
 	if (s.o.workers == -1) {
 		n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -531,6 +578,17 @@ serve_main(int argc, char **argv)
 		log_error("%s", err);
 		goto done;
 	}
+	/* the one walk of the whole tree; from here on the count is kept by accounting */
+	s.quota = quota_open(s.o.data_dir, (int64_t)s.o.max_disk_mb * 1024 * 1024);
+	if (s.quota == NULL) {
+		log_error("out of memory");
+		goto done;
+	}
+	quota_track(s.quota, path);
+	snprintf(path, sizeof path, "%s/jobs.db-wal", s.o.data_dir);
+	quota_track(s.quota, path);
+	snprintf(path, sizeof path, "%s/jobs.db-shm", s.o.data_dir);
+	quota_track(s.quota, path);
 	s.base = event_base_new();
 	if (s.base == NULL) {
 		log_error("cannot create the event loop");
@@ -555,6 +613,7 @@ serve_main(int argc, char **argv)
 	ucfg.spool_dir = s.spool_dir;
 	ucfg.max_bytes = (int64_t)s.o.max_upload_mb * 1024 * 1024;
 	ucfg.idle_timeout_s = s.o.timeout_s;
+	ucfg.quota = s.quota;
 	s.uploads = upload_install(s.http, s.base, &ucfg, err, sizeof err);
 	if (s.uploads == NULL) {
 		log_error("%s", err);
@@ -599,6 +658,7 @@ done:
 	if (s.ev_ping) event_free(s.ev_ping);
 	if (s.ev_sigint) event_free(s.ev_sigint);
 	if (s.ev_sigterm) event_free(s.ev_sigterm);
+	quota_free(s.quota);
 	if (s.base != NULL)
 		event_base_free(s.base);
 	store_close(s.store);

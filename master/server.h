@@ -4,11 +4,14 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "master/limits.h"
+
 struct event_base;
 struct evhttp;
 struct evhttp_request;
 struct event;
 struct job;
+struct quota;
 struct store;
 struct upload_server;
 
@@ -24,6 +27,8 @@ struct server_opts {
 	double task_timeout;
 	int max_upload_mb;
 	int timeout_s;               /* a client silent this long (or a body too slow) is dropped */
+	int max_disk_mb;             /* quota of the data directory, 0: none */
+	struct limits limits;        /* --max-pixels, --max-duration */
 	double keep_hours;
 	double segment_seconds;
 	const char *preset;
@@ -39,6 +44,7 @@ struct server {
 	struct evhttp *http;
 	struct upload_server *uploads;
 	struct store *store;
+	struct quota *quota;         /* the data directory's bytes (and --max-disk-mb) */
 	struct server_opts o;
 	char jobs_dir[4096], spool_dir[4096];
 

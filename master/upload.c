@@ -24,6 +24,7 @@
 
 #include "common/log.h"
 #include "master/multipart.h"
+#include "master/quota.h"
 
 /*
  * How the filter sits between the socket and evhttp, per connection:
@@ -70,6 +71,7 @@ struct upload_server {
 	struct event_base	*base;
 	char			*spool_dir;
 	int64_t			 max_bytes;
+	struct quota		*quota;		/* may be NULL */
 	struct timeval		 idle;
 	int64_t			 min_rate;	/* bytes/s a body must average */
 	int			 refs;		/* the owner + one per connection */
@@ -131,6 +133,7 @@ struct upload_conn {
 	struct timeval		 body_start;	/* the body clock (upload_body_*) */
 	struct timeval		 body_last;	/* last body bytes read */
 	int64_t			 body_got;
+	int64_t			 reserved;	/* quota held for this upload */
 	char			 line[UPLOAD_LINE_MAX + 1];
 
 	struct evbuffer		*held;		/* the rewritten upload head */
@@ -619,9 +622,19 @@ upload_body_got(struct upload_conn *c, size_t n)
 
 /* --- spooling --- */
 
+/* The upload's reservation ends; kept bytes of its spool file stay counted. */
+static void
+upload_settle(struct upload_conn *c, int64_t kept)
+{
+	if (c->srv->quota != NULL && c->reserved > 0)
+		quota_settle(c->srv->quota, c->reserved, kept);
+	c->reserved = 0;
+}
+
 static void
 upload_spool_abort(struct upload_conn *c)
 {
+	upload_settle(c, 0);
 	if (c->spool_fd != -1) {
 		close(c->spool_fd);
 		c->spool_fd = -1;
@@ -650,6 +663,8 @@ upload_drop_result(struct upload_conn *c)
 	if (c->res.status == 0 && c->res.path[0] != '\0') {
 		log_warn("upload %s was not taken by a handler, removing it",
 		    c->res.path);
+		if (c->srv->quota != NULL)
+			quota_settle(c->srv->quota, 0, -c->res.size);
 		if (unlink(c->res.path) == -1 && errno != ENOENT)
 			log_warn("cannot remove spool file %s: %s", c->res.path,
 			    strerror(errno));
@@ -793,6 +808,7 @@ upload_answer(struct upload_conn *c, struct evbuffer *dst, int status, int hangu
 		upload_spool_abort(c);
 		c->res.size = 0;
 	} else {
+		upload_settle(c, c->res.size);
 		log_info("upload of %lld bytes (\"%s\") spooled to %s",
 		    (long long)c->res.size, c->res.filename, c->res.path);
 	}
@@ -952,7 +968,7 @@ upload_content_length(const char *s, int64_t *out)
 static void
 upload_begin(struct upload_conn *c, const struct upload_head *h, struct evbuffer *dst)
 {
-	char boundary[MULTIPART_BOUNDARY_MAX + 1], err[256];
+	char boundary[MULTIPART_BOUNDARY_MAX + 1], err[256], what[64];
 	const char *cl, *ct;
 	struct multipart_cbs cbs;
 	int64_t len;
@@ -983,6 +999,13 @@ upload_begin(struct upload_conn *c, const struct upload_head *h, struct evbuffer
 		    "of %lld bytes", (long long)len, (long long)c->srv->max_bytes);
 		return;
 	}
+	snprintf(what, sizeof what, "an upload of %lld bytes", (long long)len);
+	if (c->srv->quota != NULL &&
+	    quota_reserve(c->srv->quota, len, what, err, sizeof err) == -1) {
+		upload_answer(c, dst, 507, 1, "%s", err);
+		return;
+	}
+	c->reserved = len;
 	ct = upload_head_get(h, "Content-Type");
 	if (!multipart_is_form_data(ct)) {
 		upload_answer(c, dst, 415, 1, "uploads must be multipart/form-data");
@@ -1625,6 +1648,7 @@ upload_install(struct evhttp *http, struct event_base *base,
 	}
 	srv->base = base;
 	srv->max_bytes = cfg->max_bytes;
+	srv->quota = cfg->quota;
 	srv->idle.tv_sec = cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s :
 	    UPLOAD_IDLE_DEFAULT_S;
 	srv->min_rate = cfg->min_rate > 0 ? cfg->min_rate : UPLOAD_MIN_RATE_DEFAULT;

@@ -18,6 +18,7 @@
 struct evhttp;
 struct evhttp_request;
 struct event_base;
+struct quota;
 
 #define UPLOAD_PATH		"/upload"	/* after %-decoding, as evhttp routes */
 #define UPLOAD_FIELD		"file"
@@ -35,6 +36,9 @@ struct upload_config {
 					    average after its first idle_timeout_s, else
 					    408 (an upload) or a hang-up (any other body);
 					    0 means UPLOAD_MIN_RATE_DEFAULT */
+	struct quota	*quota;		/* NULL, or: each upload reserves its
+					   Content-Length (507 when it does not fit)
+					   and the spool file is counted once written */
 };
 
 struct upload_result {
@@ -56,7 +60,8 @@ void	upload_free(struct upload_server *srv);
 /*
  * In the POST /upload handler, before it returns: 0 and *out filled, or -1 when
  * this request did not pass the spooler (out then holds status 400 and a reason).
- * Ownership of out->path passes to the caller. When the rest of the request was
+ * Ownership of out->path passes to the caller (and with it, the file's bytes in the
+ * quota: remove it with quota_rm_rf). When the rest of the request was
  * not read (413, 411, ...), a `Connection: close` is added to the reply headers.
  */
 int	upload_take(struct evhttp_request *req, struct upload_result *out);

@@ -85,7 +85,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	struct rusage ru;
 	pid_t dec = -1, enc = -1;
 	int dec_out[2] = { -1, -1 }, enc_in[2] = { -1, -1 };
-	int dec_err = -1, enc_err = -1, st, reached, rc = -1;
+	int dec_err = -1, enc_err = -1, st, reached, enc_gone = 0, rc = -1;
 	size_t fsize;
 	uint8_t *buf = NULL;
 	double t0 = util_now(), last = t0, f0;
@@ -192,8 +192,10 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		filter_chain_apply(fc, &fr);
 		res->filter_time += util_now() - f0;
 		if (util_write_full(enc_in[1], buf, fsize, &render_stop) == -1) {
-			if (errno == EPIPE)
+			if (errno == EPIPE) {
+				enc_gone = 1;
 				break;  /* the encoder died: its status below says why */
+			}
 			util_err(err, errlen, "segment %d: writing frames: %s", t->segment,
 			    render_stop ? "stopped" : strerror(errno));
 			goto done;
@@ -216,7 +218,8 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	spawn_wait(dec, &st, &ru);
 	dec = -1;
 	res->decode_cpu = render_cpu(&ru);
-	if (!reached && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+	/* after the encoder died (a full disk), the decoder's broken pipe is only the echo */
+	if (!reached && !enc_gone && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 		render_child_error(t->segment, "decoder", st, dec_err, &res->retry, err, errlen);
 		goto done;
 	}

@@ -161,6 +161,9 @@ worker_main(int in_fd, int out_fd)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* over the file size limit a write fails (EFBIG) instead of killing us; the ffmpeg
+	 * children inherit this and report "File too large" */
+	signal(SIGXFSZ, SIG_IGN);
 
 	msg_reader_init(&rd);
 	if (worker_name[0] == '\0' && gethostname(worker_name, sizeof worker_name - 1) == -1)

@@ -72,6 +72,26 @@ test_cli_defaults(void **state)
 	assert_int_equal(o.list_filters, 0);
 	assert_int_equal(o.help, 0);
 	assert_int_equal(o.version, 0);
+	/* the command line runs a user's own files: no size limits unless asked */
+	assert_int_equal(o.limits.max_pixels, 0);
+	assert_true(o.limits.max_duration == 0);
+}
+
+static void
+test_cli_limits(void **state)
+{
+	struct cli_opts o;
+
+	TEST_CLI_OK(&o, "--max-pixels", "3840x2160", "--max-duration=90.5", "in.mov");
+	assert_int_equal(o.limits.max_pixels, 3840 * 2160);
+	assert_true(o.limits.max_duration == 90.5);
+	TEST_CLI_OK(&o, "--max-pixels=76800", "--max-duration", "0", "in.mov");
+	assert_int_equal(o.limits.max_pixels, 76800);
+	assert_true(o.limits.max_duration == 0);
+	TEST_CLI_BAD("--max-pixels", "--max-pixels", "big", "in.mov");
+	TEST_CLI_BAD("--max-pixels", "--max-pixels=-1", "in.mov");
+	TEST_CLI_BAD("--max-duration", "--max-duration", "1h", "in.mov");
+	TEST_CLI_BAD("needs a value", "in.mov", "--max-duration");
 }
 
 static void
@@ -321,6 +341,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cli_defaults),
 		cmocka_unit_test(test_cli_every_option),
+		cmocka_unit_test(test_cli_limits),
 		cmocka_unit_test(test_cli_usage_errors),
 		cmocka_unit_test(test_cli_default_output),
 		cmocka_unit_test(test_cli_main_exit_codes),

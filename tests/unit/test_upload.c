@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "common/log.h"
+#include "master/quota.h"
 #include "master/upload.h"
 
 /*
@@ -237,7 +238,7 @@ test_other_cb(struct evhttp_request *req, void *arg)
 static void
 test_install(struct test_srv *t, int64_t max_bytes, int idle_s)
 {
-	struct upload_config cfg = { t->spool, max_bytes, idle_s, 0 };
+	struct upload_config cfg = { t->spool, max_bytes, idle_s, 0, NULL };
 	char err[256];
 
 	upload_free(t->up);
@@ -1424,6 +1425,48 @@ test_upload_disk_error(void **state)
 	assert_int_equal(test_spool_count(t), 0);
 }
 
+/* --max-disk-mb: an upload that would not fit is refused from its Content-Length (507,
+ * nothing spooled); one that fits is counted once written, and its reservation ends. */
+static void
+test_upload_quota(void **state)
+{
+	struct test_srv *t = *state;
+	struct upload_config cfg = { t->spool, 1 << 20, 5, 0, NULL };
+	struct test_report r;
+	struct quota *q;
+	char err[256];
+
+	q = quota_open(t->spool, 400 * 1024);
+	assert_non_null(q);
+	assert_int_equal(quota_used(q), 0);
+	cfg.quota = q;
+	upload_free(t->up);
+	t->up = upload_install(t->http, t->base, &cfg, err, sizeof err);
+	assert_non_null(t->up);
+
+	test_run(t, test_client_medium, NULL, &r);      /* 512 KiB: over */
+	assert_int_equal(r.nresp, 1);
+	assert_int_equal(r.resp[0].status, 507);
+	assert_true(r.resp[0].conn_close);
+	assert_non_null(strstr(r.resp[0].body, "disk quota of 0.390625 MiB"));
+	assert_non_null(strstr(t->res[0].error, "--max-disk-mb"));
+	assert_int_equal(test_spool_created(t), 0);
+	assert_int_equal(quota_used(q), 0);
+
+	test_run(t, test_client_normal, NULL, &r);      /* 300000 bytes: fits */
+	assert_int_equal(r.resp[0].status, 200);
+	assert_int_equal(quota_used(q), 300000);
+	test_run(t, test_client_normal, NULL, &r);      /* a second one would not */
+	assert_int_equal(r.resp[0].status, 507);
+	assert_int_equal(quota_used(q), 300000);
+
+	assert_int_equal(quota_rm_rf(q, t->res[1].path), 0);
+	assert_int_equal(quota_used(q), 0);
+	test_install(t, 1 << 20, 5);
+	quota_free(q);
+	assert_int_equal(test_spool_count(t), 0);
+}
+
 static void
 test_client_pipeline(int port, struct test_report *r, void *arg)
 {
@@ -1749,6 +1792,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_upload_large, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_upload_disk_error, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_upload_quota, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_upload_pipeline, test_setup,
 		    test_teardown),
