@@ -121,6 +121,9 @@ msg_reader_fill(struct msg_reader *rd, int fd)
 int
 msg_reader_push(struct msg_reader *rd, const void *data, size_t len)
 {
+	/* nothing to add: an empty reader has no buffer yet, and NULL + 0 is undefined */
+	if (len == 0)
+		return 0;
 	if (msg_reader_reserve(rd, len) == -1)
 		return -1;
 	memcpy(rd->buf + rd->len, data, len);
