@@ -3,6 +3,7 @@
 #   make run      install what is missing, build, start the master on http://127.0.0.1:8000
 #   make test     install what is missing, build, run every test
 #   make asan     the same tests on an AddressSanitizer + UBSan build (build-asan/)
+#   make fuzz     each libFuzzer target for FUZZ_SECONDS (build-fuzz/, clang)
 #   make bench    the performance benchmark (scripts/bench)
 #   make load     the master under load for longer than the test does (scripts/load)
 
@@ -35,6 +36,16 @@ WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/obj/%.o)
 MASTER_OBJ := $(MASTER_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/web_assets.o
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=$(BUILD)/fuzz/%)
+# Fuzz targets are linked with the replay driver (make test); make fuzz empties this and
+# links them with libFuzzer's main instead.
+FUZZ_MAIN  ?= $(BUILD)/obj/tests/fuzz/replay.o
+FUZZ_SECONDS ?= 60
+# Left out of make asan to keep CI short: the slowest tests, which run no C the others do not
+# (the page's JavaScript against the same API; long real clips through the same paths as the
+# generated ones). `make asan ASAN_SKIP=` runs everything.
+ASAN_SKIP  ?= browser/ e2e/test_cli_real.sh
 
 all: $(BUILD)/master $(BUILD)/worker $(BUILD)/bench-filters
 
@@ -68,7 +79,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libmaster.a $(BUILD)/libw
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MAIN) $(BUILD)/libmaster.a $(BUILD)/libworker.a $(BUILD)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 unit: $(UNIT_BIN)
+fuzzers: $(FUZZ_BIN)
 
 deps:
 	@scripts/install-deps
@@ -81,14 +97,21 @@ run: deps-run
 	$(BUILD)/master serve --host 127.0.0.1 --port 8000 --data-dir ./data
 
 test: deps
-	$(MAKE) all unit
+	$(MAKE) all unit fuzzers
 	tests/run $(BUILD)
 
 asan: deps
 	$(MAKE) BUILD=build-asan CC=clang \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" all unit
-	VR_SANITIZED=1 tests/run build-asan
+	  LDFLAGS="-fsanitize=address,undefined" all unit fuzzers
+	VR_SANITIZED=1 VR_SKIP="$(ASAN_SKIP)" tests/run build-asan
+
+# FUZZ_TARGETS="msg range" picks targets; new crash inputs land in build-fuzz/crashes/NAME/.
+fuzz: deps
+	$(MAKE) BUILD=build-fuzz CC=clang FUZZ_MAIN= \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=fuzzer,address,undefined" fuzzers
+	scripts/fuzz build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: deps
 	$(MAKE) all
@@ -99,7 +122,7 @@ load: deps
 	scripts/load
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
-.PHONY: all unit deps deps-run run test asan bench load clean
+.PHONY: all unit fuzzers deps deps-run run test asan fuzz bench load clean
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

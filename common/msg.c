@@ -185,6 +185,9 @@ int
 msg_reader_push(struct msg_reader *rd, const void *data, size_t len)
 {
 	msg_reader_drop_spent(rd);
+	/* nothing to add: an empty reader has no buffer yet, and NULL + 0 is undefined */
+	if (len == 0)
+		return 0;
 	if (msg_reader_reserve(rd, len) == -1)
 		return -1;
 	memcpy(rd->buf + rd->len, data, len);

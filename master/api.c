@@ -354,6 +354,76 @@ api_upload(struct server *s, struct evhttp_request *req)
 
 /* ---- POST /process ---- */
 
+int
+api_parse_process(json_t *body, struct api_process_req *r, char *err, size_t errlen)
+{
+	const char *detail = NULL;
+	json_t *v, *params;
+	int status = 400;
+
+	r->title = "Bad Request";
+	r->fc = NULL;
+	v = json_object_get(body, "job_id");
+	if (!json_is_string(v)) {
+		detail = "job_id: a string is required";
+		goto fail;
+	}
+	r->job_id = json_string_value(v);
+	if (!jobid_valid(r->job_id)) {
+		status = 404;
+		r->title = "Job not found";
+		detail = "no job has this id; upload a video first";
+		goto fail;
+	}
+	v = json_object_get(body, "filter_type");
+	if (!json_is_string(v)) {
+		detail = "filter_type: a string is required (see GET /filters)";
+		goto fail;
+	}
+	r->filter_type = json_string_value(v);
+	params = json_object_get(body, "params");
+	if (params != NULL && !json_is_object(params) && !json_is_null(params)) {
+		detail = "params: an object is required, e.g. {\"sigma\": 5}";
+		goto fail;
+	}
+	r->fc = filter_chain_from_json(r->filter_type, json_is_object(params) ? params : NULL, err, errlen);
+	if (r->fc == NULL) {
+		r->title = "Invalid filter";
+		goto fail;
+	}
+	v = json_object_get(body, "workers");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1024) {
+			detail = "workers: a whole number from 1 to 1024";
+			goto fail;
+		}
+		r->workers = (int)json_integer_value(v);
+	}
+	v = json_object_get(body, "baseline");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_boolean(v)) {
+			detail = "baseline: true or false";
+			goto fail;
+		}
+		r->baseline = json_is_true(v);
+	}
+	v = json_object_get(body, "segment_seconds");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_number(v) || !(json_number_value(v) >= 0.5 && json_number_value(v) <= 3600)) {
+			detail = "segment_seconds: a number from 0.5 to 3600";
+			goto fail;
+		}
+		r->segment_seconds = json_number_value(v);
+	}
+	return 200;
+fail:
+	if (detail != NULL)
+		snprintf(err, errlen, "%s", detail);
+	filter_chain_free(r->fc);
+	r->fc = NULL;
+	return status;
+}
+
 static void
 api_process(struct server *s, struct evhttp_request *req)
 {
@@ -362,67 +432,27 @@ api_process(struct server *s, struct evhttp_request *req)
 	    "split_time", "merge_time", "total_time", "timeline", "retries", "error", "percent",
 	    "progress", "phase", "segments_done", "segments_total", "frames_in", NULL };
 	char err[1024], out[4200], dir[4096];
-	struct filter_chain *fc = NULL;
-	json_t *body = NULL, *rec = NULL, *v, *params;
-	const char *id, *filter, *st;
-	int status, workers = s->o.workers, baseline = 1, i;
-	double seg = s->o.segment_seconds;
+	struct api_process_req r = { .workers = s->o.workers, .baseline = 1,
+	    .segment_seconds = s->o.segment_seconds };
+	json_t *body = NULL, *rec = NULL;
+	const char *st;
+	int status, i;
 
 	body = http_read_json(req, API_JSON_MAX, &status, err, sizeof err);
 	if (body == NULL) {
 		http_send_error(req, status, http_reason(status), err);
 		return;
 	}
-	v = json_object_get(body, "job_id");
-	if (!json_is_string(v)) {
-		http_send_error(req, 400, "Bad Request", "job_id: a string is required");
+	status = api_parse_process(body, &r, err, sizeof err);
+	if (status != 200) {
+		http_send_error(req, status, r.title, err);
 		goto done;
 	}
-	id = json_string_value(v);
-	if (!jobid_valid(id) || (rec = store_get(s->store, id, err, sizeof err)) == NULL) {
+	if (s->o.workers == 0)
+		r.workers = 0;  /* a server of remote workers only keeps it that way */
+	if ((rec = store_get(s->store, r.job_id, err, sizeof err)) == NULL) {
 		http_send_error(req, 404, "Job not found", "no job has this id; upload a video first");
 		goto done;
-	}
-	v = json_object_get(body, "filter_type");
-	if (!json_is_string(v)) {
-		http_send_error(req, 400, "Bad Request", "filter_type: a string is required (see GET /filters)");
-		goto done;
-	}
-	filter = json_string_value(v);
-	params = json_object_get(body, "params");
-	if (params != NULL && !json_is_object(params) && !json_is_null(params)) {
-		http_send_error(req, 400, "Bad Request", "params: an object is required, e.g. {\"sigma\": 5}");
-		goto done;
-	}
-	fc = filter_chain_from_json(filter, json_is_object(params) ? params : NULL, err, sizeof err);
-	if (fc == NULL) {
-		http_send_error(req, 400, "Invalid filter", err);
-		goto done;
-	}
-	v = json_object_get(body, "workers");
-	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1024) {
-			http_send_error(req, 400, "Bad Request", "workers: a whole number from 1 to 1024");
-			goto done;
-		}
-		/* a server of remote workers only keeps it that way */
-		workers = s->o.workers == 0 ? 0 : (int)json_integer_value(v);
-	}
-	v = json_object_get(body, "baseline");
-	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_boolean(v)) {
-			http_send_error(req, 400, "Bad Request", "baseline: true or false");
-			goto done;
-		}
-		baseline = json_is_true(v);
-	}
-	v = json_object_get(body, "segment_seconds");
-	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_number(v) || !(json_number_value(v) >= 0.5 && json_number_value(v) <= 3600)) {
-			http_send_error(req, 400, "Bad Request", "segment_seconds: a number from 0.5 to 3600");
-			goto done;
-		}
-		seg = json_number_value(v);
 	}
 	st = json_string_value(json_object_get(rec, "status"));
 	if (st != NULL && (strcmp(st, "queued") == 0 || strcmp(st, "processing") == 0)) {
@@ -433,23 +463,23 @@ api_process(struct server *s, struct evhttp_request *req)
 	/* a job may be run again with another filter: the previous result goes */
 	for (i = 0; stale[i] != NULL; i++)
 		json_object_del(rec, stale[i]);
-	server_job_dir(s, id, dir, sizeof dir);
+	server_job_dir(s, r.job_id, dir, sizeof dir);
 	snprintf(out, sizeof out, "%s/output.mp4", dir);
 	quota_rm_rf(s->quota, out);
 	json_object_set_new(rec, "status", json_string("queued"));
-	json_object_set_new(rec, "filter_type", json_string(filter_chain_spec(fc)));
-	json_object_set_new(rec, "workers", json_integer(workers));
-	json_object_set_new(rec, "baseline", json_boolean(baseline));
-	json_object_set_new(rec, "segment_seconds", json_real(seg));
+	json_object_set_new(rec, "filter_type", json_string(filter_chain_spec(r.fc)));
+	json_object_set_new(rec, "workers", json_integer(r.workers));
+	json_object_set_new(rec, "baseline", json_boolean(r.baseline));
+	json_object_set_new(rec, "segment_seconds", json_real(r.segment_seconds));
 	json_object_set_new(rec, "queued_at", json_real(util_wall()));
-	if (store_put(s->store, rec, err, sizeof err) == -1 || server_enqueue(s, id, err, sizeof err) == -1) {
+	if (store_put(s->store, rec, err, sizeof err) == -1 || server_enqueue(s, r.job_id, err, sizeof err) == -1) {
 		http_send_error(req, 500, "Internal Server Error", err);
 		goto done;
 	}
 	http_send_json(req, 200, json_pack("{s:s, s:s, s:s}", "message", "Processing started",
-	    "job_id", id, "filter_type", filter));
+	    "job_id", r.job_id, "filter_type", r.filter_type));
 done:
-	filter_chain_free(fc);
+	filter_chain_free(r.fc);
 	json_decref(rec);
 	json_decref(body);
 }
@@ -564,7 +594,7 @@ struct api_preview {
 	struct server *s;
 	struct evhttp_request *req;     /* NULL once the connection closed */
 	struct evhttp_connection *evcon;
-	char input[4200], dir[4096], filter[512];
+	char input[4200], dir[4096], filter[FILTER_SPEC_MAX + 1];   /* a canonical chain */
 	double t;
 	int jpeg;
 	struct probe probe;
@@ -630,21 +660,64 @@ api_preview_probe_cb(int status, const char *out, size_t outlen, const char *err
 		api_preview_done(pv, NULL, 0, 500, err);
 }
 
+int
+api_parse_preview(const char *query, struct api_preview_req *r, char *err, size_t errlen)
+{
+	struct evkeyvalq q;
+	const char *filter, *t, *fmt, *detail = NULL;
+	char *end;
+	int status = 400;
+
+	TAILQ_INIT(&q);
+	r->title = "Bad Request";
+	r->fc = NULL;
+	r->t = 0;
+	if (query != NULL && evhttp_parse_query_str(query, &q) == -1) {
+		detail = "malformed query string";
+		goto done;
+	}
+	filter = evhttp_find_header(&q, "filter");
+	r->fc = filter_chain_parse(filter ? filter : "none", err, errlen);
+	if (r->fc == NULL) {
+		r->title = "Invalid filter";
+		goto done;
+	}
+	t = evhttp_find_header(&q, "t");
+	if (t != NULL) {
+		r->t = strtod(t, &end);
+		if (*end != '\0' || end == t || !(r->t >= 0 && r->t < 1e7)) {
+			detail = "t: seconds, 0 or more";
+			goto done;
+		}
+	}
+	fmt = evhttp_find_header(&q, "format");
+	r->jpeg = fmt != NULL && (strcmp(fmt, "jpeg") == 0 || strcmp(fmt, "jpg") == 0);
+	status = 200;
+done:
+	if (detail != NULL)
+		snprintf(err, errlen, "%s", detail);
+	if (status != 200) {
+		filter_chain_free(r->fc);
+		r->fc = NULL;
+	}
+	evhttp_clear_headers(&q);
+	return status;
+}
+
 static void
 api_preview(struct server *s, struct evhttp_request *req, const char *id)
 {
-	struct evkeyvalq q;
-	struct filter_chain *fc = NULL;
+	struct api_preview_req r;
 	struct api_preview *pv = NULL;
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	const char *filter, *t, *fmt;
-	char err[1024], url[4200], *end;
+	char err[1024], url[4200];
 	char *argv[24];
 	json_t *rec;
+	int status;
 
-	TAILQ_INIT(&q);
-	if (query != NULL && evhttp_parse_query_str(query, &q) == -1) {
-		http_send_error(req, 400, "Bad Request", "malformed query string");
+	status = api_parse_preview(query, &r, err, sizeof err);
+	if (status != 200) {
+		http_send_error(req, status, r.title, err);
 		return;
 	}
 	rec = store_get(s->store, id, err, sizeof err);
@@ -653,31 +726,17 @@ api_preview(struct server *s, struct evhttp_request *req, const char *id)
 		goto done;
 	}
 	json_decref(rec);
-	filter = evhttp_find_header(&q, "filter");
-	fc = filter_chain_parse(filter ? filter : "none", err, sizeof err);
-	if (fc == NULL) {
-		http_send_error(req, 400, "Invalid filter", err);
-		goto done;
-	}
 	pv = calloc(1, sizeof *pv);
 	if (pv == NULL) {
 		http_send_error(req, 500, "Internal Server Error", "out of memory");
 		goto done;
 	}
-	t = evhttp_find_header(&q, "t");
-	if (t != NULL) {
-		pv->t = strtod(t, &end);
-		if (*end != '\0' || end == t || !(pv->t >= 0 && pv->t < 1e7)) {
-			http_send_error(req, 400, "Bad Request", "t: seconds, 0 or more");
-			goto done;
-		}
-	}
-	fmt = evhttp_find_header(&q, "format");
-	pv->jpeg = fmt != NULL && (strcmp(fmt, "jpeg") == 0 || strcmp(fmt, "jpg") == 0);
+	pv->t = r.t;
+	pv->jpeg = r.jpeg;
 	pv->s = s;
 	pv->req = req;
 	pv->evcon = evhttp_request_get_connection(req);
-	snprintf(pv->filter, sizeof pv->filter, "%s", filter_chain_spec(fc));
+	snprintf(pv->filter, sizeof pv->filter, "%s", filter_chain_spec(r.fc));
 	server_job_dir(s, id, pv->dir, sizeof pv->dir);
 	snprintf(pv->input, sizeof pv->input, "%s/input", pv->dir);
 	probe_argv(pv->input, argv, url, sizeof url);
@@ -689,8 +748,7 @@ api_preview(struct server *s, struct evhttp_request *req, const char *id)
 	pv = NULL;
 done:
 	free(pv);
-	filter_chain_free(fc);
-	evhttp_clear_headers(&q);
+	filter_chain_free(r.fc);
 }
 
 /* ---- dispatch ---- */

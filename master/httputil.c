@@ -206,46 +206,17 @@ http_json_type_name(const json_t *j)
 }
 
 json_t *
-http_read_json(struct evhttp_request *req, size_t max_bytes, int *status, char *err,
-    size_t errlen)
+http_parse_json(const char *data, size_t len, int *status, char *err, size_t errlen)
 {
-	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	const char *type;
-	unsigned char *data;
 	json_error_t jerr;
 	json_t *j = NULL;
-	size_t len;
 
-	type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
-	if (!http_is_json_type(type)) {
-		*status = 415;
-		if (type == NULL)
-			snprintf(err, errlen, "the request body must be sent with Content-Type: "
-			    "application/json, and it has no Content-Type");
-		else
-			snprintf(err, errlen, "the request body must be sent with Content-Type: "
-			    "application/json, not %.100s", type);
-		goto fail;
-	}
-	len = evbuffer_get_length(in);
-	if (len > max_bytes) {
-		*status = 413;
-		snprintf(err, errlen, "the request body is %zu bytes, more than the %zu allowed",
-		    len, max_bytes);
-		goto fail;
-	}
 	if (len == 0) {
 		*status = 400;
 		snprintf(err, errlen, "the request body is empty, expected a JSON object");
 		goto fail;
 	}
-	data = evbuffer_pullup(in, -1);
-	if (data == NULL) {
-		*status = 500;
-		snprintf(err, errlen, "cannot read the request body: out of memory");
-		goto fail;
-	}
-	j = json_loadb((const char *)data, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+	j = json_loadb(data, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL) {
 		*status = 400;
 		snprintf(err, errlen, "the request body is not valid JSON: %s (line %d, column %d)",
@@ -263,4 +234,41 @@ http_read_json(struct evhttp_request *req, size_t max_bytes, int *status, char *
 fail:
 	json_decref(j);
 	return NULL;
+}
+
+json_t *
+http_read_json(struct evhttp_request *req, size_t max_bytes, int *status, char *err,
+    size_t errlen)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	const char *type;
+	unsigned char *data;
+	size_t len;
+
+	type = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	if (!http_is_json_type(type)) {
+		*status = 415;
+		if (type == NULL)
+			snprintf(err, errlen, "the request body must be sent with Content-Type: "
+			    "application/json, and it has no Content-Type");
+		else
+			snprintf(err, errlen, "the request body must be sent with Content-Type: "
+			    "application/json, not %.100s", type);
+		return NULL;
+	}
+	len = evbuffer_get_length(in);
+	if (len > max_bytes) {
+		*status = 413;
+		snprintf(err, errlen, "the request body is %zu bytes, more than the %zu allowed",
+		    len, max_bytes);
+		return NULL;
+	}
+	/* an empty buffer has nothing to pull up: http_parse_json answers it */
+	data = len > 0 ? evbuffer_pullup(in, -1) : (unsigned char *)"";
+	if (data == NULL) {
+		*status = 500;
+		snprintf(err, errlen, "cannot read the request body: out of memory");
+		return NULL;
+	}
+	return http_parse_json((const char *)data, len, status, err, errlen);
 }

@@ -27,6 +27,9 @@ void http_send_error(struct evhttp_request *req, int status, const char *error,
 json_t *http_read_json(struct evhttp_request *req, size_t max_bytes, int *status, char *err,
     size_t errlen);
 
+/* The checks of http_read_json on a body already in memory (400 and 422, as there). */
+json_t *http_parse_json(const char *data, size_t len, int *status, char *err, size_t errlen);
+
 /* The reason phrase of a status code (RFC 9110 wording), never NULL. */
 const char *http_reason(int status);
 

@@ -92,6 +92,23 @@ probe_str(json_t *o, const char *key)
 	return json_is_string(v) ? json_string_value(v) : "";
 }
 
+/* Copies a string of the JSON into a field, cut if it must be at a character boundary:
+ * half a UTF-8 character would make every later JSON of the probe (the /upload answer, the
+ * job record) fail to encode. */
+static void
+probe_copy(char *dst, size_t n, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (len >= n) {
+		/* src is valid UTF-8 (Jansson checks): back off to the lead byte of a cut character */
+		for (len = n - 1; len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80; len--)
+			;
+	}
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 /* Matroska's "00:00:04.021000000" -> 4.021; 0 when absent or malformed. */
 static double
 probe_clock(const char *s)
@@ -163,7 +180,7 @@ probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, ch
 	}
 	fmt = json_object_get(root, "format");
 	streams = json_object_get(root, "streams");
-	snprintf(p->format, sizeof p->format, "%s", probe_str(fmt, "format_name"));
+	probe_copy(p->format, sizeof p->format, probe_str(fmt, "format_name"));
 	p->start_min = 1e18;
 	json_array_foreach(streams, i, s) {
 		type = probe_str(s, "codec_type");
@@ -173,7 +190,7 @@ probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, ch
 		if (strcmp(type, "audio") == 0 && p->naudio < PROBE_MAX_AUDIO) {
 			if (p->naudio == 0)
 				p->audio_start = probe_num(s, "start_time", 0);
-			snprintf(p->audio_codec[p->naudio++], sizeof p->audio_codec[0], "%s", probe_str(s, "codec_name"));
+			probe_copy(p->audio_codec[p->naudio++], sizeof p->audio_codec[0], probe_str(s, "codec_name"));
 		}
 		if (json_object_get(s, "start_time") != NULL && probe_num(s, "start_time", 0) < p->start_min)
 			p->start_min = probe_num(s, "start_time", 0);
@@ -184,8 +201,8 @@ probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, ch
 		util_err(err, errlen, "no video stream%s", p->naudio ? " (this is an audio file)" : "");
 		goto done;
 	}
-	snprintf(p->codec, sizeof p->codec, "%s", probe_str(video, "codec_name"));
-	snprintf(p->pix_fmt, sizeof p->pix_fmt, "%s", probe_str(video, "pix_fmt"));
+	probe_copy(p->codec, sizeof p->codec, probe_str(video, "codec_name"));
+	probe_copy(p->pix_fmt, sizeof p->pix_fmt, probe_str(video, "pix_fmt"));
 	p->coded_w = (int)probe_count(video, "width", INT_MAX);
 	p->coded_h = (int)probe_count(video, "height", INT_MAX);
 	p->frames = probe_count(video, "nb_read_packets", INT64_C(1) << 53);

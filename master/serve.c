@@ -602,7 +602,7 @@ serve_main(int argc, char **argv)
 	/* PUT and PATCH reach the routes too, so they get a JSON 405 naming what is allowed */
 	evhttp_set_allowed_methods(s.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH);
-	evhttp_set_max_headers_size(s.http, 16 * 1024);
+	evhttp_set_max_headers_size(s.http, UPLOAD_EVHTTP_HEADERS_MAX);
 	/* bodies other than uploads are small JSON; uploads bypass this through the spooler */
 	evhttp_set_max_body_size(s.http, 1 << 20);
 	/* a quarter second after the upload filter's own clock, so that a stalled

@@ -10,6 +10,7 @@ struct event_base;
 struct evhttp;
 struct evhttp_request;
 struct event;
+struct filter_chain;
 struct job;
 struct quota;
 struct store;
@@ -67,6 +68,29 @@ struct server {
 
 /* Routes (master/api.c). */
 void api_handle_cb(struct evhttp_request *req, void *arg);
+
+/* A POST /process body, checked. The caller sets the defaults of workers, baseline and
+ * segment_seconds; the strings are the body's. */
+struct api_process_req {
+	const char *job_id, *filter_type;
+	struct filter_chain *fc;     /* the caller's to free */
+	int workers, baseline;
+	double segment_seconds;
+	const char *title;           /* the "error" of a refusal */
+};
+/* 200, or the status of the refusal (400; 404 for what is not a job id) with the detail in
+ * err. Does not look the job up. */
+int api_parse_process(json_t *body, struct api_process_req *r, char *err, size_t errlen);
+
+/* The query of GET /preview/{id}: filter=SPEC&t=SECONDS&format=png|jpeg. */
+struct api_preview_req {
+	struct filter_chain *fc;     /* the caller's to free */
+	double t;
+	int jpeg;
+	const char *title;
+};
+/* 200, or 400 with the detail in err; query may be NULL. */
+int api_parse_preview(const char *query, struct api_preview_req *r, char *err, size_t errlen);
 
 /* Jobs (master/serve.c). */
 int server_enqueue(struct server *s, const char *id, char *err, size_t errlen);

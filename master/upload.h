@@ -23,6 +23,10 @@ struct quota;
 #define UPLOAD_PATH		"/upload"	/* after %-decoding, as evhttp routes */
 #define UPLOAD_FIELD		"file"
 #define UPLOAD_HEAD_MAX		(16 * 1024)	/* larger request heads are refused */
+/* What evhttp must accept (evhttp_set_max_headers_size): the filter refuses heads over
+ * UPLOAD_HEAD_MAX itself, and an upload's head reaches evhttp rewritten, up to 19 bytes
+ * longer (Content-Length: 0 added) */
+#define UPLOAD_EVHTTP_HEADERS_MAX	(UPLOAD_HEAD_MAX + 64)
 #define UPLOAD_FILENAME_MAX	200		/* bytes of a sanitized file name */
 #define UPLOAD_IDLE_DEFAULT_S	60
 #define UPLOAD_MIN_RATE_DEFAULT	500		/* bytes/s, as Apache's mod_reqtimeout */

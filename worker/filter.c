@@ -7,9 +7,6 @@
 #include "worker/filter.h"
 #include "worker/filter_kernel.h"
 
-/* Longest spec accepted; the canonical form of the longest chain must fit too, since the
- * worker parses that again (16 filters x 4 params x ~40 characters stays under it). */
-#define FILTER_SPEC_MAX		4096
 #define FILTER_CHAIN_MAX	16
 /* How much of a user's bad token an error message quotes. */
 #define FILTER_QUOTE_MAX	40
@@ -256,9 +253,10 @@ filter_number_parse(const char *s, size_t len, double *out)
 	}
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	errno = 0;
+	/* no errno check: ERANGE also means underflow, and a subnormal such as 5e-324 (which a
+	 * JSON params value may be) must read back from its canonical spec; overflow is inf */
 	v = strtod(buf, &end);
-	if (end != buf + len || errno == ERANGE || !isfinite(v))
+	if (end != buf + len || !isfinite(v))
 		return -1;
 	*out = v;
 	return 0;

@@ -20,6 +20,10 @@ enum filter_matrix { FILTER_BT601, FILTER_BT709 };
 
 struct filter_chain;
 
+/* Longest spec accepted; the canonical form of the longest chain must fit too, since the
+ * worker parses that again (16 filters x 4 params x ~40 characters stays under it). */
+#define FILTER_SPEC_MAX		4096
+
 /* Parses "blur:sigma=3,grayscale" (filters separated by ',', params by ':' as name=value).
  * NULL with a message naming the filter or the parameter and the allowed range on error
  * (unknown filter, unknown param, value not a number, out of range, empty spec, too long). */

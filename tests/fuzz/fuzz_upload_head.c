@@ -1,0 +1,126 @@
+/*
+ * Request heads as the upload filter reads them (master/upload.c) before evhttp sees them:
+ * it finds where a head ends, parses it with evhttp's rules, and for POST /upload rewrites it
+ * (Content-Length: 0, no Transfer-Encoding or Expect) for evhttp. Any bytes, in any pieces:
+ * the end found must not depend on the pieces, and a rewritten head must itself be a complete
+ * head that evhttp accepts, the same request with exactly the one Content-Length: 0.
+ *
+ * The parser's functions are static, and upload.c is a file many hands change, so the target
+ * includes it rather than make them part of its interface. (It is linked before libmaster.a,
+ * so the archive's upload.o is never pulled in twice.)
+ */
+#include "master/upload.c"
+
+#include "tests/fuzz/fuzz.h"
+
+/* upload_head_find over the bytes fed in pieces of `step` (0: at once): its last answer. */
+static int
+fuzz_head_find(struct upload_conn *c, const uint8_t *data, size_t size, size_t step)
+{
+	struct evbuffer *src = evbuffer_new();
+	size_t off = 0, k;
+	int rc = 0;
+
+	FUZZ_CHECK(src != NULL);
+	memset(c, 0, sizeof *c);
+	do {
+		k = step == 0 || size - off < step ? size - off : step;
+		FUZZ_CHECK(evbuffer_add(src, data + off, k) == 0);
+		off += k;
+		rc = upload_head_find(c, src);
+	} while (rc == 0 && off < size);
+	FUZZ_CHECK(rc != -2);
+	evbuffer_free(src);
+	return rc;
+}
+
+static void
+fuzz_head_check(const struct upload_head *h, size_t len)
+{
+	size_t i;
+
+	FUZZ_CHECK(h->method != NULL && h->uri != NULL && h->version != NULL && h->uri_elems != NULL);
+	FUZZ_CHECK(h->line1_end <= h->blank_start && h->blank_start < len);
+	for (i = 0; i < h->nhdrs; i++) {
+		FUZZ_CHECK(h->hdrs[i].start >= h->line1_end && h->hdrs[i].start < h->hdrs[i].end);
+		FUZZ_CHECK(h->hdrs[i].end <= h->blank_start);
+		FUZZ_CHECK(strpbrk(h->hdrs[i].key, "\r\n") == NULL);
+	}
+}
+
+/* What evhttp counts against its limit: every line of the head without its line end. */
+static size_t
+fuzz_head_evhttp_size(const char *raw, size_t len)
+{
+	size_t i, n = 0, line = 0;
+
+	for (i = 0; i < len; i++) {
+		if (raw[i] != '\n') {
+			line++;
+			continue;
+		}
+		n += line > 0 && raw[i - 1] == '\r' ? line - 1 : line;
+		line = 0;
+	}
+	return n;
+}
+
+/* The head evhttp gets instead of an upload's: complete, within evhttp's limit, the same
+ * request, with one Content-Length: 0 and nothing else that frames a body. */
+static void
+fuzz_head_held(struct upload_conn *c, const struct upload_head *h)
+{
+	struct upload_head h2;
+	size_t len = evbuffer_get_length(c->held), lf, end;
+	char *held = malloc(len + 1);
+
+	FUZZ_CHECK(held != NULL && evbuffer_copyout(c->held, held, len) == (ev_ssize_t)len);
+	FUZZ_CHECK(upload_head_parse(held, len, &h2) == 0);
+	fuzz_head_check(&h2, len);
+	FUZZ_CHECK(upload_head_line(held, len, h2.blank_start, &lf, &end) == 0 && lf + 1 == len);
+	FUZZ_CHECK(fuzz_head_evhttp_size(held, len) <= UPLOAD_EVHTTP_HEADERS_MAX);
+	FUZZ_CHECK(strcmp(h2.method, h->method) == 0 && strcmp(h2.uri, h->uri) == 0);
+	FUZZ_CHECK(upload_head_is_upload(&h2));
+	FUZZ_CHECK(upload_head_count(&h2, "Content-Length", 1) == 1);
+	FUZZ_CHECK(strcmp(upload_head_get(&h2, "Content-Length"), "0") == 0);
+	FUZZ_CHECK(upload_head_count(&h2, "Transfer-Encoding", 1) == 0);
+	FUZZ_CHECK(upload_head_count(&h2, "Expect", 1) == 0);
+	upload_head_clear(&h2);
+	free(held);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct upload_conn c, pieces;
+	struct upload_head h;
+	int rc;
+
+	rc = fuzz_head_find(&c, data, size, 0);
+	/* the network's pieces do not move where the head ends */
+	FUZZ_CHECK(fuzz_head_find(&pieces, data, size, size > 0 ? 1 + data[0] % 11 : 1) == rc);
+	FUZZ_CHECK(rc != 1 || pieces.head_len == c.head_len);
+	upload_head_reset(&pieces);
+	memset(&h, 0, sizeof h);
+	if (rc == 1 && upload_head_parse(c.head_buf, c.head_len, &h) == 0) {
+		fuzz_head_check(&h, c.head_len);
+		if (upload_head_is_upload(&h)) {
+			FUZZ_CHECK(upload_hold_head(&c, c.head_buf, &h) == 0);
+			fuzz_head_held(&c, &h);
+		} else {
+			upload_pass_framing(&c, &h);
+		}
+	} else if (rc == -1 && c.head_line1 > 0) {
+		/* too long: the request line alone decides between a 431 and a dropped connection */
+		if (upload_head_request_line(c.head_buf, c.head_line1, &h) == 0 &&
+		    upload_head_is_upload(&h)) {
+			FUZZ_CHECK(upload_hold_head(&c, c.head_buf, &h) == 0);
+			fuzz_head_held(&c, &h);
+		}
+	}
+	upload_head_clear(&h);
+	upload_head_reset(&c);
+	if (c.held != NULL)
+		evbuffer_free(c.held);
+	return 0;
+}
