@@ -11,25 +11,42 @@
 #define FUZZ_MSG_MAX 64
 
 struct fuzz_msg_run {
-	int n, rc;                      /* messages read; the last msg_reader_next result */
+	int n, rc;                      /* messages read; the last msg_reader_next_any result */
 	int type[FUZZ_MSG_MAX];
-	json_t *payload[FUZZ_MSG_MAX];
+	json_t *payload[FUZZ_MSG_MAX];  /* NULL for a chunk */
+	size_t clen[FUZZ_MSG_MAX];      /* a chunk's length and an FNV-1a hash of its bytes */
+	uint64_t chash[FUZZ_MSG_MAX];
 };
+
+static uint64_t
+fuzz_msg_hash(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (n-- > 0)
+		h = (h ^ (uint8_t)*p++) * 1099511628211ULL;
+	return h;
+}
 
 /* Reads every whole message buffered, until more bytes are needed or an error. */
 static void
 fuzz_msg_drain(struct msg_reader *rd, struct fuzz_msg_run *run)
 {
 	char err[256];
+	const char *data;
+	size_t len;
 	json_t *j;
 	int type;
 
 	while (run->rc != -1 && run->n < FUZZ_MSG_MAX) {
-		run->rc = msg_reader_next(rd, &type, &j, err, sizeof err);
+		run->rc = msg_reader_next_any(rd, &type, &j, &data, &len, err, sizeof err);
 		if (run->rc != 1)
 			return;
-		FUZZ_CHECK(type > 0 && type < MSG_TYPE_MAX && json_is_object(j));
+		FUZZ_CHECK(type > 0 && type < MSG_TYPE_MAX);
+		FUZZ_CHECK(type == MSG_CHUNK ? j == NULL && len <= MSG_CHUNK_DATA : json_is_object(j));
 		run->type[run->n] = type;
+		run->clen[run->n] = type == MSG_CHUNK ? len : 0;
+		run->chash[run->n] = type == MSG_CHUNK ? fuzz_msg_hash(data, len) : 0;
 		run->payload[run->n++] = j;
 	}
 }
@@ -80,6 +97,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(whole.rc == pieces.rc);
 	for (i = 0; i < whole.n; i++) {
 		FUZZ_CHECK(whole.type[i] == pieces.type[i]);
+		if (whole.type[i] == MSG_CHUNK) {
+			/* a chunk whose checksum held is the same bytes however it arrived */
+			FUZZ_CHECK(whole.clen[i] == pieces.clen[i] && whole.chash[i] == pieces.chash[i]);
+			continue;
+		}
 		FUZZ_CHECK(json_equal(whole.payload[i], pieces.payload[i]));
 		/* what was read is written back the same (when written compactly it still fits:
 		 * "1e2" grows to "100.0", so a payload near the limit may not) */
