@@ -14,6 +14,7 @@
 #include "common/spawn.h"
 #include "common/util.h"
 #include "worker/filter.h"
+#include "worker/ring.h"
 
 volatile int render_stop;
 
@@ -82,12 +83,13 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	char vf[256], size[32], crf[16], tmp[4096], ferr[256];
 	struct filter_chain *fc = NULL;
 	struct frame fr;
+	struct ring ring = { 0 };
 	struct rusage ru;
 	pid_t dec = -1, enc = -1;
 	int dec_out[2] = { -1, -1 }, enc_in[2] = { -1, -1 };
 	int dec_err = -1, enc_err = -1, st, reached, rc = -1;
 	size_t fsize;
-	uint8_t *buf = NULL;
+	uint8_t *buf, *sent = NULL;
 	double t0 = util_now(), last = t0, f0;
 	int64_t decoded = 0;
 	ssize_t n;
@@ -107,15 +109,6 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		util_err(err, errlen, "segment %d: %s", t->segment, ferr);
 		goto done;
 	}
-	/* One frame buffer for the whole segment: memory does not grow with its length. */
-	fsize = render_frame_wrap(&fr, NULL, t->width, t->height);
-	buf = aligned_alloc(64, (fsize + 63) & ~(size_t)63);
-	if (buf == NULL) {
-		util_err(err, errlen, "segment %d: out of memory for a %dx%d frame", t->segment, t->width, t->height);
-		goto done;
-	}
-	render_frame_wrap(&fr, buf, t->width, t->height);
-
 	render_vf(t, vf, sizeof vf);
 	snprintf(size, sizeof size, "%dx%d", t->width, t->height);
 	snprintf(crf, sizeof crf, "%d", t->crf);
@@ -126,6 +119,12 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	/* Larger pipes mean fewer context switches per frame between us and ffmpeg. */
 	fcntl(dec_out[0], F_SETPIPE_SZ, 1 << 20);
 	fcntl(enc_in[1], F_SETPIPE_SZ, 1 << 20);
+	/* A few frame buffers for the whole segment: memory does not grow with its length. */
+	fsize = render_frame_wrap(&fr, NULL, t->width, t->height);
+	if (ring_init(&ring, fsize, enc_in[1], ferr, sizeof ferr) == -1) {
+		util_err(err, errlen, "segment %d: %dx%d frames: %s", t->segment, t->width, t->height, ferr);
+		goto done;
+	}
 	dec_err = spawn_capture_open("decoder-stderr");
 	enc_err = spawn_capture_open("encoder-stderr");
 	if (dec_err == -1 || enc_err == -1) {
@@ -174,6 +173,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	dec_out[1] = enc_in[0] = -1;
 
 	for (;;) {
+		buf = ring_next(&ring);
 		n = util_read_full(dec_out[0], buf, fsize, &render_stop);
 		if (n == 0)
 			break;
@@ -189,15 +189,17 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		if (decoded++ < t->skip)
 			continue;
 		f0 = util_now();
+		render_frame_wrap(&fr, buf, t->width, t->height);
 		filter_chain_apply(fc, &fr);
 		res->filter_time += util_now() - f0;
-		if (util_write_full(enc_in[1], buf, fsize, &render_stop) == -1) {
+		if (ring_put(&ring, enc_in[1], buf, &render_stop) == -1) {
 			if (errno == EPIPE)
 				break;  /* the encoder died: its status below says why */
 			util_err(err, errlen, "segment %d: writing frames: %s", t->segment,
 			    render_stop ? "stopped" : strerror(errno));
 			goto done;
 		}
+		sent = buf;
 		res->frames++;
 		if (progress != NULL && f0 - last >= RENDER_PROGRESS_EVERY) {
 			last = f0;
@@ -221,9 +223,9 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		goto done;
 	}
 	/* A resampled segment that came out short of its share of the output's frames holds its
-	 * last picture (still filtered in buf), so the segments add up to the whole length. */
-	while (t->count > 0 && res->frames > 0 && res->frames < t->count &&
-	    util_write_full(enc_in[1], buf, fsize, &render_stop) == 0)
+	 * last picture (still filtered in its buffer), so the segments add up to the whole length. */
+	while (t->count > 0 && sent != NULL && res->frames < t->count &&
+	    ring_put(&ring, enc_in[1], sent, &render_stop) == 0)
 		res->frames++;
 	close(enc_in[1]);
 	enc_in[1] = -1;
@@ -263,7 +265,8 @@ done:
 	if (enc_in[1] != -1) close(enc_in[1]);
 	if (dec_err != -1) close(dec_err);
 	if (enc_err != -1) close(enc_err);
-	free(buf);
+	/* only now: until the encoder is gone its pipe may still point into the ring's pages */
+	ring_free(&ring);
 	filter_chain_free(fc);
 	return rc;
 }
