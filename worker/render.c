@@ -84,7 +84,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	struct filter_chain *fc = NULL;
 	struct frame fr;
 	struct ring ring = { 0 };
-	struct rusage ru;
+	struct rusage ru, self0, self1;
 	pid_t dec = -1, enc = -1;
 	int dec_out[2] = { -1, -1 }, enc_in[2] = { -1, -1 };
 	int dec_err = -1, enc_err = -1, st, reached, rc = -1;
@@ -95,6 +95,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	ssize_t n;
 
 	memset(res, 0, sizeof *res);
+	getrusage(RUSAGE_SELF, &self0);
 	if (t->width <= 0 || t->height <= 0 || (t->width | t->height) & 1)
 		return util_err(err, errlen, "segment %d: bad frame size %dx%d", t->segment, t->width, t->height);
 	if (snprintf(tmp, sizeof tmp, "%s.%d.tmp", t->output, (int)getpid()) >= (int)sizeof tmp)
@@ -245,6 +246,10 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		goto done;
 	}
 	res->wall = util_now() - t0;
+	/* the worker's own share: reading, filtering and handing on the frames */
+	getrusage(RUSAGE_SELF, &self1);
+	res->worker_cpu = render_cpu(&self1) - render_cpu(&self0);
+	res->max_rss_kb = self1.ru_maxrss;
 	rc = 0;
 done:
 	if (rc == -1 && render_stop)
