@@ -3,7 +3,8 @@
 #   make run      install what is missing, build, start the master on http://127.0.0.1:8000
 #   make test     install what is missing, build, run every test
 #   make asan     the same tests on an AddressSanitizer + UBSan build (build-asan/)
-#   make bench    the performance benchmark (scripts/bench)
+#   make bench    the kernels' vectorisation check, the performance and memory benchmarks
+#                 (scripts/check-vec, scripts/bench, scripts/bench-memory)
 
 CC      ?= cc
 BUILD   ?= build
@@ -91,7 +92,9 @@ asan: deps
 
 bench: deps
 	$(MAKE) all
+	scripts/check-vec
 	scripts/bench
+	scripts/bench-memory
 
 clean:
 	rm -rf build build-asan
