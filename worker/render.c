@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "worker/filter.h"
 #include "worker/ring.h"
+#include "worker/route.h"
 
 volatile int render_stop;
 
@@ -63,6 +64,29 @@ render_cpu(const struct rusage *ru)
 	    ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
 }
 
+/* Plans which bytes of each frame the worker reads (route.c) and sizes the ring of frame
+ * buffers for the rest: a few frames for the whole segment, whatever its length. */
+static int
+render_plan(const struct render_task *t, struct filter_chain *fc, int enc_fd, struct route *route,
+    struct ring *ring, char *err, size_t errlen)
+{
+	struct frame fr;
+	size_t fsize, len[3];
+	unsigned reads, writes;
+
+	fsize = render_frame_wrap(&fr, NULL, t->width, t->height);
+	len[0] = (size_t)fr.linesize[0] * (size_t)fr.height;
+	len[1] = len[2] = (size_t)fr.linesize[1] * (size_t)(fr.height / 2);
+	filter_chain_planes(fc, &reads, &writes);
+	/* a skipped frame must not reach the encoder, and a held last picture must be whole */
+	if (t->skip > 0 || t->count > 0)
+		reads = writes = FILTER_PLANES_ALL;
+	if (route_plan(route, len, reads, writes, err, errlen) == -1 ||
+	    ring_init(ring, fsize, fsize - route->head, enc_fd, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
 /* Describes how a child ended when it failed; sets *retry when a signal killed it. */
 static void
 render_child_error(int segment, const char *what, int status, int capture, int *retry, char *err, size_t errlen)
@@ -84,6 +108,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	struct filter_chain *fc = NULL;
 	struct frame fr;
 	struct ring ring = { 0 };
+	struct route route = { .null_fd = -1 };
 	struct rusage ru, self0, self1;
 	pid_t dec = -1, enc = -1;
 	int dec_out[2] = { -1, -1 }, enc_in[2] = { -1, -1 };
@@ -120,9 +145,8 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	/* Larger pipes mean fewer context switches per frame between us and ffmpeg. */
 	fcntl(dec_out[0], F_SETPIPE_SZ, 1 << 20);
 	fcntl(enc_in[1], F_SETPIPE_SZ, 1 << 20);
-	/* A few frame buffers for the whole segment: memory does not grow with its length. */
 	fsize = render_frame_wrap(&fr, NULL, t->width, t->height);
-	if (ring_init(&ring, fsize, enc_in[1], ferr, sizeof ferr) == -1) {
+	if (render_plan(t, fc, enc_in[1], &route, &ring, ferr, sizeof ferr) == -1) {
 		util_err(err, errlen, "segment %d: %dx%d frames: %s", t->segment, t->width, t->height, ferr);
 		goto done;
 	}
@@ -175,9 +199,9 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 
 	for (;;) {
 		buf = ring_next(&ring);
-		n = util_read_full(dec_out[0], buf, fsize, &render_stop);
-		if (n == 0)
-			break;
+		n = route_take(&route, dec_out[0], enc_in[1], buf, &render_stop);
+		if (n == 0 || (n < 0 && errno == EPIPE && !render_stop))
+			break;  /* the end, or the encoder died: its status below says why */
 		if (n < 0 || render_stop) {
 			util_err(err, errlen, "segment %d: reading frames: %s", t->segment,
 			    render_stop ? "stopped" : strerror(errno));
@@ -193,7 +217,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		render_frame_wrap(&fr, buf, t->width, t->height);
 		filter_chain_apply(fc, &fr);
 		res->filter_time += util_now() - f0;
-		if (ring_put(&ring, enc_in[1], buf, &render_stop) == -1) {
+		if (ring_put(&ring, enc_in[1], buf + route.head, fsize - route.head, &render_stop) == -1) {
 			if (errno == EPIPE)
 				break;  /* the encoder died: its status below says why */
 			util_err(err, errlen, "segment %d: writing frames: %s", t->segment,
@@ -226,7 +250,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	/* A resampled segment that came out short of its share of the output's frames holds its
 	 * last picture (still filtered in its buffer), so the segments add up to the whole length. */
 	while (t->count > 0 && sent != NULL && res->frames < t->count &&
-	    ring_put(&ring, enc_in[1], sent, &render_stop) == 0)
+	    ring_put(&ring, enc_in[1], sent, fsize, &render_stop) == 0)
 		res->frames++;
 	close(enc_in[1]);
 	enc_in[1] = -1;
@@ -272,6 +296,7 @@ done:
 	if (enc_err != -1) close(enc_err);
 	/* only now: until the encoder is gone its pipe may still point into the ring's pages */
 	ring_free(&ring);
+	route_free(&route);
 	filter_chain_free(fc);
 	return rc;
 }

@@ -19,14 +19,16 @@ struct ring {
 	int splice;             /* 1: vmsplice into a pipe; 0: write(2) */
 };
 
-/* Sizes the ring for frames of `size` bytes going into `fd` (the encoder's pipe, already at
- * its final F_SETPIPE_SZ). -1 with a message when out of memory. */
-int ring_init(struct ring *r, size_t size, int fd, char *err, size_t errlen);
+/* Sizes the ring for frames of `size` bytes of which the last `sent` go into `fd` through the
+ * ring (the encoder's pipe, already at its final F_SETPIPE_SZ; the rest of a frame goes round
+ * the worker, see route.h). -1 with a message when out of memory. */
+int ring_init(struct ring *r, size_t size, size_t sent, int fd, char *err, size_t errlen);
 /* The buffer to fill with the next frame. */
 uint8_t *ring_next(struct ring *r);
-/* Hands one whole frame (a buffer of this ring) to fd; 0, or -1 with errno (EPIPE when the
- * reader is gone). Retries EINTR unless *stop becomes non-zero. */
-int ring_put(struct ring *r, int fd, const uint8_t *buf, volatile int *stop);
+/* Hands n bytes at p, the end of a frame in a buffer of this ring, to fd; the ring moves on
+ * when p is in the buffer ring_next gave. 0, or -1 with errno (EPIPE when the reader is
+ * gone). Retries EINTR unless *stop becomes non-zero. */
+int ring_put(struct ring *r, int fd, const uint8_t *p, size_t n, volatile int *stop);
 void ring_free(struct ring *r);
 
 #endif
