@@ -4,7 +4,8 @@
 #   make test     install what is missing, build, run every test
 #   make asan     the same tests on an AddressSanitizer + UBSan build (build-asan/)
 #   make fuzz     each libFuzzer target for FUZZ_SECONDS (build-fuzz/, clang)
-#   make bench    the performance benchmark (scripts/bench)
+#   make bench    the kernels' vectorisation check, the performance and memory benchmarks
+#                 (scripts/check-vec, scripts/bench, scripts/bench-memory)
 #   make load     the master under load for longer than the test does (scripts/load)
 
 CC      ?= cc
@@ -115,7 +116,9 @@ fuzz: deps
 
 bench: deps
 	$(MAKE) all
+	scripts/check-vec
 	scripts/bench
+	scripts/bench-memory
 
 load: deps
 	$(MAKE) all

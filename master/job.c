@@ -42,7 +42,8 @@ struct job {
 	double t0, t_phase;
 	double split_time, seq_time, par_time, merge_time, total_time;
 	int64_t frames_out;
-	double filter_time, decode_cpu, encode_cpu;
+	double filter_time, decode_cpu, encode_cpu, worker_cpu;
+	json_int_t worker_max_rss_kb;   /* the largest of the workers' peaks */
 	int identical;               /* -1 unknown, 0 no, 1 yes */
 	int workers_used;
 	json_t *timeline;            /* [{worker, segment, phase, start, end}] */
@@ -408,6 +409,9 @@ job_map_cb(struct pool *p, json_t *results, const char *error, void *arg)
 		j->filter_time += json_number_value(json_object_get(r, "filter_time"));
 		j->decode_cpu += json_number_value(json_object_get(r, "decode_cpu"));
 		j->encode_cpu += json_number_value(json_object_get(r, "encode_cpu"));
+		j->worker_cpu += json_number_value(json_object_get(r, "worker_cpu"));
+		if (json_integer_value(json_object_get(r, "max_rss_kb")) > j->worker_max_rss_kb)
+			j->worker_max_rss_kb = json_integer_value(json_object_get(r, "max_rss_kb"));
 	}
 	log_info("parallel: %d segments on %d workers in %.2f s", j->nseg, j->workers_used, elapsed);
 	if (j->o.baseline) {
@@ -650,6 +654,8 @@ job_report(const struct job *j)
 	json_object_set_new(r, "filter_time", json_real(j->filter_time));
 	json_object_set_new(r, "decode_cpu", json_real(j->decode_cpu));
 	json_object_set_new(r, "encode_cpu", json_real(j->encode_cpu));
+	json_object_set_new(r, "worker_cpu", json_real(j->worker_cpu));
+	json_object_set_new(r, "worker_max_rss_kb", json_integer(j->worker_max_rss_kb));
 	json_object_set_new(r, "error", j->phase == JOB_FAILED ? json_string(j->error) : json_null());
 	json_object_set_new(r, "timeline", json_deep_copy(j->timeline));
 	json_object_set_new(r, "retries", json_deep_copy(j->retries));

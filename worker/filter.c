@@ -26,6 +26,7 @@ struct filter_def {
 	struct filter_param	 params[FILTER_MAX_PARAMS];	/* ends at the first NULL name */
 	filter_prepare_fn	*prepare;			/* NULL: needs no scratch */
 	filter_apply_fn		*apply;
+	filter_planes_fn	*planes;			/* NULL: reads and writes all */
 };
 
 struct filter_chain {
@@ -37,6 +38,7 @@ struct filter_chain {
 };
 
 static filter_apply_fn	filter_none_apply;
+static filter_planes_fn	filter_none_planes;
 
 /*
  * The one table. The first nine names and default strengths are those of the original
@@ -44,56 +46,61 @@ static filter_apply_fn	filter_none_apply;
  */
 static const struct filter_def filter_table[] = {
 	{ "grayscale", "Keeps the brightness, removes the colour.",
-	  .prepare = filter_color_grayscale_prepare, .apply = filter_color_apply },
+	  .prepare = filter_color_grayscale_prepare, .apply = filter_color_apply,
+	  .planes = filter_color_planes },
 	{ "blur", "Gaussian blur; the default is OpenCV's 15x15 GaussianBlur.", {
 		{ "sigma", FILTER_PARAM_NUMBER, 2.6, 0.1, 50,
 		  "standard deviation in pixels (chroma uses half of it)" } },
-	  filter_blur_prepare, filter_blur_apply },
+	  .prepare = filter_blur_prepare, .apply = filter_blur_apply },
 	{ "sepia", "Old-photo brown tone (the classic sepia matrix on RGB).", {
 		{ "amount", FILTER_PARAM_NUMBER, 1, 0, 1,
 		  "0 keeps the original, 1 is full sepia" } },
-	  filter_rgb_sepia_prepare, filter_rgb_apply },
+	  .prepare = filter_rgb_sepia_prepare, .apply = filter_rgb_apply },
 	{ "brightness", "Scales brightness, keeping hue and saturation.", {
 		{ "amount", FILTER_PARAM_NUMBER, 0.2, -1, 1,
 		  "relative change: 0.2 is 20% brighter, -1 is black" } },
-	  filter_color_brightness_prepare, filter_color_apply },
+	  .prepare = filter_color_brightness_prepare, .apply = filter_color_apply,
+	  .planes = filter_color_planes },
 	{ "contrast", "Stretches tones away from mid-grey.", {
 		{ "amount", FILTER_PARAM_NUMBER, 0.3, -1, 3,
 		  "relative change: 0.3 is 30% more contrast, -1 is flat grey" } },
-	  filter_color_contrast_prepare, filter_color_apply },
+	  .prepare = filter_color_contrast_prepare, .apply = filter_color_apply,
+	  .planes = filter_color_planes },
 	{ "saturation", "Makes colours stronger or weaker.", {
 		{ "amount", FILTER_PARAM_NUMBER, 0.25, -1, 3,
 		  "relative change: 0.25 is 25% more colourful, -1 is grey" } },
-	  filter_color_saturation_prepare, filter_color_apply },
+	  .prepare = filter_color_saturation_prepare, .apply = filter_color_apply,
+	  .planes = filter_color_planes },
 	{ "warm_tone", "Shifts colours towards orange (red x1.1, green x1.05, blue x0.9).", {
 		{ "amount", FILTER_PARAM_NUMBER, 1, 0, 3,
 		  "strength: 0 is none, 1 is the original effect" } },
-	  filter_rgb_warm_prepare, filter_rgb_apply },
+	  .prepare = filter_rgb_warm_prepare, .apply = filter_rgb_apply },
 	{ "cool_tone", "Shifts colours towards blue (blue x1.15, green x1.05, red x0.9).", {
 		{ "amount", FILTER_PARAM_NUMBER, 1, 0, 3,
 		  "strength: 0 is none, 1 is the original effect" } },
-	  filter_rgb_cool_prepare, filter_rgb_apply },
+	  .prepare = filter_rgb_cool_prepare, .apply = filter_rgb_apply },
 	{ "edge_detection", "White edges on black (Sobel gradient of the brightness).", {
 		{ "threshold", FILTER_PARAM_NUMBER, 100, 1, 2040,
 		  "gradient |gx|+|gy| (Sobel, 8-bit units) from which a pixel is an edge "
 		  "(the original's Canny used 100 and 200)" } },
-	  filter_edge_prepare, filter_edge_apply },
+	  .prepare = filter_edge_prepare, .apply = filter_edge_apply },
 	{ "invert", "Photographic negative.",
-	  .prepare = filter_color_invert_prepare, .apply = filter_color_apply },
+	  .prepare = filter_color_invert_prepare, .apply = filter_color_apply,
+	  .planes = filter_color_planes },
 	{ "sharpen", "Unsharp mask: adds back the difference from a blurred copy.", {
 		{ "amount", FILTER_PARAM_NUMBER, 1, 0, 5,
 		  "how much of the detail to add: 0 is none" },
 		{ "sigma", FILTER_PARAM_NUMBER, 1, 0.1, 20,
 		  "size of the detail, in pixels (Gaussian standard deviation)" } },
-	  filter_blur_sharpen_prepare, filter_blur_apply },
+	  .prepare = filter_blur_sharpen_prepare, .apply = filter_blur_apply },
 	{ "pixelate", "Mosaic of square blocks.", {
 		{ "size", FILTER_PARAM_INTEGER, 16, 2, 256,
 		  "block side in pixels" } },
-	  filter_pixelate_prepare, filter_pixelate_apply },
+	  .prepare = filter_pixelate_prepare, .apply = filter_pixelate_apply },
 	{ "vignette", "Darkens towards the corners.", {
 		{ "strength", FILTER_PARAM_NUMBER, 0.5, 0, 1,
 		  "darkening at the corners: 0 is none, 1 is black" } },
-	  filter_vignette_prepare, filter_vignette_apply },
+	  .prepare = filter_vignette_prepare, .apply = filter_vignette_apply },
 	{ "color", "Brightness, contrast, saturation and gamma in one pass.", {
 		{ "brightness", FILTER_PARAM_NUMBER, 0, -1, 1,
 		  "added to brightness, as a fraction of the full range" },
@@ -103,9 +110,10 @@ static const struct filter_def filter_table[] = {
 		  "colour factor: 1 is unchanged, 0 is grey" },
 		{ "gamma", FILTER_PARAM_NUMBER, 1, 0.1, 10,
 		  "gamma: above 1 brightens the shadows, 1 is unchanged" } },
-	  filter_color_adjust_prepare, filter_color_apply },
+	  .prepare = filter_color_adjust_prepare, .apply = filter_color_apply,
+	  .planes = filter_color_planes },
 	{ "none", "Leaves frames unchanged (measures decoding and encoding alone).",
-	  .apply = filter_none_apply },
+	  .apply = filter_none_apply, .planes = filter_none_planes },
 };
 
 #define FILTER_TABLE_SIZE	((int)(sizeof filter_table / sizeof filter_table[0]))
@@ -113,6 +121,12 @@ static const struct filter_def filter_table[] = {
 static void
 filter_none_apply(struct filter_inst *fi, struct frame *f)
 {
+}
+
+static void
+filter_none_planes(const struct filter_inst *fi, unsigned *reads, unsigned *writes)
+{
+	*reads = *writes = 0;
 }
 
 static int
@@ -644,6 +658,24 @@ filter_chain_apply(struct filter_chain *fc, struct frame *f)
 	}
 	for (k = 0; k < fc->n; k++)
 		fc->f[k].def->apply(&fc->f[k], f);
+}
+
+void
+filter_chain_planes(const struct filter_chain *fc, unsigned *reads, unsigned *writes)
+{
+	unsigned	r, w;
+	int		k;
+
+	/* the union over the chain: a plane one filter writes and the next reads is read from
+	 * the input too, which costs a copy but is never wrong */
+	*reads = *writes = 0;
+	for (k = 0; k < fc->n; k++) {
+		r = w = FILTER_PLANES_ALL;
+		if (fc->f[k].def->planes != NULL)
+			fc->f[k].def->planes(&fc->f[k], &r, &w);
+		*reads |= r;
+		*writes |= w;
+	}
 }
 
 void

@@ -39,6 +39,14 @@ const char *filter_chain_spec(const struct filter_chain *fc);
 int filter_chain_prepare(struct filter_chain *fc, int width, int height, enum filter_matrix m, char *err, size_t errlen);
 /* Applies every filter left to right, in place, in one pass per filter, no encode between. */
 void filter_chain_apply(struct filter_chain *fc, struct frame *f);
+/* The planes a prepared chain reads and writes, as bit masks: the worker passes the planes it
+ * does not touch from the decoder to the encoder without reading them, and drops the input
+ * of those it writes without reading (grayscale's chroma). */
+#define FILTER_PLANE_Y		1u
+#define FILTER_PLANE_U		2u
+#define FILTER_PLANE_V		4u
+#define FILTER_PLANES_ALL	7u
+void filter_chain_planes(const struct filter_chain *fc, unsigned *reads, unsigned *writes);
 void filter_chain_free(struct filter_chain *fc);
 
 /* The table, for `--list-filters` and HTTP `GET /filters`:

@@ -242,6 +242,22 @@ filter_color_adjust_prepare(struct filter_inst *fi, int w, int h, enum filter_ma
 }
 
 void
+filter_color_planes(const struct filter_inst *fi, unsigned *reads, unsigned *writes)
+{
+	const struct filter_color_state	*st = fi->state;
+	int				 p;
+
+	*reads = *writes = 0;
+	for (p = 0; p < 3; p++) {
+		if (st->plane[p].op != FILTER_COLOR_KEEP)
+			*writes |= 1u << p;
+		/* a fill writes every sample without looking at one */
+		if (st->plane[p].op != FILTER_COLOR_KEEP && st->plane[p].op != FILTER_COLOR_FILL)
+			*reads |= 1u << p;
+	}
+}
+
+void
 filter_color_apply(struct filter_inst *fi, struct frame *f)
 {
 	const struct filter_color_state	*st = fi->state;

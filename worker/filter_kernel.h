@@ -25,6 +25,9 @@ typedef int	filter_prepare_fn(struct filter_inst *fi, int width, int height,
 		    enum filter_matrix m, char *err, size_t errlen);
 /* Filters f in place; never allocates. */
 typedef void	filter_apply_fn(struct filter_inst *fi, struct frame *f);
+/* The planes a prepared instance reads and writes (FILTER_PLANE_* bits). A plane it writes
+ * without reading must be written whole: the worker does not fill it from the input. */
+typedef void	filter_planes_fn(const struct filter_inst *fi, unsigned *reads, unsigned *writes);
 
 /*
  * gcc 12 vectorises at -O2 with the "very cheap" cost model, which only accepts a loop whose
@@ -70,6 +73,7 @@ filter_prepare_fn	filter_color_contrast_prepare;
 filter_prepare_fn	filter_color_saturation_prepare;
 filter_prepare_fn	filter_color_adjust_prepare;
 filter_apply_fn		filter_color_apply;
+filter_planes_fn	filter_color_planes;
 
 /* filter_rgb.c: filters defined on RGB, through a per-pixel YUV->RGB->YUV conversion. */
 filter_prepare_fn	filter_rgb_sepia_prepare;

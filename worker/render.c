@@ -14,6 +14,8 @@
 #include "common/spawn.h"
 #include "common/util.h"
 #include "worker/filter.h"
+#include "worker/ring.h"
+#include "worker/route.h"
 
 volatile int render_stop;
 
@@ -62,6 +64,29 @@ render_cpu(const struct rusage *ru)
 	    ru->ru_stime.tv_sec + ru->ru_stime.tv_usec / 1e6;
 }
 
+/* Plans which bytes of each frame the worker reads (route.c) and sizes the ring of frame
+ * buffers for the rest: a few frames for the whole segment, whatever its length. */
+static int
+render_plan(const struct render_task *t, struct filter_chain *fc, int enc_fd, struct route *route,
+    struct ring *ring, char *err, size_t errlen)
+{
+	struct frame fr;
+	size_t fsize, len[3];
+	unsigned reads, writes;
+
+	fsize = render_frame_wrap(&fr, NULL, t->width, t->height);
+	len[0] = (size_t)fr.linesize[0] * (size_t)fr.height;
+	len[1] = len[2] = (size_t)fr.linesize[1] * (size_t)(fr.height / 2);
+	filter_chain_planes(fc, &reads, &writes);
+	/* a skipped frame must not reach the encoder, and a held last picture must be whole */
+	if (t->skip > 0 || t->count > 0)
+		reads = writes = FILTER_PLANES_ALL;
+	if (route_plan(route, len, reads, writes, err, errlen) == -1 ||
+	    ring_init(ring, fsize, fsize - route->head, enc_fd, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
 /* Describes how a child ended when it failed; sets *retry when a signal killed it. */
 static void
 render_child_error(int segment, const char *what, int status, int capture, int *retry, char *err, size_t errlen)
@@ -82,17 +107,20 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	char vf[256], size[32], crf[16], tmp[4096], ferr[256];
 	struct filter_chain *fc = NULL;
 	struct frame fr;
-	struct rusage ru;
+	struct ring ring = { 0 };
+	struct route route = { .null_fd = -1 };
+	struct rusage ru, self0, self1;
 	pid_t dec = -1, enc = -1;
 	int dec_out[2] = { -1, -1 }, enc_in[2] = { -1, -1 };
 	int dec_err = -1, enc_err = -1, st, reached, enc_gone = 0, rc = -1;
 	size_t fsize;
-	uint8_t *buf = NULL;
+	uint8_t *buf, *sent = NULL;
 	double t0 = util_now(), last = t0, f0;
 	int64_t decoded = 0;
 	ssize_t n;
 
 	memset(res, 0, sizeof *res);
+	getrusage(RUSAGE_SELF, &self0);
 	if (t->width <= 0 || t->height <= 0 || (t->width | t->height) & 1)
 		return util_err(err, errlen, "segment %d: bad frame size %dx%d", t->segment, t->width, t->height);
 	if (snprintf(tmp, sizeof tmp, "%s.%d.tmp", t->output, (int)getpid()) >= (int)sizeof tmp)
@@ -107,15 +135,6 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		util_err(err, errlen, "segment %d: %s", t->segment, ferr);
 		goto done;
 	}
-	/* One frame buffer for the whole segment: memory does not grow with its length. */
-	fsize = render_frame_wrap(&fr, NULL, t->width, t->height);
-	buf = aligned_alloc(64, (fsize + 63) & ~(size_t)63);
-	if (buf == NULL) {
-		util_err(err, errlen, "segment %d: out of memory for a %dx%d frame", t->segment, t->width, t->height);
-		goto done;
-	}
-	render_frame_wrap(&fr, buf, t->width, t->height);
-
 	render_vf(t, vf, sizeof vf);
 	snprintf(size, sizeof size, "%dx%d", t->width, t->height);
 	snprintf(crf, sizeof crf, "%d", t->crf);
@@ -126,6 +145,11 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	/* Larger pipes mean fewer context switches per frame between us and ffmpeg. */
 	fcntl(dec_out[0], F_SETPIPE_SZ, 1 << 20);
 	fcntl(enc_in[1], F_SETPIPE_SZ, 1 << 20);
+	fsize = render_frame_wrap(&fr, NULL, t->width, t->height);
+	if (render_plan(t, fc, enc_in[1], &route, &ring, ferr, sizeof ferr) == -1) {
+		util_err(err, errlen, "segment %d: %dx%d frames: %s", t->segment, t->width, t->height, ferr);
+		goto done;
+	}
 	dec_err = spawn_capture_open("decoder-stderr");
 	enc_err = spawn_capture_open("encoder-stderr");
 	if (dec_err == -1 || enc_err == -1) {
@@ -174,9 +198,10 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	dec_out[1] = enc_in[0] = -1;
 
 	for (;;) {
-		n = util_read_full(dec_out[0], buf, fsize, &render_stop);
-		if (n == 0)
-			break;
+		buf = ring_next(&ring);
+		n = route_take(&route, dec_out[0], enc_in[1], buf, &render_stop);
+		if (n == 0 || (n < 0 && errno == EPIPE && !render_stop))
+			break;  /* the end, or the encoder died: its status below says why */
 		if (n < 0 || render_stop) {
 			util_err(err, errlen, "segment %d: reading frames: %s", t->segment,
 			    render_stop ? "stopped" : strerror(errno));
@@ -189,9 +214,10 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		if (decoded++ < t->skip)
 			continue;
 		f0 = util_now();
+		render_frame_wrap(&fr, buf, t->width, t->height);
 		filter_chain_apply(fc, &fr);
 		res->filter_time += util_now() - f0;
-		if (util_write_full(enc_in[1], buf, fsize, &render_stop) == -1) {
+		if (ring_put(&ring, enc_in[1], buf + route.head, fsize - route.head, &render_stop) == -1) {
 			if (errno == EPIPE) {
 				enc_gone = 1;
 				break;  /* the encoder died: its status below says why */
@@ -200,6 +226,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 			    render_stop ? "stopped" : strerror(errno));
 			goto done;
 		}
+		sent = buf;
 		res->frames++;
 		if (progress != NULL && f0 - last >= RENDER_PROGRESS_EVERY) {
 			last = f0;
@@ -224,9 +251,9 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		goto done;
 	}
 	/* A resampled segment that came out short of its share of the output's frames holds its
-	 * last picture (still filtered in buf), so the segments add up to the whole length. */
-	while (t->count > 0 && res->frames > 0 && res->frames < t->count &&
-	    util_write_full(enc_in[1], buf, fsize, &render_stop) == 0)
+	 * last picture (still filtered in its buffer), so the segments add up to the whole length. */
+	while (t->count > 0 && sent != NULL && res->frames < t->count &&
+	    ring_put(&ring, enc_in[1], sent, fsize, &render_stop) == 0)
 		res->frames++;
 	close(enc_in[1]);
 	enc_in[1] = -1;
@@ -246,6 +273,10 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		goto done;
 	}
 	res->wall = util_now() - t0;
+	/* the worker's own share: reading, filtering and handing on the frames */
+	getrusage(RUSAGE_SELF, &self1);
+	res->worker_cpu = render_cpu(&self1) - render_cpu(&self0);
+	res->max_rss_kb = self1.ru_maxrss;
 	rc = 0;
 done:
 	if (rc == -1 && render_stop)
@@ -266,7 +297,9 @@ done:
 	if (enc_in[1] != -1) close(enc_in[1]);
 	if (dec_err != -1) close(dec_err);
 	if (enc_err != -1) close(enc_err);
-	free(buf);
+	/* only now: until the encoder is gone its pipe may still point into the ring's pages */
+	ring_free(&ring);
+	route_free(&route);
 	filter_chain_free(fc);
 	return rc;
 }

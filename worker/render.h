@@ -30,6 +30,8 @@ struct render_result {
 	double filter_time;     /* seconds in the filter kernels */
 	double decode_cpu;      /* CPU seconds of the ffmpeg decoder child */
 	double encode_cpu;      /* CPU seconds of the ffmpeg encoder child */
+	double worker_cpu;      /* CPU seconds of the worker itself during the segment */
+	long max_rss_kb;        /* the worker's peak resident memory so far (not its children) */
 	int retry;              /* a failure worth retrying (a child killed by a signal) */
 };
 
