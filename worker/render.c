@@ -200,8 +200,12 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	for (;;) {
 		buf = ring_next(&ring);
 		n = route_take(&route, dec_out[0], enc_in[1], buf, &render_stop);
-		if (n == 0 || (n < 0 && errno == EPIPE && !render_stop))
-			break;  /* the end, or the encoder died: its status below says why */
+		if (n < 0 && errno == EPIPE && !render_stop) {
+			enc_gone = 1;
+			break;  /* the encoder died (spliced planes): its status below says why */
+		}
+		if (n == 0)
+			break;
 		if (n < 0 || render_stop) {
 			util_err(err, errlen, "segment %d: reading frames: %s", t->segment,
 			    render_stop ? "stopped" : strerror(errno));
