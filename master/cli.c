@@ -197,10 +197,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 				return -1;
 			break;
 		case O_TASK_TIMEOUT:
-			errno = 0;
-			o->task_timeout = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(o->task_timeout >= 1 && o->task_timeout <= 86400))
-				return util_err(err, errlen, "--task-timeout takes seconds from 1 to 86400, not '%s'", optarg);
+			if (pool_timeout_option(optarg, &o->task_timeout, err, errlen) == -1)
+				return -1;
 			break;
 		case ':':
 			return util_err(err, errlen, "option %s needs a value", argv[optind - 1]);

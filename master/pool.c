@@ -105,6 +105,20 @@ pool_set_stall_timeout(struct pool *p, double seconds)
 	p->stall_timeout = seconds;
 }
 
+int
+pool_timeout_option(const char *arg, double *seconds, char *err, size_t errlen)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(arg, &end);
+	if (errno || *end || end == arg || !(d >= 1 && d <= 86400))
+		return util_err(err, errlen, "--task-timeout takes seconds from 1 to 86400, not '%s'", arg);
+	*seconds = d;
+	return 0;
+}
+
 static int
 pool_alive(const struct pool *p)
 {

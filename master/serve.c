@@ -18,6 +18,7 @@
 #include "master/job.h"
 #include "master/jobid.h"
 #include "master/quota.h"
+#include "master/pool.h"
 #include "master/remote.h"
 #include "master/server.h"
 #include "master/store.h"
@@ -169,10 +170,8 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 				return -1;
 			break;
 		case O_TASK_TIMEOUT:
-			d = strtod(optarg, &end);
-			if (*end || end == optarg || !(d >= 1 && d <= 86400))
-				return util_err(err, errlen, "--task-timeout takes seconds from 1 to 86400, not '%s'", optarg);
-			o->task_timeout = d;
+			if (pool_timeout_option(optarg, &o->task_timeout, err, errlen) == -1)
+				return -1;
 			break;
 		case O_TIMEOUT:
 			d = strtod(optarg, &end);
