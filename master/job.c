@@ -305,7 +305,8 @@ job_cut(struct job *j)
 		job_fail(j, "%s", err);
 		return;
 	}
-	seg_cut_argv(j->o.input, dir, j->o.segment_seconds, argv, bufs);
+	seg_cut_argv(j->o.input, dir,
+	    seg_length(j->probe.duration, j->o.workers + j->o.nremote, j->o.segment_seconds), argv, bufs);
 	j->proc = proc_start(j->base, argv, 1 << 20, job_cut_cb, j, err, sizeof err);
 	if (j->proc == NULL)
 		job_fail(j, "%s", err);

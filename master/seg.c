@@ -9,13 +9,27 @@
 #include "common/util.h"
 #include "master/probe.h"
 
+double
+seg_length(double duration, int workers, double max_seconds)
+{
+	double k, len;
+
+	if (!(duration > 0) || workers < 1 || !(max_seconds > 0))
+		return max_seconds;
+	k = ceil(duration / ((double)workers * max_seconds) - 1e-9);
+	if (k < 1)
+		k = 1;
+	len = ceil(duration / (k * workers) * 1e6) / 1e6;
+	return len < max_seconds ? len : max_seconds;
+}
+
 void
 seg_cut_argv(const char *input, const char *dir, double seconds, char **argv, char bufs[4][4096])
 {
 	int i;
 
 	snprintf(bufs[0], 4096, "file:%s", input);
-	snprintf(bufs[1], 4096, "%.3f", seconds);
+	snprintf(bufs[1], 4096, "%.6f", seconds);
 	snprintf(bufs[2], 4096, "%s/list.csv", dir);
 	snprintf(bufs[3], 4096, "%s/seg_%%05d.mkv", dir);
 	i = probe_ffmpeg_head(argv);

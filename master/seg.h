@@ -14,6 +14,15 @@ struct seg {
 	int64_t count;      /* frames to keep, 0 = to the end of the file */
 };
 
+/*
+ * The length to cut at: at most max_seconds, and chosen so the number of pieces is a multiple
+ * of workers (duration / (k * workers) for the smallest such k), so the last round of a pool
+ * does not leave workers idle: 30 s on 2 workers at 10 s would be 3 pieces, one worker doing
+ * two while the other waits; 4 pieces of 7.5 s keep both busy to the end. Rounded up to the
+ * microsecond (what ffmpeg reads of a duration), so rounding never adds a sliver of a piece at the end. O(1).
+ */
+double seg_length(double duration, int workers, double max_seconds);
+
 /* The ffmpeg command that cuts input into DIR/seg_NNNNN.mkv every ~seconds (on keyframes,
  * no re-encoding) and lists them in DIR/list.csv. argv needs 40 slots; bufs holds strings. */
 void seg_cut_argv(const char *input, const char *dir, double seconds, char **argv, char bufs[4][4096]);

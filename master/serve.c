@@ -56,7 +56,7 @@ serve_usage(FILE *out)
 	    "  --max-disk-mb N     disk quota of the data directory: uploads that would not fit are\n"
 	    "                      refused (507), a job that outgrows it fails (default 0: none)\n"
 	    "  --keep-hours H      remove jobs older than this (default 24)\n"
-	    "  --segment-seconds S segment length (default 10)\n"
+	    "  --segment-seconds S longest segment (default 10; evened out over the workers)\n"
 	    "  --preset NAME       x264 preset (default veryfast)\n"
 	    "  --crf N             x264 quality (default 20)\n"
 	    "  --cors-origin URL   also allow this origin (repeatable); loopback origins always are\n"

@@ -19,4 +19,17 @@ minpsnr=$(ffmpeg -nostdin -v error -i "$T/out.mp4" -i "$T/onekey.mp4" -lavfi \
 	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^psnr_y:/) { split($i, a, ":"); v = a[2] == "inf" ? 100 : a[2]; if (n++ == 0 || v < m) m = v } } END { print m + 0 }')
 check "every frame matches its input frame (min PSNR $minpsnr dB > 30)" gt "$minpsnr" 30
 check "audio kept" has_audio "$T/out.mp4"
+
+# Balanced cutting: 30 s at the default 10 s on 2 workers would be 3 segments, one worker doing
+# two while the other waits; the count is rounded to a multiple of the workers instead.
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=160x120:rate=30:duration=30" \
+	-c:v libx264 -preset ultrafast -g 15 -pix_fmt yuv420p "$T/thirty.mp4"
+run_master bal2 -f grayscale -w 2 --json -o "$T/bal2.mp4" "$T/thirty.mp4"
+check "30 s on 2 workers: 4 segments of 7.5 s, not 3 of 10" jt "$T/bal2.out" '.segments_total == 4'
+check "each worker rendered 2 of them" jt "$T/bal2.out" '[.timeline[] | select(.phase == "parallel") | .worker] | group_by(.) | map(length) == [2, 2]'
+check "balanced: frames out equal frames in" [ "$(frames "$T/bal2.mp4")" = 900 ]
+run_master bal3 -f grayscale -w 3 --json -o "$T/bal3.mp4" "$T/thirty.mp4"
+check "30 s on 3 workers: 3 segments of 10 s" jt "$T/bal3.out" '.segments_total == 3'
+run_master bal4 -f grayscale -w 4 -s 5 --json -o "$T/bal4.mp4" "$T/thirty.mp4"
+check "30 s on 4 workers at most 5 s: 8 segments" jt "$T/bal4.out" '.segments_total == 8'
 finish
