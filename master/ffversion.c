@@ -45,31 +45,53 @@ ffversion_recent_enough(int major, int minor)
 	return major > FFVERSION_MIN_MAJOR || (major == FFVERSION_MIN_MAJOR && minor >= FFVERSION_MIN_MINOR);
 }
 
-/* Runs `prog -version` and checks its first line. */
+/* One `prog -version` in flight: both programs are asked at once, since each takes ~0.1 s
+ * just to start (the dynamic linker binding ~210 libraries), which a short clip notices. */
+struct ffversion_run {
+	const char *prog;
+	pid_t pid;
+	int out;                /* read end of its stdout */
+	int cap;                /* its stderr, for the message when it fails */
+};
+
 static int
-ffversion_check_one(const char *prog, char *err, size_t errlen)
+ffversion_start(struct ffversion_run *r, const char *prog, char *err, size_t errlen)
 {
 	char *argv[] = { (char *)prog, "-version", NULL };
-	char out[1024], drain[1024], how[128], tail[512];
-	int fds[2] = { -1, -1 }, cap = -1, status = 0, major = 0, minor = 0, rc = -1;
-	ssize_t got;
-	size_t len = 0;
-	pid_t pid = -1;
+	int fds[2] = { -1, -1 };
 
-	if (pipe2(fds, O_CLOEXEC) == -1 || (cap = spawn_capture_open("version-stderr")) == -1) {
+	r->prog = prog;
+	r->pid = -1;
+	r->out = r->cap = -1;
+	if (pipe2(fds, O_CLOEXEC) == -1 || (r->cap = spawn_capture_open("version-stderr")) == -1) {
 		util_err(err, errlen, "cannot run %s -version: %s", prog, strerror(errno));
 		goto done;
 	}
-	pid = spawn(argv, -1, fds[1], cap, err, errlen);
-	if (pid == -1)
+	r->pid = spawn(argv, -1, fds[1], r->cap, err, errlen);
+done:
+	if (fds[1] != -1)
+		close(fds[1]);
+	r->out = fds[0];
+	return r->pid == -1 ? -1 : 0;
+}
+
+/* Waits for it and checks its first line; releases what start took, whatever happened. */
+static int
+ffversion_finish(struct ffversion_run *r, char *err, size_t errlen)
+{
+	const char *prog = r->prog;
+	char out[1024], drain[1024], how[128], tail[512];
+	int status = 0, major = 0, minor = 0, rc = -1;
+	ssize_t got;
+	size_t len = 0;
+
+	if (r->pid == -1)
 		goto done;
-	close(fds[1]);
-	fds[1] = -1;
 	/* the first line is all we need; the rest is drained so the child never blocks */
 	for (;;) {
 		int full = len == sizeof out - 1;
 
-		got = read(fds[0], full ? drain : out + len, full ? sizeof drain : sizeof out - 1 - len);
+		got = read(r->out, full ? drain : out + len, full ? sizeof drain : sizeof out - 1 - len);
 		if (got == -1 && errno == EINTR)
 			continue;
 		if (got <= 0)
@@ -79,9 +101,9 @@ ffversion_check_one(const char *prog, char *err, size_t errlen)
 	}
 	out[len] = '\0';
 	out[strcspn(out, "\r\n")] = '\0';
-	if (spawn_wait(pid, &status, NULL) == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (spawn_wait(r->pid, &status, NULL) == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		spawn_status_str(status, how, sizeof how);
-		spawn_capture_tail(cap, tail, sizeof tail);
+		spawn_capture_tail(r->cap, tail, sizeof tail);
 		util_err(err, errlen, "%s does not run: `%s -version` %s%s%s", prog, prog, how,
 		    tail[0] ? ": " : "", tail);
 		goto done;
@@ -106,19 +128,29 @@ ffversion_check_one(const char *prog, char *err, size_t errlen)
 	}
 	rc = 0;
 done:
-	if (fds[0] != -1)
-		close(fds[0]);
-	if (fds[1] != -1)
-		close(fds[1]);
-	if (cap != -1)
-		close(cap);
+	if (r->out != -1)
+		close(r->out);
+	if (r->cap != -1)
+		close(r->cap);
+	r->pid = -1;
+	r->out = r->cap = -1;
 	return rc;
 }
 
 int
 ffversion_check(char *err, size_t errlen)
 {
-	if (ffversion_check_one("ffmpeg", err, errlen) == -1)
-		return -1;
-	return ffversion_check_one("ffprobe", err, errlen);
+	struct ffversion_run ff, fp;
+	char err2[512];
+	int rc;
+
+	ffversion_start(&ff, "ffmpeg", err, errlen);
+	ffversion_start(&fp, "ffprobe", err2, sizeof err2);
+	/* both are always finished (reaped); the first failure is the one reported */
+	rc = ffversion_finish(&ff, err, errlen);
+	if (ffversion_finish(&fp, err2, sizeof err2) == -1 && rc == 0) {
+		snprintf(err, errlen, "%s", err2);
+		rc = -1;
+	}
+	return rc;
 }
