@@ -448,6 +448,13 @@ cli_drain(struct event_base *base)
 	event_free(ev);
 }
 
+/* The job asks when its probe has ended: by then the version check has had the probe's time. */
+static int
+cli_version_answer(void *arg, char *err, size_t errlen)
+{
+	return ffversion_check_finish(arg, err, errlen);
+}
+
 int
 cli_main(int argc, char **argv)
 {
@@ -458,6 +465,7 @@ cli_main(int argc, char **argv)
 	char err[1024], out[4096], workdir[4096], canon_in[PATH_MAX], canon_out[PATH_MAX];
 	const char *tmp = getenv("TMPDIR");
 	struct filter_chain *fc = NULL;
+	struct ffversion_check ver = { .ff.prog = NULL };
 	json_t *rep;
 	long n;
 	int code = 1;
@@ -482,13 +490,11 @@ cli_main(int argc, char **argv)
 	}
 	/* --quiet promises no log lines at all: its one error line is printed below */
 	log_init('M', o.verbose ? LOG_DEBUG : o.quiet ? LOG_QUIET : o.json ? LOG_WARN : LOG_INFO);
-	if (ffversion_check(err, sizeof err) == -1) {
-		fprintf(stderr, "master: %s\n", err);
-		return 1;
-	}
+	/* asked now, answered once the probe has started: ~0.1 s a short clip would notice */
+	ffversion_check_start(&ver);
 	if (access(o.input, R_OK) == -1) {
 		fprintf(stderr, "master: cannot read %s: %s\n", o.input, strerror(errno));
-		return 1;
+		goto done;
 	}
 	fc = filter_chain_parse(o.filter, err, sizeof err);
 	if (o.output == NULL) {
@@ -498,6 +504,10 @@ cli_main(int argc, char **argv)
 		o.output = out;
 	}
 	if (o.preview) {
+		if (ffversion_check_finish(&ver, err, sizeof err) == -1) {
+			fprintf(stderr, "master: %s\n", err);
+			goto done;
+		}
 		code = cli_preview(&o, filter_chain_spec(fc));
 		goto done;
 	}
@@ -545,6 +555,8 @@ cli_main(int argc, char **argv)
 	jo.baseline = o.baseline;
 	jo.keep_workdir = o.keep_temp;
 	jo.limits = o.limits;
+	jo.check = cli_version_answer;
+	jo.check_arg = &ver;
 
 	r.o = &o;
 	r.tty = isatty(STDERR_FILENO);
@@ -592,6 +604,8 @@ cli_main(int argc, char **argv)
 	}
 	json_decref(rep);
 done:
+	/* reaps the version checks on the paths that left before their answer */
+	ffversion_check_finish(&ver, err, sizeof err);
 	if (workdir[0] != '\0' && !o.keep_temp)
 		util_rm_rf(workdir);
 	job_free(r.job);

@@ -45,17 +45,9 @@ ffversion_recent_enough(int major, int minor)
 	return major > FFVERSION_MIN_MAJOR || (major == FFVERSION_MIN_MAJOR && minor >= FFVERSION_MIN_MINOR);
 }
 
-/* One `prog -version` in flight: both programs are asked at once, since each takes ~0.1 s
- * just to start (the dynamic linker binding ~210 libraries), which a short clip notices. */
-struct ffversion_run {
-	const char *prog;
-	pid_t pid;
-	int out;                /* read end of its stdout */
-	int cap;                /* its stderr, for the message when it fails */
-};
-
-static int
-ffversion_start(struct ffversion_run *r, const char *prog, char *err, size_t errlen)
+/* Starts `prog -version`; a failure to start is kept in r->err for finish to report. */
+static void
+ffversion_start(struct ffversion_run *r, const char *prog)
 {
 	char *argv[] = { (char *)prog, "-version", NULL };
 	int fds[2] = { -1, -1 };
@@ -63,16 +55,16 @@ ffversion_start(struct ffversion_run *r, const char *prog, char *err, size_t err
 	r->prog = prog;
 	r->pid = -1;
 	r->out = r->cap = -1;
+	r->err[0] = '\0';
 	if (pipe2(fds, O_CLOEXEC) == -1 || (r->cap = spawn_capture_open("version-stderr")) == -1) {
-		util_err(err, errlen, "cannot run %s -version: %s", prog, strerror(errno));
+		util_err(r->err, sizeof r->err, "cannot run %s -version: %s", prog, strerror(errno));
 		goto done;
 	}
-	r->pid = spawn(argv, -1, fds[1], r->cap, err, errlen);
+	r->pid = spawn(argv, -1, fds[1], r->cap, r->err, sizeof r->err);
 done:
 	if (fds[1] != -1)
 		close(fds[1]);
 	r->out = fds[0];
-	return r->pid == -1 ? -1 : 0;
 }
 
 /* Waits for it and checks its first line; releases what start took, whatever happened. */
@@ -85,8 +77,10 @@ ffversion_finish(struct ffversion_run *r, char *err, size_t errlen)
 	ssize_t got;
 	size_t len = 0;
 
-	if (r->pid == -1)
+	if (r->pid == -1) {
+		snprintf(err, errlen, "%s", r->err[0] ? r->err : "cannot run the version check");
 		goto done;
+	}
 	/* the first line is all we need; the rest is drained so the child never blocks */
 	for (;;) {
 		int full = len == sizeof out - 1;
@@ -134,23 +128,39 @@ done:
 		close(r->cap);
 	r->pid = -1;
 	r->out = r->cap = -1;
+	r->prog = NULL;
+	return rc;
+}
+
+void
+ffversion_check_start(struct ffversion_check *c)
+{
+	ffversion_start(&c->ff, "ffmpeg");
+	ffversion_start(&c->fp, "ffprobe");
+}
+
+int
+ffversion_check_finish(struct ffversion_check *c, char *err, size_t errlen)
+{
+	char err2[512];
+	int rc;
+
+	if (c->ff.prog == NULL)
+		return 0;               /* finished already */
+	/* both are always finished (reaped); the first failure is the one reported */
+	rc = ffversion_finish(&c->ff, err, errlen);
+	if (ffversion_finish(&c->fp, err2, sizeof err2) == -1 && rc == 0) {
+		snprintf(err, errlen, "%s", err2);
+		rc = -1;
+	}
 	return rc;
 }
 
 int
 ffversion_check(char *err, size_t errlen)
 {
-	struct ffversion_run ff, fp;
-	char err2[512];
-	int rc;
+	struct ffversion_check c;
 
-	ffversion_start(&ff, "ffmpeg", err, errlen);
-	ffversion_start(&fp, "ffprobe", err2, sizeof err2);
-	/* both are always finished (reaped); the first failure is the one reported */
-	rc = ffversion_finish(&ff, err, errlen);
-	if (ffversion_finish(&fp, err2, sizeof err2) == -1 && rc == 0) {
-		snprintf(err, errlen, "%s", err2);
-		rc = -1;
-	}
-	return rc;
+	ffversion_check_start(&c);
+	return ffversion_check_finish(&c, err, errlen);
 }

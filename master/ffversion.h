@@ -2,6 +2,7 @@
 #define MASTER_FFVERSION_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * The oldest FFmpeg release that has everything our commands use: -fps_mode (added in 5.1,
@@ -23,6 +24,27 @@ int ffversion_parse(const char *text, const char *prog, int *major, int *minor);
 
 /* 1 when release major.minor has what we need (FFVERSION_MIN or newer), else 0. */
 int ffversion_recent_enough(int major, int minor);
+
+/* One `prog -version` in flight. Both programs are asked at once, and the command line asks
+ * while its probe runs, since each takes ~0.1 s just to start (the dynamic linker binding
+ * ~210 libraries), which a short clip notices. */
+struct ffversion_run {
+	const char *prog;       /* NULL once finished */
+	pid_t pid;
+	int out;                /* read end of its stdout */
+	int cap;                /* its stderr, for the message when it fails */
+	char err[256];          /* why it did not start */
+};
+
+struct ffversion_check {
+	struct ffversion_run ff, fp;
+};
+
+/* Starts both checks; never fails here: a program that cannot start is reported by finish. */
+void ffversion_check_start(struct ffversion_check *c);
+/* Waits for both (blocking, ~0.1 s) and releases them, whatever happened: 0 or -1 with the
+ * first failure in err, as ffversion_check. Calling it again returns 0. */
+int ffversion_check_finish(struct ffversion_check *c, char *err, size_t errlen);
 
 /* Runs `ffmpeg -version` and `ffprobe -version` once: 0 when both run and are recent enough
  * (or development builds); else -1 and one line in err ("ffmpeg not found: ...",

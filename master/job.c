@@ -217,6 +217,10 @@ job_probe_cb(int status, const char *out, size_t outlen, const char *errtail, vo
 	char err[512];
 
 	j->proc = NULL;
+	if (j->o.check != NULL && j->o.check(j->o.check_arg, err, sizeof err) == -1) {
+		job_fail(j, "%s", err);
+		return;
+	}
 	if (status != 0) {
 		job_fail(j, "%s is not a video ffmpeg can read: %s", j->o.input,
 		    errtail[0] ? errtail : "ffprobe failed");

@@ -31,6 +31,11 @@ struct job_opts {
 	int baseline;              /* also run the sequential baseline */
 	int keep_workdir;
 	struct limits limits;      /* refused after probing when over (0: none) */
+	/* Optional: called when the probe has ended, before its result is read; -1 fails the job
+	 * with err. The command line answers its ffmpeg version check there, so the check and the
+	 * probe run at the same time, and a too-old ffprobe is named as such, not as a bad input. */
+	int (*check)(void *arg, char *err, size_t errlen);
+	void *check_arg;
 };
 
 enum job_phase {

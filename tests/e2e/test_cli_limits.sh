@@ -76,6 +76,13 @@ fake "$T/dev" ffmpeg "ffmpeg version N-112345-g0123abcdef Copyright (c) 2000-202
 fake "$T/dev" ffprobe "ffprobe version git-2023-01-01-0123abc Copyright (c) 2007-2023 the FFmpeg developers"
 PATH="$T/old:$PATH" refused_run old-ffmpeg '^master: ffmpeg 4.4 is too old: video-renderer needs 5.1 or newer \(for -fps_mode\)$' "$T/clip.mp4"
 PATH="$T/oldprobe:$PATH" refused_run old-ffprobe '^master: ffprobe 3.4 is too old: video-renderer needs 5.1 or newer' "$T/clip.mp4"
+# the version check runs beside the probe: an old ffprobe that also fails the probe is still
+# named as too old, not as a bad input; and --preview asks too
+mkdir -p "$T/oldfail"
+printf '#!/bin/sh\nif [ "$1" = -version ]; then echo "ffprobe version 3.4.11"; exit 0; fi\necho "Unrecognized option" >&2\nexit 1\n' > "$T/oldfail/ffprobe"
+chmod +x "$T/oldfail/ffprobe"
+PATH="$T/oldfail:$PATH" refused_run old-ffprobe-fails-probe '^master: ffprobe 3.4 is too old: video-renderer needs 5.1 or newer' "$T/clip.mp4"
+PATH="$T/old:$PATH" refused_run old-ffmpeg-preview '^master: ffmpeg 4.4 is too old' --preview "$T/clip.mp4"
 PATH="$T/dev:$PATH" run_master devbuild -q --no-baseline -s 1 -o "$OUT/dev.mp4" "$T/clip.mp4"
 check development-builds-are-accepted [ "$rc" -eq 0 -a "$(frames "$OUT/dev.mp4")" = 90 ]
 rc=0
