@@ -40,9 +40,19 @@ proc_pid(const struct proc *p)
 	return p->pid;
 }
 
+/* Procs started and not freed yet: a cancelled one lives until the loop has reaped it. */
+static int proc_count;
+
+int
+proc_live(void)
+{
+	return proc_count;
+}
+
 static void
 proc_free(struct proc *p)
 {
+	proc_count--;
 	if (p->ev_exit != NULL)
 		event_free(p->ev_exit);
 	if (p->ev_out != NULL)
@@ -132,6 +142,7 @@ proc_start(struct event_base *base, char *const argv[], size_t max_out,
 		util_err(err, errlen, "out of memory");
 		return NULL;
 	}
+	proc_count++;
 	p->pid = -1;
 	p->pidfd = p->out_fd = p->err_fd = -1;
 	p->max_out = max_out;

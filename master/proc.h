@@ -21,6 +21,8 @@ struct proc *proc_start(struct event_base *base, char *const argv[], size_t max_
 /* Kills the child; its callback is never called; the proc frees itself once reaped. */
 void proc_cancel(struct proc *p);
 pid_t proc_pid(const struct proc *p);
+/* How many procs are not freed yet (cancelled ones wait for the loop to reap them). */
+int proc_live(void);
 
 /* Opens a pidfd for pid (readable once it has exited), close-on-exec. */
 int proc_pidfd(pid_t pid);

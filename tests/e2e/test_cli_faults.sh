@@ -112,6 +112,21 @@ else
 	fail interrupt-exit-130 "never saw a worker rendering ($(why int))"
 fi
 
+# ---- Ctrl-C while probing: the probe is stopped and reaped before exit (under ASan a proc
+# left unreaped is a leak, and the exit status would not be 130) ----
+
+mkdir -p "$T/slowprobe"
+printf '#!/bin/sh\nif [ "$1" != -version ]; then sleep 2; fi\nexec %s "$@"\n' "$(command -v ffprobe)" > "$T/slowprobe/ffprobe"
+chmod +x "$T/slowprobe/ffprobe"
+PATH="$T/slowprobe:$PATH" start_master intprobe --no-baseline -w 2 -o "$T/intprobe.mp4" "$T/long.mp4"
+sleep 0.7
+kill -INT "$mpid_real"
+finish_master
+check interrupt-while-probing-exit-130 [ "$rc" -eq 130 ]
+check interrupt-while-probing-says-cancelled grep -qi cancel "$T/intprobe.err"
+check interrupt-while-probing-nothing-leaks sh -c "! grep -q 'LeakSanitizer' '$T/intprobe.err'"
+check interrupt-while-probing-working-directory-removed tmp_clean
+
 # ---- SIGTERM while cutting or rendering: the same clean stop ----
 
 start_master term --no-baseline -w 2 -s 1 -o "$T/term.mp4" "$T/long.mp4"
