@@ -19,6 +19,7 @@
 #include "master/jobid.h"
 #include "master/quota.h"
 #include "master/pool.h"
+#include "master/proc.h"
 #include "master/remote.h"
 #include "master/server.h"
 #include "master/store.h"
@@ -497,11 +498,22 @@ serve_recover(struct server *s)
 	}
 }
 
+/* While stopping: the loop ends as soon as the pools' workers and any probe, cut or join have
+ * been reaped, so an idle server stops at once and a busy one as soon as its children do. */
+static void
+serve_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	if (pool_live() == 0 && proc_live() == 0)
+		event_base_loopbreak(s->base);
+}
+
 static void
 serve_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *s = arg;
-	struct timeval grace = { 3, 0 };
+	struct timeval grace = { 3, 0 }, tick = { 0, 20000 };
 
 	if (s->stopping) {
 		log_warn("second signal: exiting now");
@@ -517,7 +529,11 @@ serve_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	if (s->job != NULL)
 		job_cancel(s->job);
-	/* workers were sent SIGTERM; give them a moment to stop their ffmpeg children */
+	/* workers were sent SIGTERM; give them a moment to stop their ffmpeg children (at most the
+	 * grace, in case one ignores us) */
+	s->ev_stop = event_new(s->base, -1, EV_PERSIST, serve_stop_cb, s);
+	if (s->ev_stop != NULL)
+		event_add(s->ev_stop, &tick);
 	event_base_loopexit(s->base, &grace);
 }
 
@@ -657,6 +673,7 @@ done:
 	if (s.ev_ping) event_free(s.ev_ping);
 	if (s.ev_sigint) event_free(s.ev_sigint);
 	if (s.ev_sigterm) event_free(s.ev_sigterm);
+	if (s.ev_stop) event_free(s.ev_stop);
 	quota_free(s.quota);
 	if (s.base != NULL)
 		event_base_free(s.base);

@@ -63,6 +63,7 @@ struct server {
 	struct event *ev_expire;
 	struct event *ev_ping;       /* keeps idle event streams from timing out */
 	struct event *ev_sigint, *ev_sigterm;
+	struct event *ev_stop;          /* while stopping: ends the loop once no child is left */
 	int stopping;
 };
 

@@ -183,5 +183,8 @@ sleep 1.5
 serve_start "$T/data" --workers 2 --segment-seconds 1 --keep-hours 0.0003
 http GET /status/$long
 check "jobs older than --keep-hours are removed with their files" [ "$CODE" = 404 -a ! -e "$T/data/jobs/$long" ]
-serve_stop
+# --- an idle server stops at once: the loop ends when no child is left, not after the 3 s
+# grace that workers get to stop theirs ---
+t0=$(date +%s%N); kill -INT "$SERVE_PID"; wait "$SERVE_PID"; rc=$?; SERVE_PID=; t1=$(date +%s%N)
+check "SIGINT on an idle server: exit 0 in $(( (t1 - t0) / 1000000 )) ms (< 1500)" [ $rc = 0 -a $(( (t1 - t0) / 1000000 )) -lt 1500 ]
 finish
