@@ -422,28 +422,20 @@ cli_preview(const struct cli_opts *o, const char *filter)
 	return cp.code;
 }
 
-static void
-cli_drain_cb(evutil_socket_t fd, short what, void *arg)
-{
-	if (pool_live() == 0 && proc_live() == 0)
-		event_base_loopbreak(arg);
-}
-
 /* Released pools free themselves once their workers have exited, and a cancelled probe, cut or
  * join once it is reaped: give them that moment, so no child is left unreaped and nothing
  * unfreed when we exit (bounded, in case one ignores us). */
 static void
 cli_drain(struct event_base *base)
 {
-	struct timeval tick = { 0, 20000 }, grace = { 3, 0 };
+	struct timeval grace = { 3, 0 };
 	struct event *ev;
 
-	if (pool_live() == 0 && proc_live() == 0)
+	if (job_children_live() == 0)
 		return;
-	ev = event_new(base, -1, EV_PERSIST, cli_drain_cb, base);
+	ev = job_drain_event(base);
 	if (ev == NULL)
 		return;
-	event_add(ev, &tick);
 	event_base_loopexit(base, &grace);
 	event_base_dispatch(base);
 	event_free(ev);

@@ -207,6 +207,32 @@ job_abort(struct job *j, const char *reason)
 	job_finish(j, reason);
 }
 
+/* ---- stopping ---- */
+
+int
+job_children_live(void)
+{
+	return pool_live() + proc_live();
+}
+
+static void
+job_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	if (job_children_live() == 0)
+		event_base_loopbreak(arg);
+}
+
+struct event *
+job_drain_event(struct event_base *base)
+{
+	struct timeval tick = { 0, 20000 };
+	struct event *ev = event_new(base, -1, EV_PERSIST, job_drain_cb, base);
+
+	if (ev != NULL)
+		event_add(ev, &tick);
+	return ev;
+}
+
 /* ---- probe ---- */
 
 static void

@@ -61,4 +61,14 @@ const struct probe *job_probe(const struct job *j);
 /* Everything about the job so far: times, counts, progress, timeline (new reference). */
 json_t *job_report(const struct job *j);
 
+/*
+ * Stopping: a finished or cancelled job's children are still on their way out (a released
+ * pool waits for its workers, a cancelled probe, cut or join for the loop to reap it).
+ * job_drain_event is a persistent 20 ms check that breaks base's loop once none is left, so a
+ * program exits as soon as its children have, and not before (event_free it; NULL when out
+ * of memory). Bound the wait with event_base_loopexit.
+ */
+int job_children_live(void);
+struct event *job_drain_event(struct event_base *base);
+
 #endif

@@ -19,7 +19,6 @@
 #include "master/jobid.h"
 #include "master/quota.h"
 #include "master/pool.h"
-#include "master/proc.h"
 #include "master/remote.h"
 #include "master/server.h"
 #include "master/store.h"
@@ -498,22 +497,11 @@ serve_recover(struct server *s)
 	}
 }
 
-/* While stopping: the loop ends as soon as the pools' workers and any probe, cut or join have
- * been reaped, so an idle server stops at once and a busy one as soon as its children do. */
-static void
-serve_stop_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *s = arg;
-
-	if (pool_live() == 0 && proc_live() == 0)
-		event_base_loopbreak(s->base);
-}
-
 static void
 serve_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *s = arg;
-	struct timeval grace = { 3, 0 }, tick = { 0, 20000 };
+	struct timeval grace = { 3, 0 };
 
 	if (s->stopping) {
 		log_warn("second signal: exiting now");
@@ -529,11 +517,9 @@ serve_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	if (s->job != NULL)
 		job_cancel(s->job);
-	/* workers were sent SIGTERM; give them a moment to stop their ffmpeg children (at most the
-	 * grace, in case one ignores us) */
-	s->ev_stop = event_new(s->base, -1, EV_PERSIST, serve_stop_cb, s);
-	if (s->ev_stop != NULL)
-		event_add(s->ev_stop, &tick);
+	/* workers were sent SIGTERM: the loop ends once they and any probe, cut or join are gone
+	 * (an idle server at once), or after the grace, in case one ignores us */
+	s->ev_stop = job_drain_event(s->base);
 	event_base_loopexit(s->base, &grace);
 }
 
