@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The benchmark script (make bench) on a 2 s clip, one run: it finishes, writes its JSON and
+# table where --out says (not over bench/results), and its ratios are the ones its README
+# explains (ours/peer, the bound from the sequential runs, the efficiency). Not a timing test:
+# no number here is compared with a speed.
+. "$(dirname "$0")/lib.sh"
+
+gen_clip "$T/two.mp4" 2
+results=$VR_ROOT/bench/results/bench.json
+before=$(stat -c %Y "$results" 2>/dev/null || echo none)
+
+rc=0
+(cd "$T" && timeout -k 5 170 "$VR_ROOT/scripts/bench" --runs 1 --clip two.mp4 --out out) \
+	> "$T/bench.out" 2> "$T/bench.err" || rc=$?
+check "runs to the end (exit 0)" [ "$rc" = 0 ]
+j=$T/out/bench.json
+check "--clip and --out are read from where the command was typed" [ -s "$j" ]
+check "bench/results is left alone" [ "$(stat -c %Y "$results" 2>/dev/null || echo none)" = "$before" ]
+check "one row per filter, for the clip named" jt "$j" \
+	'[.rows[] | select(.clip == "two.mp4") | .filter] == ["grayscale", "blur"]'
+check "every time measured" jt "$j" \
+	'all(.rows[]; .ours > 0 and .peer > 0 and .limit > 0 and .transcode_cpu > 0 and .sequential_time > 0)'
+check "ours/peer is ours over peer" jt "$j" \
+	'all(.rows[]; (.ours_over_peer - .ours / .peer) | fabs < 1e-9)'
+check "the bound is the sequential runs' decode + encode CPU over the cores, over peer" jt "$j" \
+	'all(.rows[]; (.best_ours_over_peer - .transcode_cpu / .workers / .peer) | fabs < 1e-9)'
+check "efficiency is the speedup over the workers" jt "$j" \
+	'all(.rows[]; (.efficiency - .speedup / .workers) | fabs < 1e-9)'
+check "phase shares add up to 100%" jt "$j" \
+	'all(.rows[]; (.share.filter_pct + .share.decode_pct + .share.encode_pct - 100) | fabs < 1e-6)'
+check "blur's filter share is above grayscale's" jt "$j" \
+	'(.rows[] | select(.filter == "blur") | .share.filter_pct) > (.rows[] | select(.filter == "grayscale") | .share.filter_pct)'
+check "the table has a row per filter" [ "$(grep -c '^| two.mp4 | \(grayscale\|blur\) |' "$T/out/bench.md")" = 2 ]
+check "and is printed" grep -q '^| two.mp4 | blur |' "$T/bench.out"
+
+rc=0
+"$VR_ROOT/scripts/bench" --clip "$T/missing.mp4" > /dev/null 2> "$T/bad.err" || rc=$?
+check "a missing --clip is refused (exit 2)" [ "$rc" = 2 ]
+check "and named" grep -q "missing.mp4" "$T/bad.err"
+rc=0
+"$VR_ROOT/scripts/bench" --runs x > /dev/null 2> "$T/bad.err" || rc=$?
+check "a bad --runs is refused (exit 2)" [ "$rc" = 2 ]
+finish
