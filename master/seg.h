@@ -19,7 +19,8 @@ struct seg {
  * of workers (duration / (k * workers) for the smallest such k), so the last round of a pool
  * does not leave workers idle: 30 s on 2 workers at 10 s would be 3 pieces, one worker doing
  * two while the other waits; 4 pieces of 7.5 s keep both busy to the end. Rounded up to the
- * microsecond (what ffmpeg reads of a duration), so rounding never adds a sliver of a piece at the end. O(1).
+ * microsecond (what ffmpeg reads of a duration), so rounding never adds a sliver of a piece at
+ * the end. O(1).
  */
 double seg_length(double duration, int workers, double max_seconds);
 
