@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -147,6 +148,64 @@ test_pool_no_children(void)
 	int st;
 
 	return waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD;
+}
+
+/* Sends sig to every child of this process (found in /proc: a test that failed half-way has
+ * no pool left to ask). */
+static void
+test_pool_signal_children(int sig)
+{
+	char path[64], buf[512], *rp;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	FILE *f;
+	long ppid;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		/* "pid (comm) state ppid ...": comm may hold spaces and parentheses */
+		if (fgets(buf, sizeof buf, f) != NULL && (rp = strrchr(buf, ')')) != NULL &&
+		    sscanf(rp + 1, " %*c %ld", &ppid) == 1 && ppid == (long)getpid())
+			kill((pid_t)atol(de->d_name), sig);
+		fclose(f);
+	}
+	closedir(d);
+}
+
+/* Teardown of every test: ends and reaps whatever children the test left, also when an
+ * assertion failed half-way, so one failure never cascades into test_pool_no_children() of
+ * the tests after it. Workers get SIGTERM (they stop their ffmpeg), SIGCONT (a stopped one
+ * must see it), then SIGKILL if they are still there after a grace. */
+static int
+test_pool_reap(void **state)
+{
+	double kill_at = util_now() + 5;
+	int st, killed = 0;
+	pid_t pid;
+
+	test_pool_signal_children(SIGTERM);
+	test_pool_signal_children(SIGCONT);
+	for (;;) {
+		pid = waitpid(-1, &st, WNOHANG);
+		if (pid == -1 && errno == ECHILD)
+			break;
+		if (pid == -1 && errno != EINTR)
+			return -1;
+		if (pid != 0)
+			continue;
+		if (!killed && util_now() > kill_at) {
+			test_pool_signal_children(SIGKILL);
+			killed = 1;
+		}
+		usleep(20 * 1000);
+	}
+	return 0;
 }
 
 static void
@@ -502,11 +561,12 @@ test_pool_missing_input(void **state)
 	if (strstr(r.error, "segment 42") == NULL)
 		fail_msg("error '%s' does not name segment 42", r.error);
 	assert_non_null(strstr(r.error, "no such segment.mkv"));
-	/* a decoder that cannot open its input fails the same way every time: no retry */
+	/* a decoder that cannot open its input fails the same way every time: no retry. Whether
+	 * the other slot had taken the long segment by then is up to the scheduler. */
 	assert_int_equal(r.start[0], 1);
 	assert_int_equal(r.fail[0], 1);
-	assert_int_equal(r.start[1], 1);
-	assert_int_equal(r.done[1], 0);
+	assert_true(r.start[1] <= 1);
+	assert_true(r.done[1] <= r.start[1]);
 	for (i = 0; i < 16; i++)
 		retries += r.retry[i];
 	assert_int_equal(retries, 0);
@@ -657,8 +717,9 @@ test_pool_terminate_during_map(void **state)
 	assert_true(r.finished);
 	assert_null(r.results);
 	assert_non_null(strstr(r.error, "terminated"));
+	/* returns at all: workers that ignored SIGTERM were killed after the grace */
 	assert_int_equal(pool_join(p), 0);
-	assert_true(util_now() - t0 < 5.0);
+	assert_true(util_now() - t0 < TEST_POOL_DEADLINE);
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(pool_worker_pid(p, i), -1);
 		assert_int_equal(kill(pids[i], 0), -1);
@@ -745,7 +806,7 @@ test_pool_release_in_loop(void **state)
 	pids[0] = pool_worker_pid(p, 0);
 	pids[1] = pool_worker_pid(p, 1);
 	pool_release(p);
-	deadline = util_now() + 10;
+	deadline = util_now() + TEST_POOL_DEADLINE;
 	while (!test_pool_no_children() && util_now() < deadline) {
 		event_base_loopexit(base, &tick);
 		event_base_dispatch(base);
@@ -763,15 +824,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pool_map_blocking),
-		cmocka_unit_test(test_pool_map_async_events),
-		cmocka_unit_test(test_pool_worker_killed),
-		cmocka_unit_test(test_pool_missing_input),
-		cmocka_unit_test(test_pool_crash_loop),
-		cmocka_unit_test(test_pool_stalled_worker),
-		cmocka_unit_test(test_pool_terminate_during_map),
-		cmocka_unit_test(test_pool_refusals),
-		cmocka_unit_test(test_pool_release_in_loop),
+		cmocka_unit_test_teardown(test_pool_map_blocking, test_pool_reap),
+		cmocka_unit_test_teardown(test_pool_map_async_events, test_pool_reap),
+		cmocka_unit_test_teardown(test_pool_worker_killed, test_pool_reap),
+		cmocka_unit_test_teardown(test_pool_missing_input, test_pool_reap),
+		cmocka_unit_test_teardown(test_pool_crash_loop, test_pool_reap),
+		cmocka_unit_test_teardown(test_pool_stalled_worker, test_pool_reap),
+		cmocka_unit_test_teardown(test_pool_terminate_during_map, test_pool_reap),
+		cmocka_unit_test_teardown(test_pool_refusals, test_pool_reap),
+		cmocka_unit_test_teardown(test_pool_release_in_loop, test_pool_reap),
 	};
 
 	return cmocka_run_group_tests(tests, test_pool_group_setup, test_pool_group_teardown);
