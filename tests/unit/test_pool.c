@@ -4,7 +4,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,6 +22,7 @@
 #include "common/spawn.h"
 #include "common/util.h"
 #include "master/pool.h"
+#include "tests/unit/reap.h"
 
 #define TEST_POOL_NSHORT    4
 #define TEST_POOL_DEADLINE  60      /* seconds: a hung map fails the test instead of hanging it */
@@ -148,64 +148,6 @@ test_pool_no_children(void)
 	int st;
 
 	return waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD;
-}
-
-/* Sends sig to every child of this process (found in /proc: a test that failed half-way has
- * no pool left to ask). */
-static void
-test_pool_signal_children(int sig)
-{
-	char path[64], buf[512], *rp;
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	FILE *f;
-	long ppid;
-
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		/* "pid (comm) state ppid ...": comm may hold spaces and parentheses */
-		if (fgets(buf, sizeof buf, f) != NULL && (rp = strrchr(buf, ')')) != NULL &&
-		    sscanf(rp + 1, " %*c %ld", &ppid) == 1 && ppid == (long)getpid())
-			kill((pid_t)atol(de->d_name), sig);
-		fclose(f);
-	}
-	closedir(d);
-}
-
-/* Teardown of every test: ends and reaps whatever children the test left, also when an
- * assertion failed half-way, so one failure never cascades into test_pool_no_children() of
- * the tests after it. Workers get SIGTERM (they stop their ffmpeg), SIGCONT (a stopped one
- * must see it), then SIGKILL if they are still there after a grace. */
-static int
-test_pool_reap(void **state)
-{
-	double kill_at = util_now() + 5;
-	int st, killed = 0;
-	pid_t pid;
-
-	test_pool_signal_children(SIGTERM);
-	test_pool_signal_children(SIGCONT);
-	for (;;) {
-		pid = waitpid(-1, &st, WNOHANG);
-		if (pid == -1 && errno == ECHILD)
-			break;
-		if (pid == -1 && errno != EINTR)
-			return -1;
-		if (pid != 0)
-			continue;
-		if (!killed && util_now() > kill_at) {
-			test_pool_signal_children(SIGKILL);
-			killed = 1;
-		}
-		usleep(20 * 1000);
-	}
-	return 0;
 }
 
 static void
@@ -824,15 +766,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_pool_map_blocking, test_pool_reap),
-		cmocka_unit_test_teardown(test_pool_map_async_events, test_pool_reap),
-		cmocka_unit_test_teardown(test_pool_worker_killed, test_pool_reap),
-		cmocka_unit_test_teardown(test_pool_missing_input, test_pool_reap),
-		cmocka_unit_test_teardown(test_pool_crash_loop, test_pool_reap),
-		cmocka_unit_test_teardown(test_pool_stalled_worker, test_pool_reap),
-		cmocka_unit_test_teardown(test_pool_terminate_during_map, test_pool_reap),
-		cmocka_unit_test_teardown(test_pool_refusals, test_pool_reap),
-		cmocka_unit_test_teardown(test_pool_release_in_loop, test_pool_reap),
+		cmocka_unit_test_teardown(test_pool_map_blocking, reap_children),
+		cmocka_unit_test_teardown(test_pool_map_async_events, reap_children),
+		cmocka_unit_test_teardown(test_pool_worker_killed, reap_children),
+		cmocka_unit_test_teardown(test_pool_missing_input, reap_children),
+		cmocka_unit_test_teardown(test_pool_crash_loop, reap_children),
+		cmocka_unit_test_teardown(test_pool_stalled_worker, reap_children),
+		cmocka_unit_test_teardown(test_pool_terminate_during_map, reap_children),
+		cmocka_unit_test_teardown(test_pool_refusals, reap_children),
+		cmocka_unit_test_teardown(test_pool_release_in_loop, reap_children),
 	};
 
 	return cmocka_run_group_tests(tests, test_pool_group_setup, test_pool_group_teardown);
