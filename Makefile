@@ -7,6 +7,9 @@
 #   make bench    the kernels' vectorisation check, the performance and memory benchmarks
 #                 (scripts/check-vec, scripts/bench, scripts/bench-memory)
 #   make load     the master under load for longer than the test does (scripts/load)
+#   make install  bin/video-renderer (build/master), bin/video-worker (build/worker), their man
+#                 pages and an example systemd unit under PREFIX (default /usr/local), in DESTDIR
+#   make uninstall  removes what make install put there (same PREFIX and DESTDIR)
 
 CC      ?= cc
 BUILD   ?= build
@@ -48,10 +51,20 @@ FUZZ_SECONDS ?= 60
 # JavaScript against the same API; long real clips, rotated/10-bit/VFR clips and every filter
 # through the same paths as the generated ones; wrk's load, whose timing the sanitizer skews;
 # the quota's and limits' paths, unit-tested; memory and vectorisation checks, meaningless
-# under ASan; the benchmark script's own check). `make asan ASAN_SKIP=` runs everything.
+# under ASan; the benchmark script's own check; make install's packaging, whose programs the
+# other tests run). `make asan ASAN_SKIP=` runs everything.
 ASAN_SKIP  ?= browser/ e2e/test_cli_real.sh e2e/test_cli_media.sh e2e/test_filters.sh \
               e2e/test_load.sh e2e/test_api_limits.sh e2e/test_memory.sh e2e/test_vec.sh \
-              e2e/test_bench.sh
+              e2e/test_bench.sh e2e/test_install.sh
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/video-renderer
+# what make install puts where: source:destination, relative to DESTDIR
+INSTALL_BIN := $(BUILD)/master:$(BINDIR)/video-renderer $(BUILD)/worker:$(BINDIR)/video-worker
+INSTALL_MAN := master/video-renderer.1:$(MANDIR)/man1/video-renderer.1 \
+               worker/video-worker.1:$(MANDIR)/man1/video-worker.1
+INSTALL_UNIT := $(DOCDIR)/video-renderer.service
 # Sub-makes build with every core: the build is a good part of make test's time.
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
@@ -131,8 +144,22 @@ load: deps
 	$(MAKE) all
 	scripts/load
 
+install: $(BUILD)/master $(BUILD)/worker
+	@set -e; for f in $(INSTALL_BIN); do \
+	  echo "install $${f%%:*} $(DESTDIR)$${f#*:}"; install -D -m 755 "$${f%%:*}" "$(DESTDIR)$${f#*:}"; done; \
+	for f in $(INSTALL_MAN); do \
+	  echo "install $${f%%:*} $(DESTDIR)$${f#*:}"; install -D -m 644 "$${f%%:*}" "$(DESTDIR)$${f#*:}"; done; \
+	echo "install master/video-renderer.service $(DESTDIR)$(INSTALL_UNIT)"; \
+	install -d "$(DESTDIR)$(DOCDIR)"; \
+	sed 's|@BINDIR@|$(BINDIR)|' master/video-renderer.service > "$(DESTDIR)$(INSTALL_UNIT)"; \
+	chmod 644 "$(DESTDIR)$(INSTALL_UNIT)"
+
+uninstall:
+	@for f in $(INSTALL_BIN) $(INSTALL_MAN) :$(INSTALL_UNIT); do echo "rm -f $(DESTDIR)$${f#*:}"; rm -f "$(DESTDIR)$${f#*:}"; done
+	-@rmdir "$(DESTDIR)$(DOCDIR)" 2>/dev/null || true
+
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all unit fuzzers deps deps-run run test asan fuzz bench load clean
+.PHONY: all unit fuzzers deps deps-run run test asan fuzz bench load install uninstall clean
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

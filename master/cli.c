@@ -34,11 +34,11 @@ struct cli_run {
 };
 
 void
-cli_usage(FILE *out)
+cli_usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-	    "usage: master [options] FILE\n"
-	    "       master serve [--host H] [--port P] [--data-dir DIR] [--workers N] ...  (see master serve --help)\n"
+	    "usage: %1$s [options] FILE\n"
+	    "       %1$s serve [--host H] [--port P] [--data-dir DIR] [--workers N] ...  (see %1$s serve --help)\n"
 	    "\n"
 	    "Applies a filter to a video in parallel: cuts it into segments, renders them in a pool\n"
 	    "of worker processes, joins them with the original audio, and reports honestly measured\n"
@@ -72,7 +72,7 @@ cli_usage(FILE *out)
 	    "  -h, --help               this help\n"
 	    "      --version            print the version\n"
 	    "\n"
-	    "Exit status: 0 success, 1 processing failed, 2 usage error.\n");
+	    "Exit status: 0 success, 1 processing failed, 2 usage error.\n", prog);
 }
 
 int
@@ -457,6 +457,8 @@ cli_main(int argc, char **argv)
 	struct event *ev_int = NULL, *ev_term = NULL;
 	char err[1024], out[4096], workdir[4096], canon_in[PATH_MAX], canon_out[PATH_MAX];
 	const char *tmp = getenv("TMPDIR");
+	/* GNU basename (string.h): the help names the program as typed, e.g. video-renderer */
+	const char *prog = argc > 0 ? basename(argv[0]) : "video-renderer";
 	struct filter_chain *fc = NULL;
 	struct ffversion_check ver = { .ff.prog = NULL };
 	json_t *rep;
@@ -466,11 +468,11 @@ cli_main(int argc, char **argv)
 	memset(&r, 0, sizeof r);
 	workdir[0] = '\0';
 	if (cli_parse(argc, argv, &o, err, sizeof err) == -1) {
-		fprintf(stderr, "master: %s\nTry 'master --help'.\n", err);
+		fprintf(stderr, "master: %s\nTry '%s --help'.\n", err, prog);
 		return 2;
 	}
 	if (o.help) {
-		cli_usage(stdout);
+		cli_usage(stdout, prog);
 		return 0;
 	}
 	if (o.version) {

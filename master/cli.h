@@ -35,7 +35,9 @@ struct cli_opts {
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen);
 /* The default output path for input and filter spec: DIR/NAME.FILTER.mp4. */
 void cli_default_output(const char *input, const char *filter, char *buf, size_t n);
-void cli_usage(FILE *out);
+/* The help, naming the program prog as it was invoked (build/master in the tree,
+ * video-renderer installed). */
+void cli_usage(FILE *out, const char *prog);
 /* `master [options] FILE`: returns the exit code (0 ok, 1 failed, 2 usage). */
 int cli_main(int argc, char **argv);
 

@@ -35,7 +35,7 @@ static void
 serve_usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: master serve [options]\n"
+	    "usage: %s serve [options]\n"
 	    "\n"
 	    "Runs the HTTP API and the page (http://HOST:PORT/). Jobs run one at a time.\n"
 	    "\n"
@@ -62,7 +62,7 @@ serve_usage(FILE *out)
 	    "  --cors-origin URL   also allow this origin (repeatable); loopback origins always are\n"
 	    "  --web-dir DIR       serve the page from DIR instead of the copy built in\n"
 	    "  -v, --verbose       debug logging\n"
-	    "  -h, --help          this help\n");
+	    "  -h, --help          this help\n", program_invocation_short_name);
 }
 
 static int
@@ -547,7 +547,7 @@ serve_main(int argc, char **argv)
 	s.o.preset = "veryfast";
 	s.o.crf = 20;
 	if (serve_parse(argc, argv, &s.o, &verbose, err, sizeof err) == -1) {
-		fprintf(stderr, "master serve: %s\nTry 'master serve --help'.\n", err);
+		fprintf(stderr, "master serve: %s\nTry '%s serve --help'.\n", err, program_invocation_short_name);
 		return 2;
 	}
 	log_init('M', verbose ? LOG_DEBUG : LOG_INFO);

@@ -2,6 +2,7 @@
  * build/worker: one pool worker on stdin/stdout, the same code the master forks. A launcher
  * (ssh, srun, or the master itself) starts it; the protocol is in common/msg.h.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,13 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: worker [--name NAME]\n"
+	fprintf(f, "usage: %s [--name NAME]\n"
 	    "Renders video segments for a video-renderer master: reads framed task messages\n"
 	    "on stdin and writes results on stdout. Not meant to be run by hand: a master\n"
-	    "starts it, through a launcher for remote workers (master --remote 'ssh -T HOST worker').\n"
+	    "starts it, through a launcher for remote workers\n"
+	    "(video-renderer --remote 'ssh -T HOST video-worker').\n"
 	    "  --name NAME   how the master's timeline names this worker (default: the host name)\n"
-	    "  --version     print the protocol version\n");
+	    "  --version     print the protocol version\n", program_invocation_short_name);
 }
 
 int

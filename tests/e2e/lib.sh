@@ -1,6 +1,7 @@
 # Shared helpers for the end-to-end tests: real binaries, real ffmpeg, generated clips.
-# A test script sources this, calls `check NAME CMD...` or `pass NAME` / `fail NAME WHY`,
-# and ends with `finish`. tests/run counts the PASS/FAIL lines.
+# A test script sources this, calls `check NAME CMD...` or `pass NAME` / `fail NAME WHY`
+# (`skip NAME WHY` for a check that cannot run here), and ends with `finish`. tests/run counts
+# the PASS/FAIL/SKIP lines.
 set -u
 VR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VR_BUILD=${VR_BUILD:-$VR_ROOT/build}
@@ -16,6 +17,15 @@ fail() { echo "FAIL $1: ${2:-}"; e2e_failed=1; }
 # check NAME CMD...: passes when CMD succeeds
 check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name" "$*"; fi; }
 finish() { exit $e2e_failed; }
+skip() { echo "SKIP $1: ${2:-}"; }
+# have_media NAME...: succeeds when the real footage (../shared/media, or $VR_MEDIA) is there;
+# else says SKIP for each NAME, so a clone without it passes with those checks skipped
+have_media() {
+	[ -r "$MEDIA/MANIFEST.tsv" ] && return 0
+	local name
+	for name in "$@"; do skip "$name" "no real footage at $MEDIA (set VR_MEDIA)"; done
+	return 1
+}
 
 # gen_clip OUT SECONDS [extra ffmpeg output args...]: 320x240 30 fps testsrc2 + 440 Hz tone, H.264/AAC
 gen_clip() {

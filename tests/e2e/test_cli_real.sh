@@ -4,11 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 private_tmp
 
+have_media real-media || finish
 MANIFEST=$MEDIA/MANIFEST.tsv
-if [ ! -r "$MANIFEST" ]; then
-	fail media "no media set at $MEDIA (set VR_MEDIA)"
-	finish
-fi
 
 # mf FILE COLUMN: a column of the manifest's row for FILE
 mf() {

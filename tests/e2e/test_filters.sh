@@ -65,12 +65,12 @@ check "out-of-range parameter: exit 2 naming it" bash -c '[ "$1" = 2 ] && grep -
 run_master badname -f blur:radius=3 "$T/in.mp4"
 check "unknown parameter: exit 2 naming it" bash -c '[ "$1" = 2 ] && grep -q radius "$2"' _ "$rc" "$T/badname.err"
 
-# --preview: one frame through the filter, well under a second
-t0=$(date +%s.%N)
+# --preview: one frame through the filter (how fast is for the benchmarks, not a test)
 run_master preview --preview -f grayscale --at 1 -o "$T/p.png" "$T/in.mp4"
-t1=$(date +%s.%N)
 check "--preview writes a PNG" bash -c '[ "$1" = 0 ] && [ "$(head -c 4 "$2" | tail -c 3)" = PNG ]' _ "$rc" "$T/p.png"
-check "--preview takes under a second ($(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}') s)" lt "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" 1
+# the clip changes every frame: the picture is the one at --at 1, not the first
+ffmpeg -nostdin -v error -y -ss 1 -i "$T/in.mp4" -frames:v 1 "$T/at1.png"
+check "--preview is the frame at --at" gt "$(psnr_y "$T/p.png" "$T/at1.png")" 30
 check "--preview of grayscale has flat chroma" [ "$(sigstat "$T/p.png" UMAX max "format=yuv444p")" -le 129 ]
 run_master previewj --preview -f sepia -o "$T/p.jpg" "$T/in.mp4"
 check "--preview writes a JPEG for .jpg" bash -c '[ "$1" = 0 ] && [ "$(od -An -tx1 -N2 "$2" | tr -d " ")" = ffd8 ]' _ "$rc" "$T/p.jpg"

@@ -22,6 +22,7 @@
 #include "common/spawn.h"
 #include "common/util.h"
 #include "master/pool.h"
+#include "tests/unit/reap.h"
 
 #define TEST_POOL_NSHORT    4
 #define TEST_POOL_DEADLINE  60      /* seconds: a hung map fails the test instead of hanging it */
@@ -502,11 +503,12 @@ test_pool_missing_input(void **state)
 	if (strstr(r.error, "segment 42") == NULL)
 		fail_msg("error '%s' does not name segment 42", r.error);
 	assert_non_null(strstr(r.error, "no such segment.mkv"));
-	/* a decoder that cannot open its input fails the same way every time: no retry */
+	/* a decoder that cannot open its input fails the same way every time: no retry. Whether
+	 * the other slot had taken the long segment by then is up to the scheduler. */
 	assert_int_equal(r.start[0], 1);
 	assert_int_equal(r.fail[0], 1);
-	assert_int_equal(r.start[1], 1);
-	assert_int_equal(r.done[1], 0);
+	assert_true(r.start[1] <= 1);
+	assert_true(r.done[1] <= r.start[1]);
 	for (i = 0; i < 16; i++)
 		retries += r.retry[i];
 	assert_int_equal(retries, 0);
@@ -657,8 +659,9 @@ test_pool_terminate_during_map(void **state)
 	assert_true(r.finished);
 	assert_null(r.results);
 	assert_non_null(strstr(r.error, "terminated"));
+	/* returns at all: workers that ignored SIGTERM were killed after the grace */
 	assert_int_equal(pool_join(p), 0);
-	assert_true(util_now() - t0 < 5.0);
+	assert_true(util_now() - t0 < TEST_POOL_DEADLINE);
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(pool_worker_pid(p, i), -1);
 		assert_int_equal(kill(pids[i], 0), -1);
@@ -745,7 +748,7 @@ test_pool_release_in_loop(void **state)
 	pids[0] = pool_worker_pid(p, 0);
 	pids[1] = pool_worker_pid(p, 1);
 	pool_release(p);
-	deadline = util_now() + 10;
+	deadline = util_now() + TEST_POOL_DEADLINE;
 	while (!test_pool_no_children() && util_now() < deadline) {
 		event_base_loopexit(base, &tick);
 		event_base_dispatch(base);
@@ -763,15 +766,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pool_map_blocking),
-		cmocka_unit_test(test_pool_map_async_events),
-		cmocka_unit_test(test_pool_worker_killed),
-		cmocka_unit_test(test_pool_missing_input),
-		cmocka_unit_test(test_pool_crash_loop),
-		cmocka_unit_test(test_pool_stalled_worker),
-		cmocka_unit_test(test_pool_terminate_during_map),
-		cmocka_unit_test(test_pool_refusals),
-		cmocka_unit_test(test_pool_release_in_loop),
+		cmocka_unit_test_teardown(test_pool_map_blocking, reap_children),
+		cmocka_unit_test_teardown(test_pool_map_async_events, reap_children),
+		cmocka_unit_test_teardown(test_pool_worker_killed, reap_children),
+		cmocka_unit_test_teardown(test_pool_missing_input, reap_children),
+		cmocka_unit_test_teardown(test_pool_crash_loop, reap_children),
+		cmocka_unit_test_teardown(test_pool_stalled_worker, reap_children),
+		cmocka_unit_test_teardown(test_pool_terminate_during_map, reap_children),
+		cmocka_unit_test_teardown(test_pool_refusals, reap_children),
+		cmocka_unit_test_teardown(test_pool_release_in_loop, reap_children),
 	};
 
 	return cmocka_run_group_tests(tests, test_pool_group_setup, test_pool_group_teardown);

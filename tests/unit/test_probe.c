@@ -528,7 +528,17 @@ test_probe_argv_shape(void **state)
 	assert_int_equal(n, 1);
 }
 
-/* Runs the real ffprobe with probe_argv on a file of ../shared/media and parses its answer. */
+/* The real footage: $VR_MEDIA, else ../shared/media beside the tree (tests/run's directory). */
+static const char *
+test_probe_media(void)
+{
+	const char *m = getenv("VR_MEDIA");
+
+	return m != NULL && *m != '\0' ? m : "../shared/media";
+}
+
+/* Runs the real ffprobe with probe_argv on a file of the real footage and parses its answer;
+ * -2 when the file is not there. */
 static int
 test_probe_real(const char *name, struct probe *p, char *err, size_t errlen)
 {
@@ -538,7 +548,7 @@ test_probe_real(const char *name, struct probe *p, char *err, size_t errlen)
 	ssize_t r;
 	pid_t pid;
 
-	snprintf(path, sizeof path, "../shared/media/%s", name);
+	snprintf(path, sizeof path, "%s/%s", test_probe_media(), name);
 	if (access(path, R_OK) == -1)
 		return -2;
 	probe_argv(path, argv, url, sizeof url);
@@ -573,8 +583,10 @@ test_probe_real_files(void **state)
 	int rc;
 
 	rc = test_probe_real("mei_iphone_portrait_gps.mov", &p, err, sizeof err);
-	if (rc == -2)
+	if (rc == -2) {
+		printf("SKIP no real footage at %s (set VR_MEDIA)\n", test_probe_media());
 		skip();
+	}
 	if (rc != 0)
 		fail_msg("%s", err);
 	assert_int_equal(p.rotation, 90);

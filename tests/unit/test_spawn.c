@@ -17,6 +17,7 @@
 
 #include "common/spawn.h"
 #include "common/util.h"
+#include "tests/unit/reap.h"
 
 struct test_spawn_dir {
 	char path[PATH_MAX];
@@ -45,7 +46,7 @@ test_spawn_teardown(void **state)
 
 	util_rm_rf(d->path);
 	free(d);
-	return 0;
+	return reap_children(state);
 }
 
 static void
@@ -456,12 +457,12 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_spawn_hostile_names, test_spawn_setup, test_spawn_teardown),
-		cmocka_unit_test(test_spawn_echo_and_stdin),
-		cmocka_unit_test(test_spawn_feeds_stdin),
-		cmocka_unit_test(test_spawn_not_found),
+		cmocka_unit_test_teardown(test_spawn_echo_and_stdin, reap_children),
+		cmocka_unit_test_teardown(test_spawn_feeds_stdin, reap_children),
+		cmocka_unit_test_teardown(test_spawn_not_found, reap_children),
 		cmocka_unit_test_setup_teardown(test_spawn_not_executable, test_spawn_setup, test_spawn_teardown),
-		cmocka_unit_test(test_spawn_capture_tail),
-		cmocka_unit_test(test_spawn_status_str),
+		cmocka_unit_test_teardown(test_spawn_capture_tail, reap_children),
+		cmocka_unit_test_teardown(test_spawn_status_str, reap_children),
 		cmocka_unit_test_setup_teardown(test_spawn_rm_rf_symlink, test_spawn_setup, test_spawn_teardown),
 		cmocka_unit_test_setup_teardown(test_spawn_files_equal, test_spawn_setup, test_spawn_teardown),
 		cmocka_unit_test_setup_teardown(test_spawn_util_misc, test_spawn_setup, test_spawn_teardown),
