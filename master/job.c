@@ -252,7 +252,7 @@ job_probe_cb(int status, const char *out, size_t outlen, const char *errtail, vo
 		    errtail[0] ? errtail : "ffprobe failed");
 		return;
 	}
-	if (probe_parse(out, outlen, util_file_size(j->o.input), &j->probe, err, sizeof err) == -1) {
+	if (probe_parse(out, outlen, errtail, util_file_size(j->o.input), &j->probe, err, sizeof err) == -1) {
 		job_fail(j, "%s: %s", j->o.input, err);
 		return;
 	}
@@ -264,6 +264,9 @@ job_probe_cb(int status, const char *out, size_t outlen, const char *errtail, vo
 	    j->probe.width, j->probe.height, j->probe.rotation ? " (rotated)" : "", j->probe.fps,
 	    j->probe.cfr ? "" : " (variable)", j->probe.duration, (long long)j->probe.frames,
 	    j->probe.codec, j->probe.naudio ? " + " : "", j->probe.naudio ? j->probe.audio_codec[0] : "");
+	if (j->probe.truncated)
+		log_warn("%s is truncated: it declares %.2f s but holds %.2f s of video; rendering what is there",
+		    j->o.input, j->probe.declared, j->probe.duration);
 	job_cut(j);
 }
 
@@ -333,6 +336,13 @@ job_cut(struct job *j)
 	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
 	if (util_mkdir_p(dir, err, sizeof err) == -1) {
 		job_fail(j, "%s", err);
+		return;
+	}
+	if (j->probe.whole) {
+		if (seg_whole(j->o.input, dir, j->probe.duration, err, sizeof err) == -1)
+			job_fail(j, "%s", err);
+		else
+			job_cut_cb(0, "", 0, "", j);
 		return;
 	}
 	seg_cut_argv(j->o.input, dir,

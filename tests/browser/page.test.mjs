@@ -8,6 +8,7 @@ import path from 'node:path';
 const BASE = process.env.BASE;
 const CLIP = process.env.CLIP;
 const BAD = process.env.BAD;
+const TRUNC = process.env.TRUNC;
 const ARTIFACTS = process.env.ARTIFACTS || '.';
 const CLIP_DURATION = Number(process.env.CLIP_DURATION || 'NaN');
 const RUN_TIMEOUT = 60000;
@@ -275,6 +276,22 @@ try {
 			return `shown "${shown}", server detail "${body.detail}"`;
 		if (!(await bad.$eval('#setup', (e) => e.hidden)))
 			return 'the filter step opened for a rejected file';
+		if (badErrors.length)
+			return badErrors.join(' | ');
+	});
+	await check('a truncated video is taken, and the page says what it holds', async () => {
+		if (!TRUNC)
+			return 'no TRUNC clip given';
+		const respP = bad.waitForResponse((r) => r.url().endsWith('/upload'), { timeout: 15000 });
+		await bad.setInputFiles('#file', TRUNC);
+		const resp = await respP;
+		if (resp.status() !== 200)
+			return `the server refused it: ${resp.status()}`;
+		const a = (await resp.json()).analytics;
+		await bad.waitForSelector('#source-truncated', { timeout: 5000 });
+		const shown = await bad.textContent('#source-truncated');
+		if (!/truncated/i.test(shown) || !shown.includes(`${a.declared_duration.toFixed(1)}`) || !(a.duration < a.declared_duration))
+			return `shown "${shown}", analytics duration ${a.duration} of ${a.declared_duration}`;
 		if (badErrors.length)
 			return badErrors.join(' | ');
 	});
