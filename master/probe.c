@@ -340,6 +340,66 @@ done:
 	return rc;
 }
 
+int
+probe_may_start_mid_gop(const struct probe *p)
+{
+	/* a broadcast capture (TS, PS) starts wherever the recording did; the picture's first
+	 * keyframe matters only to keep the sound in step with it */
+	return p->naudio > 0 && (strcmp(p->format, "mpegts") == 0 || strcmp(p->format, "mpeg") == 0);
+}
+
+void
+probe_keys_argv(const char *path, char **argv, char *url, size_t urln)
+{
+	int i = 0;
+
+	snprintf(url, urln, "file:%s", path);
+	argv[i++] = "ffprobe";
+	argv[i++] = "-v";
+	argv[i++] = "error";
+	argv[i++] = "-hide_banner";
+	argv[i++] = "-protocol_whitelist";
+	argv[i++] = "file";
+	argv[i++] = "-format_whitelist";
+	argv[i++] = PROBE_DEMUXERS;
+	argv[i++] = "-select_streams";
+	argv[i++] = "v:0";
+	argv[i++] = "-show_entries";
+	argv[i++] = "packet=pts_time,flags";
+	/* a GOP is at most a few hundred packets; the first keyframe is among the first 2000 */
+	argv[i++] = "-read_intervals";
+	argv[i++] = "%+#2000";
+	argv[i++] = "-of";
+	argv[i++] = "csv=p=0";
+	argv[i++] = "-i";
+	argv[i++] = url;
+	argv[i] = NULL;
+}
+
+void
+probe_first_key(const char *out, struct probe *p)
+{
+	const char *line = out, *nl;
+	char *end;
+	double t;
+
+	for (; line != NULL && *line != '\0'; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		t = strtod(line, &end);
+		if (end == line || *end != ',' || !isfinite(t))
+			continue;
+		if (end[1] != 'K')
+			continue;
+		/* the frames before it do not decode: the picture starts here, and so much shorter */
+		if (t > p->video_start) {
+			if (p->cfr && p->duration > t - p->video_start)
+				p->duration -= t - p->video_start;
+			p->video_start = t;
+		}
+		return;
+	}
+}
+
 static double
 probe_round2(double v)
 {

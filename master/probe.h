@@ -59,6 +59,15 @@ int probe_input_args(char **argv, int i, const char *url);
 /* The ffprobe command for path, into argv (at least 24 slots); url is a buffer for "file:PATH". */
 void probe_argv(const char *path, char **argv, char *url, size_t urln);
 
+/* A file that may start mid-GOP (a TS or PS capture) with sound: its first keyframe, where the
+ * decoded picture starts, is worth looking up (probe_keys_argv, probe_first_key). */
+int probe_may_start_mid_gop(const struct probe *p);
+/* The ffprobe command listing the first video packets' times and flags, CSV ("3.46,K_"). */
+void probe_keys_argv(const char *path, char **argv, char *url, size_t urln);
+/* Moves video_start to the first keyframe of that list when it comes later (the frames before
+ * it cannot be decoded), so the sound is joined in step with the first decoded picture. */
+void probe_first_key(const char *out, struct probe *p);
+
 /* The /upload "analytics" object: the original project's fields plus ours. */
 json_t *probe_analytics(const struct probe *p);
 /* Everything, for reports. */

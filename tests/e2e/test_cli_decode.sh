@@ -90,7 +90,12 @@ sz=$(stat -c %s "$T/full.ts")
 # 188-byte TS packets; 3/8 in is inside the second second's GOP, so the first frames cannot decode
 dd if="$T/full.ts" of="$T/midgop.ts" bs=188 skip=$((sz / 188 * 3 / 8)) status=none
 check midgop-starts-undecodable [ "$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$T/midgop.ts" | head -n 1)" -gt "$(frames "$T/midgop.ts")" ]
-rule ts-cut-mid-gop "$T/midgop.ts"
+if rule ts-cut-mid-gop "$T/midgop.ts"; then
+	# the picture starts at the first keyframe: the sound from there on, in step with it
+	key=$(ffprobe -v quiet -select_streams v:0 -show_entries packet=pts_time,flags -of csv=p=0 "$T/midgop.ts" | awk -F, '$2 ~ /K/ { print $1; exit }')
+	aend=$(ffprobe -v quiet -select_streams a:0 -show_entries packet=pts_time,duration_time -of csv=p=0 "$T/midgop.ts" | awk -F, '{ e = $1 + $2 } END { print e }')
+	check ts-mid-gop-sound-from-first-keyframe near "$(duration "$T/ts-cut-mid-gop.mp4" a)" "$(awk -v a="$aend" -v k="$key" 'BEGIN { print a - k }')" 0.05
+fi
 
 # ---- truncated recordings: the index says 10 s, the data holds the first fifth ----
 

@@ -431,6 +431,33 @@ test_probe_whole(void **state)
 }
 
 static void
+test_probe_mid_gop(void **state)
+{
+	struct probe p;
+
+	test_probe_ok("{'streams': [{'codec_name': 'h264', 'codec_type': 'video', 'width': 320, 'height': 240,"
+	    " 'r_frame_rate': '30/1', 'avg_frame_rate': '30/1', 'start_time': '3.000000', 'duration': '2.466667',"
+	    " 'nb_read_packets': '73'}, {'codec_name': 'aac', 'codec_type': 'audio', 'start_time': '2.697322'}],"
+	    " 'format': {'format_name': 'mpegts', 'duration': '2.769345'}}", &p);
+	assert_true(probe_may_start_mid_gop(&p));
+	/* side data lines and packets before the keyframe are passed over */
+	probe_first_key("3.000000,__,\nside_data,\n3.033333,__,\n3.466667,K_,\n4.466667,K_,\n", &p);
+	assert_true(fabs(p.video_start - 3.466667) < 1e-9);
+	assert_true(fabs(p.duration - 2.0) < 1e-6);
+	/* a keyframe first: nothing moves */
+	p.video_start = 1.0;
+	p.duration = 5.0;
+	probe_first_key("1.000000,K_,\n", &p);
+	assert_true(p.video_start == 1.0 && p.duration == 5.0);
+	probe_first_key("", &p);
+	probe_first_key("garbage\n,K\n", &p);
+	assert_true(p.video_start == 1.0);
+	/* an MP4 never starts mid-GOP; a TS without sound has nothing to keep in step */
+	test_probe_ok(TEST_PROBE_MINI("320", "240", "50", ""), &p);
+	assert_false(probe_may_start_mid_gop(&p));
+}
+
+static void
 test_probe_not_truncated(void **state)
 {
 	struct probe p;
@@ -708,6 +735,7 @@ main(void)
 		cmocka_unit_test(test_probe_not_truncated),
 		cmocka_unit_test(test_probe_wrong_nominal_rate),
 		cmocka_unit_test(test_probe_whole),
+		cmocka_unit_test(test_probe_mid_gop),
 		cmocka_unit_test(test_probe_no_codec),
 		cmocka_unit_test(test_probe_malformed),
 		cmocka_unit_test(test_probe_hostile_numbers),
