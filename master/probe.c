@@ -34,8 +34,9 @@ probe_input_args(char **argv, int i, const char *url)
 	return i;
 }
 
-void
-probe_argv(const char *path, char **argv, char *url, size_t urln)
+/* The words every ffprobe command starts with: quiet, the file protocol and PROBE_DEMUXERS only. */
+static int
+probe_ffprobe_head(const char *path, char **argv, char *url, size_t urln)
 {
 	int i = 0;
 
@@ -49,6 +50,14 @@ probe_argv(const char *path, char **argv, char *url, size_t urln)
 	argv[i++] = "file";
 	argv[i++] = "-format_whitelist";
 	argv[i++] = PROBE_DEMUXERS;
+	return i;
+}
+
+void
+probe_argv(const char *path, char **argv, char *url, size_t urln)
+{
+	int i = probe_ffprobe_head(path, argv, url, urln);
+
 	argv[i++] = "-print_format";
 	argv[i++] = "json";
 	argv[i++] = "-show_format";
@@ -351,17 +360,8 @@ probe_may_start_mid_gop(const struct probe *p)
 void
 probe_keys_argv(const char *path, char **argv, char *url, size_t urln)
 {
-	int i = 0;
+	int i = probe_ffprobe_head(path, argv, url, urln);
 
-	snprintf(url, urln, "file:%s", path);
-	argv[i++] = "ffprobe";
-	argv[i++] = "-v";
-	argv[i++] = "error";
-	argv[i++] = "-hide_banner";
-	argv[i++] = "-protocol_whitelist";
-	argv[i++] = "file";
-	argv[i++] = "-format_whitelist";
-	argv[i++] = PROBE_DEMUXERS;
 	argv[i++] = "-select_streams";
 	argv[i++] = "v:0";
 	argv[i++] = "-show_entries";
