@@ -334,7 +334,8 @@ probe_parse(const char *json, size_t len, const char *errtail, int64_t file_size
 	    probe_vfr(p, vfps, err, errlen) == -1)
 		goto done;
 	p->size = file_size;
-	p->bitrate = probe_num(fmt, "bit_rate", 0);
+	/* a truncated file's container rate divides its size by the length it declares */
+	p->bitrate = p->truncated ? 0 : probe_num(fmt, "bit_rate", 0);
 	if (p->bitrate <= 0 && p->duration > 0)
 		p->bitrate = (double)file_size * 8 / p->duration;
 	/* BT.709 when the file says so, or for HD when it says nothing (the common convention) */

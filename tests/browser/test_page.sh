@@ -68,7 +68,7 @@ fi
 # node in the background so a TERM from the runner reaches the trap at once
 BASE="http://127.0.0.1:$port" CLIP="$T/clip.mp4" BAD="$T/notes.mp4" TRUNC="$T/trunc.mkv" ARTIFACTS="$artifacts" \
 	CLIP_DURATION="$(duration "$T/clip.mp4")" CHROMIUM="$chromium" \
-	timeout -k 5 120 node "$here/page.test.mjs" >"$T/node.out" 2>&1 &
+	timeout -k 5 180 node "$here/page.test.mjs" >"$T/node.out" 2>&1 &
 node_pid=$!
 wait "$node_pid"
 rc=$?

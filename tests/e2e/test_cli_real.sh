@@ -42,16 +42,17 @@ for path in "$MEDIA"/*.mp4 "$MEDIA"/*.mov "$MEDIA"/*.mkv "$MEDIA"/*.webm "$MEDIA
 	fi
 	pass "$n"
 	got=$(frames "$out")
-	# every frame ffprobe decodes, whether the rate is constant or variable ("r=60 avg=1000")
+	# every frame ffprobe decodes (the manifest's count), whether the rate is constant or
+	# variable ("r=60 avg=1000")
 	vfr=$(jf "$T/$n.out" .input.variable_frame_rate)
 	case $fps in
 	*=*) ;;
 	*) check "$n-constant-rate" [ "$vfr" = false ] ;;
 	esac
-	if [ "$got" = "$want_frames" ] && [ "$got" = "$(frames "$path")" ]; then
+	if [ "$got" = "$want_frames" ]; then
 		pass "$n-frames"
 	else
-		fail "$n-frames" "out $got, manifest $want_frames, ffprobe decodes $(frames "$path")"
+		fail "$n-frames" "out $got, manifest (ffprobe -count_frames) $want_frames"
 	fi
 	check "$n-json-frames-out" [ "$(jf "$T/$n.out" .frames_out)" = "$got" ]
 	if [ "$want_audio" = yes ]; then
