@@ -80,6 +80,9 @@ check wrong-rate-is-nominal-600 [ "$(ffprobe -v error -select_streams v:0 -show_
 if rule wrong-nominal-rate "$T/wrongrate.mkv"; then
 	check wrong-rate-stays-variable [ "$(jf "$T/wrong-nominal-rate.out" .input.variable_frame_rate)" = true ]
 	check wrong-rate-video-length near "$(duration "$T/wrong-nominal-rate.mp4")" 1.26 0.06
+	# --json prints numbers at the precision they carry, not 23.850000000000001
+	check wrong-rate-json-fps-as-is grep -q '"fps": 23.85,' "$T/wrong-nominal-rate.out"
+	check json-no-binary-noise eval '! grep -Eq "\"(duration|fps|file_size_mb|bitrate_mbps|declared_duration)\": [0-9]+\.[0-9]{3,}" "$T/wrong-nominal-rate.out"'
 fi
 
 # ---- a broadcast recording cut mid-GOP at a byte offset ----
