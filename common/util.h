@@ -5,6 +5,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Significant digits for a JSON real (Jansson's JSON_REAL_PRECISION): its default of 17 prints
+ * 5.01 as 5.0099999999999998; 15 is the most a double carries back to the decimal it came from. */
+#define UTIL_JSON_DIGITS 15
+
 /* Seconds on the monotonic clock (for durations) and on the wall clock (for records). */
 double util_now(void);
 double util_wall(void);

@@ -265,7 +265,7 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 		api_upload_free(u);
 		return;
 	}
-	if (probe_parse(out, outlen, u->size, &p, err, sizeof err) == -1) {
+	if (probe_parse(out, outlen, errtail, u->size, &p, err, sizeof err) == -1) {
 		http_send_error(u->req, api_upload_status_for(err), "Not a usable video", err);
 		api_upload_free(u);
 		return;
@@ -645,7 +645,7 @@ api_preview_probe_cb(int status, const char *out, size_t outlen, const char *err
 		api_preview_done(pv, NULL, 0, 0, "gone");
 		return;
 	}
-	if (status != 0 || probe_parse(out, outlen, 0, &pv->probe, err, sizeof err) == -1) {
+	if (status != 0 || probe_parse(out, outlen, errtail, 0, &pv->probe, err, sizeof err) == -1) {
 		api_preview_done(pv, NULL, 0, 422, status != 0 ? errtail : err);
 		return;
 	}

@@ -377,7 +377,7 @@ cli_preview_probe_cb(int status, const char *out, size_t outlen, const char *err
 		event_base_loopexit(cp->base, NULL);
 		return;
 	}
-	if (probe_parse(out, outlen, util_file_size(cp->o->input), &cp->probe, err, sizeof err) == -1 ||
+	if (probe_parse(out, outlen, errtail, util_file_size(cp->o->input), &cp->probe, err, sizeof err) == -1 ||
 	    limits_check(&cp->o->limits, &cp->probe, &x) == -1) {
 		fprintf(stderr, "master: %s: %s\n", cp->o->input, x.limit != NULL ? x.reason : err);
 		event_base_loopexit(cp->base, NULL);
@@ -583,7 +583,7 @@ cli_main(int argc, char **argv)
 	rep = job_report(r.job);
 	if (job_phase(r.job) == JOB_DONE) {
 		if (o.json) {
-			json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+			json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(UTIL_JSON_DIGITS));
 			putchar('\n');
 		} else if (!o.quiet) {
 			cli_report(stdout, rep, job_probe(r.job), &o);
@@ -591,7 +591,7 @@ cli_main(int argc, char **argv)
 		code = 0;
 	} else {
 		if (o.json) {
-			json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+			json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(UTIL_JSON_DIGITS));
 			putchar('\n');
 		}
 		fprintf(stderr, "master: %s\n", job_error(r.job));

@@ -10,6 +10,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 const char *
 http_reason(int status)
@@ -145,7 +146,7 @@ http_send_json(struct evhttp_request *req, int status, json_t *body)
 	char *text = NULL;
 
 	if (body != NULL)
-		text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+		text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(UTIL_JSON_DIGITS));
 	if (text == NULL) {
 		log_error("cannot write the response to %s as JSON", evhttp_request_get_uri(req));
 		http_send_text(req, 500, fallback, sizeof fallback - 1);

@@ -54,6 +54,7 @@ struct job {
 };
 
 static void job_cut(struct job *j);
+static void job_keys(struct job *j);
 static void job_map(struct job *j, enum job_phase ph);
 static void job_join(struct job *j);
 static int64_t job_seg_frames(const struct job *j, int s);
@@ -252,7 +253,7 @@ job_probe_cb(int status, const char *out, size_t outlen, const char *errtail, vo
 		    errtail[0] ? errtail : "ffprobe failed");
 		return;
 	}
-	if (probe_parse(out, outlen, util_file_size(j->o.input), &j->probe, err, sizeof err) == -1) {
+	if (probe_parse(out, outlen, errtail, util_file_size(j->o.input), &j->probe, err, sizeof err) == -1) {
 		job_fail(j, "%s: %s", j->o.input, err);
 		return;
 	}
@@ -264,7 +265,37 @@ job_probe_cb(int status, const char *out, size_t outlen, const char *errtail, vo
 	    j->probe.width, j->probe.height, j->probe.rotation ? " (rotated)" : "", j->probe.fps,
 	    j->probe.cfr ? "" : " (variable)", j->probe.duration, (long long)j->probe.frames,
 	    j->probe.codec, j->probe.naudio ? " + " : "", j->probe.naudio ? j->probe.audio_codec[0] : "");
+	if (j->probe.truncated)
+		log_warn("%s is truncated: it declares %.1f s but holds %.2f s of video; rendering what is there",
+		    j->o.input, j->probe.declared, j->probe.duration);
+	if (probe_may_start_mid_gop(&j->probe))
+		job_keys(j);
+	else
+		job_cut(j);
+}
+
+static void
+job_keys_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct job *j = arg;
+
+	j->proc = NULL;
+	/* without the list the sound is joined where the file's first packet was: still a render */
+	if (status == 0)
+		probe_first_key(out, &j->probe);
 	job_cut(j);
+}
+
+/* Looks up the first keyframe of a capture that may start mid-GOP, then cuts. */
+static void
+job_keys(struct job *j)
+{
+	char *argv[24], url[4200], err[512];
+
+	probe_keys_argv(j->o.input, argv, url, sizeof url);
+	j->proc = proc_start(j->base, argv, 1 << 20, job_keys_cb, j, err, sizeof err);
+	if (j->proc == NULL)
+		job_fail(j, "%s", err);
 }
 
 int
@@ -333,6 +364,13 @@ job_cut(struct job *j)
 	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
 	if (util_mkdir_p(dir, err, sizeof err) == -1) {
 		job_fail(j, "%s", err);
+		return;
+	}
+	if (j->probe.whole) {
+		if (seg_whole(j->o.input, dir, j->probe.duration, err, sizeof err) == -1)
+			job_fail(j, "%s", err);
+		else
+			job_cut_cb(0, "", 0, "", j);
 		return;
 	}
 	seg_cut_argv(j->o.input, dir,

@@ -34,8 +34,9 @@ probe_input_args(char **argv, int i, const char *url)
 	return i;
 }
 
-void
-probe_argv(const char *path, char **argv, char *url, size_t urln)
+/* The words every ffprobe command starts with: quiet, the file protocol and PROBE_DEMUXERS only. */
+static int
+probe_ffprobe_head(const char *path, char **argv, char *url, size_t urln)
 {
 	int i = 0;
 
@@ -49,6 +50,14 @@ probe_argv(const char *path, char **argv, char *url, size_t urln)
 	argv[i++] = "file";
 	argv[i++] = "-format_whitelist";
 	argv[i++] = PROBE_DEMUXERS;
+	return i;
+}
+
+void
+probe_argv(const char *path, char **argv, char *url, size_t urln)
+{
+	int i = probe_ffprobe_head(path, argv, url, urln);
+
 	argv[i++] = "-print_format";
 	argv[i++] = "json";
 	argv[i++] = "-show_format";
@@ -161,13 +170,52 @@ probe_rotation(json_t *v)
 	return deg;
 }
 
+/* A variable rate, resampled to fps (at most 240, to the thousandth) so the duration is kept;
+ * -1 when a few frames over a huge declared duration would round to 0 fps: nothing to encode. */
+static int
+probe_vfr(struct probe *p, double fps, char *err, size_t errlen)
+{
+	p->cfr = 0;
+	p->fps = fps > 240 ? 240 : fps;
+	if (lround(p->fps * 1000) < 1)
+		return util_err(err, errlen, "%lld frames over %.0f s is not a video (under 0.001 fps)",
+		    (long long)p->frames, p->duration);
+	snprintf(p->fps_rational, sizeof p->fps_rational, "%ld/1000", lround(p->fps * 1000));
+	p->fps = lround(p->fps * 1000) / 1000.0;
+	return 0;
+}
+
+/* What ffmpeg's demuxers print when a file ends before the length its header declares:
+ * Matroska "File ended prematurely", MP4 "stream 0, offset 0x71a85: partial file". */
+static int
+probe_cut_short(const char *errtail)
+{
+	return errtail != NULL &&
+	    (strstr(errtail, "ended prematurely") != NULL || strstr(errtail, "partial file") != NULL);
+}
+
+/* Bare elementary streams (.h264, .hevc, .m4v, .m2v): no container, so no packet timestamps. */
+static int
+probe_raw_stream(const char *format)
+{
+	static const char *const raw[] = { "h264", "hevc", "m4v", "mpegvideo" };
+	size_t i;
+
+	for (i = 0; i < sizeof raw / sizeof raw[0]; i++)
+		if (strcmp(format, raw[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int
-probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, char *err, size_t errlen)
+probe_parse(const char *json, size_t len, const char *errtail, int64_t file_size, struct probe *p,
+    char *err, size_t errlen)
 {
 	json_error_t jerr;
 	json_t *root, *streams, *fmt, *s, *video = NULL;
 	const char *type;
-	double r, avg, dur, vdur, vfps;
+	double r, avg, dur, vdur, vfps, held;
+	int64_t index;
 	long rn = 0, rd = 1;
 	size_t i;
 	int rc = -1;
@@ -238,7 +286,14 @@ probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, ch
 	dur = probe_num(video, "duration", 0);
 	if (dur <= 0)
 		dur = probe_num(fmt, "duration", 0);
-	p->duration = dur > 0 ? dur : 0;
+	p->duration = p->declared = dur > 0 ? dur : 0;
+	/* Matroska's per-stream length: the video's own span, where the format's counts the audio */
+	vdur = probe_clock(probe_str(json_object_get(video, "tags"), "DURATION"));
+	/* a cut-off file: the demuxer said so, or the index (MP4) lists frames that are not there */
+	index = probe_count(video, "nb_frames", INT64_C(1) << 53);
+	p->truncated = probe_cut_short(errtail) || index > p->frames + 1;
+	p->whole = probe_raw_stream(p->format) ||
+	    (strcmp(p->format, "avi") == 0 && probe_num(video, "has_b_frames", 0) > 0);
 	r = probe_rate(probe_str(video, "r_frame_rate"), &rn, &rd);
 	avg = probe_rate(probe_str(video, "avg_frame_rate"), NULL, NULL);
 	if (r > 0 && r <= 1000 && (avg <= 0 || fabs(r - avg) / avg < 0.01)) {
@@ -246,44 +301,41 @@ probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, ch
 		p->cfr = 1;
 		p->fps = r;
 		snprintf(p->fps_rational, sizeof p->fps_rational, "%ld/%ld", rn, rd);
-	} else {
-		/* variable rate: resampled to the average, so the duration is kept */
-		p->cfr = 0;
-		p->fps = p->duration > 0 && p->frames > 1 ? (double)p->frames / p->duration : (avg > 0 ? avg : 25);
-		if (p->fps > 240)
-			p->fps = 240;
-		/* a few frames over a huge declared duration would round to 0 fps: nothing to encode */
-		if (lround(p->fps * 1000) < 1) {
-			util_err(err, errlen, "%lld frames over %.0f s is not a video (under 0.001 fps)",
-			    (long long)p->frames, p->duration);
-			goto done;
+		held = (double)p->frames / p->fps;
+		if (p->truncated && (p->duration <= 0 || held < p->duration)) {
+			p->duration = held;
+		} else if (p->duration - held > 1.0 && held < 0.5 * p->duration) {
+			/* Whole, yet its frames at the nominal rate last a fraction of its length: the
+			 * nominal rate is not the real one (r_frame_rate 600 over 30 frames in 1.2 s).
+			 * The frames spread over the video's span, at their average rate. */
+			if (vdur > 0)
+				p->duration = vdur;
+			if (probe_vfr(p, (double)p->frames / p->duration, err, errlen) == -1)
+				goto done;
 		}
-		snprintf(p->fps_rational, sizeof p->fps_rational, "%ld/1000", lround(p->fps * 1000));
-		p->fps = lround(p->fps * 1000) / 1000.0;
+	} else {
+		/* variable rate: resampled to the average, so the duration is kept; a cut-off file's
+		 * declared length says nothing of its frames: their average rate does */
+		if (p->truncated && avg > 0)
+			p->duration = (double)p->frames / avg;
+		if (probe_vfr(p, p->duration > 0 && p->frames > 1 ? (double)p->frames / p->duration :
+		    (avg > 0 ? avg : 25), err, errlen) == -1)
+			goto done;
 	}
 	if (p->duration <= 0)
 		p->duration = (double)p->frames / p->fps;
-	/* A cut-off file still declares its full length in its header; what ffprobe could read
-	 * of it says otherwise. */
-	if (p->cfr && p->duration - (double)p->frames / p->fps > 1.0 &&
-	    (double)p->frames / p->fps < 0.5 * p->duration) {
-		util_err(err, errlen, "the file looks truncated: it declares %.1f s of video but holds %.2f s",
-		    p->duration, (double)p->frames / p->fps);
-		goto done;
-	}
+	if (p->declared <= 0)
+		p->declared = p->duration;
 	/* Matroska's avg_frame_rate is guessed from the nominal rate, so a 30-then-15 fps file
 	 * looks constant there; its frames do not fill the stream's own DURATION tag, though. */
-	vdur = probe_clock(probe_str(json_object_get(video, "tags"), "DURATION"));
 	vfps = vdur > 0 ? (double)p->frames / (p->duration > vdur ? p->duration : vdur) : 0;
-	if (p->cfr && p->frames > 1 && lround(vfps * 1000) >= 1 &&
-	    fabs((double)p->frames / p->fps - vdur) > fmax(1.5 / p->fps, 0.01 * vdur)) {
-		p->cfr = 0;
-		p->fps = vfps > 240 ? 240 : vfps;
-		snprintf(p->fps_rational, sizeof p->fps_rational, "%ld/1000", lround(p->fps * 1000));
-		p->fps = lround(p->fps * 1000) / 1000.0;
-	}
+	if (p->cfr && !p->truncated && p->frames > 1 && lround(vfps * 1000) >= 1 &&
+	    fabs((double)p->frames / p->fps - vdur) > fmax(1.5 / p->fps, 0.01 * vdur) &&
+	    probe_vfr(p, vfps, err, errlen) == -1)
+		goto done;
 	p->size = file_size;
-	p->bitrate = probe_num(fmt, "bit_rate", 0);
+	/* a truncated file's container rate divides its size by the length it declares */
+	p->bitrate = p->truncated ? 0 : probe_num(fmt, "bit_rate", 0);
 	if (p->bitrate <= 0 && p->duration > 0)
 		p->bitrate = (double)file_size * 8 / p->duration;
 	/* BT.709 when the file says so, or for HD when it says nothing (the common convention) */
@@ -298,6 +350,57 @@ done:
 	return rc;
 }
 
+int
+probe_may_start_mid_gop(const struct probe *p)
+{
+	/* a broadcast capture (TS, PS) starts wherever the recording did; the picture's first
+	 * keyframe matters only to keep the sound in step with it */
+	return p->naudio > 0 && (strcmp(p->format, "mpegts") == 0 || strcmp(p->format, "mpeg") == 0);
+}
+
+void
+probe_keys_argv(const char *path, char **argv, char *url, size_t urln)
+{
+	int i = probe_ffprobe_head(path, argv, url, urln);
+
+	argv[i++] = "-select_streams";
+	argv[i++] = "v:0";
+	argv[i++] = "-show_entries";
+	argv[i++] = "packet=pts_time,flags";
+	/* a GOP is at most a few hundred packets; the first keyframe is among the first 2000 */
+	argv[i++] = "-read_intervals";
+	argv[i++] = "%+#2000";
+	argv[i++] = "-of";
+	argv[i++] = "csv=p=0";
+	argv[i++] = "-i";
+	argv[i++] = url;
+	argv[i] = NULL;
+}
+
+void
+probe_first_key(const char *out, struct probe *p)
+{
+	const char *line = out, *nl;
+	char *end;
+	double t;
+
+	for (; line != NULL && *line != '\0'; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		t = strtod(line, &end);
+		if (end == line || *end != ',' || !isfinite(t))
+			continue;
+		if (end[1] != 'K')
+			continue;
+		/* the frames before it do not decode: the picture starts here, and so much shorter */
+		if (t > p->video_start) {
+			if (p->cfr && p->duration > t - p->video_start)
+				p->duration -= t - p->video_start;
+			p->video_start = t;
+		}
+		return;
+	}
+}
+
 static double
 probe_round2(double v)
 {
@@ -310,13 +413,14 @@ probe_analytics(const struct probe *p)
 	char aspect[32];
 
 	snprintf(aspect, sizeof aspect, "%d:%d", p->width, p->height);
-	return json_pack("{s:f, s:i, s:i, s:f, s:s, s:I, s:b, s:f, s:f, s:s, s:s, s:i, s:s, s:s, s:b}",
+	return json_pack("{s:f, s:i, s:i, s:f, s:s, s:I, s:b, s:f, s:f, s:s, s:s, s:i, s:s, s:s, s:b, s:b, s:f}",
 	    "duration", probe_round2(p->duration), "width", p->width, "height", p->height,
 	    "fps", probe_round2(p->fps), "aspect_ratio", aspect, "total_frames", (json_int_t)p->frames,
 	    "has_audio", p->naudio > 0, "file_size_mb", probe_round2((double)p->size / (1024.0 * 1024.0)),
 	    "bitrate_mbps", probe_round2(p->bitrate / 1e6), "codec", p->codec, "format", p->format,
 	    "rotation", p->rotation, "pix_fmt", p->pix_fmt,
-	    "audio_codec", p->naudio ? p->audio_codec[0] : "", "variable_frame_rate", !p->cfr);
+	    "audio_codec", p->naudio ? p->audio_codec[0] : "", "variable_frame_rate", !p->cfr,
+	    "truncated", p->truncated, "declared_duration", probe_round2(p->declared));
 }
 
 json_t *

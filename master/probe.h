@@ -28,7 +28,10 @@ struct probe {
 	char fps_rational[32];  /* the same, for ffmpeg */
 	int cfr;                /* constant frame rate (frames pass through one to one) */
 	int64_t frames;         /* video packets counted by ffprobe (= frames) */
-	double duration;
+	double duration;        /* what the file holds (less than it declares when truncated) */
+	int truncated;          /* the file ends before the length its header declares */
+	double declared;        /* the length the header declares */
+	int whole;              /* packets lack the timestamps a stream-copy cut needs: decode whole */
 	double video_start;     /* start time of the video stream */
 	double start_min;       /* the smallest start time of all streams (ffmpeg's input offset) */
 	int naudio;
@@ -39,9 +42,12 @@ struct probe {
 	char matrix[8];         /* "bt601" or "bt709" */
 };
 
-/* Reads ffprobe's JSON (-show_format -show_streams -count_packets). Refuses what is not a
- * video: no video stream, an audio file, a still image, a size we cannot encode. */
-int probe_parse(const char *json, size_t len, int64_t file_size, struct probe *p, char *err, size_t errlen);
+/* Reads ffprobe's JSON (-show_format -show_streams -count_packets) and the end of its stderr
+ * (errtail, may be NULL), where the demuxer says when a file ends early. Refuses what is not a
+ * video: no video stream, an audio file, a still image, a size we cannot encode. A truncated
+ * file is a video: it is marked truncated, with the duration it really holds. */
+int probe_parse(const char *json, size_t len, const char *errtail, int64_t file_size, struct probe *p,
+    char *err, size_t errlen);
 
 /* The words every ffmpeg command of the master starts with (quiet, no stdin, overwrite);
  * returns how many were written. */
@@ -52,6 +58,15 @@ int probe_input_args(char **argv, int i, const char *url);
 
 /* The ffprobe command for path, into argv (at least 24 slots); url is a buffer for "file:PATH". */
 void probe_argv(const char *path, char **argv, char *url, size_t urln);
+
+/* A file that may start mid-GOP (a TS or PS capture) with sound: its first keyframe, where the
+ * decoded picture starts, is worth looking up (probe_keys_argv, probe_first_key). */
+int probe_may_start_mid_gop(const struct probe *p);
+/* The ffprobe command listing the first video packets' times and flags, CSV ("3.46,K_"). */
+void probe_keys_argv(const char *path, char **argv, char *url, size_t urln);
+/* Moves video_start to the first keyframe of that list when it comes later (the frames before
+ * it cannot be decoded), so the sound is joined in step with the first decoded picture. */
+void probe_first_key(const char *out, struct probe *p);
 
 /* The /upload "analytics" object: the original project's fields plus ours. */
 json_t *probe_analytics(const struct probe *p);

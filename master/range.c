@@ -145,16 +145,18 @@ range_parse(const char *value, int64_t size, int64_t *start, int64_t *len)
 			return RANGE_UNSATISFIABLE;
 		*len = last.value < size ? last.value : size;
 		*start = size - *len;
-		return RANGE_OK;
+	} else {
+		if (first.value >= size)
+			return RANGE_UNSATISFIABLE;
+		*start = first.value;
+		if (!has_last || last.value >= size - 1)
+			*len = size - first.value;
+		else
+			*len = last.value - first.value + 1;
 	}
-	if (first.value >= size)
-		return RANGE_UNSATISFIABLE;
-	*start = first.value;
-	if (!has_last || last.value >= size - 1)
-		*len = size - first.value;
-	else
-		*len = last.value - first.value + 1;
-	return RANGE_OK;
+	/* "bytes=0-" (what a browser's <video> asks first) is the whole file: a plain 200, and a
+	 * Content-Range header belongs on a 206 only */
+	return *start == 0 && *len == size ? RANGE_NONE : RANGE_OK;
 }
 
 int

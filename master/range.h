@@ -9,7 +9,8 @@ enum range_result { RANGE_NONE, RANGE_OK, RANGE_UNSATISFIABLE };
  * Parses the Range header value (may be NULL) for a resource of `size` bytes
  * (RFC 9110 section 14.1.2).
  * RANGE_NONE: no header, or one we ignore: another unit than "bytes", invalid syntax, or
- *   more than one range (RFC 9110 lets a server ignore Range; the full 200 answers it);
+ *   more than one range (RFC 9110 lets a server ignore Range; the full 200 answers it), or
+ *   one range that is the whole resource ("bytes=0-"): a 200, which carries no Content-Range;
  * RANGE_OK: *start and *len are one satisfiable range, clamped to the end -> 206;
  * RANGE_UNSATISFIABLE: -> 416 with Content-Range "bytes * /size".
  */

@@ -1,10 +1,12 @@
 #include "master/seg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/util.h"
 #include "master/probe.h"
@@ -33,6 +35,9 @@ seg_cut_argv(const char *input, const char *dir, double seconds, char **argv, ch
 	snprintf(bufs[2], 4096, "%s/list.csv", dir);
 	snprintf(bufs[3], 4096, "%s/seg_%%05d.mkv", dir);
 	i = probe_ffmpeg_head(argv);
+	/* AVI and MPEG-PS packets may carry a decode time only: Matroska needs a presentation time */
+	argv[i++] = "-fflags";
+	argv[i++] = "+genpts";
 	i = probe_input_args(argv, i, bufs[0]);
 	/* video only: the audio is taken from the original when joining, untouched */
 	argv[i++] = "-map";
@@ -54,6 +59,36 @@ seg_cut_argv(const char *input, const char *dir, double seconds, char **argv, ch
 	argv[i++] = "matroska";
 	argv[i++] = bufs[3];
 	argv[i] = NULL;
+}
+
+int
+seg_whole(const char *input, const char *dir, double duration, char *err, size_t errlen)
+{
+	char real[4096], link[4200], path[4200], name[32];
+	const char *dot = strrchr(input, '.'), *c;
+	FILE *f;
+
+	/* the input's extension, when plain, helps ffmpeg tell a bare stream's kind */
+	snprintf(name, sizeof name, "whole");
+	if (dot != NULL && strchr(dot, '/') == NULL && strlen(dot) <= 6) {
+		for (c = dot + 1; *c != '\0' && isalnum((unsigned char)*c); c++)
+			;
+		if (*c == '\0' && c > dot + 1)
+			snprintf(name, sizeof name, "whole%s", dot);
+	}
+	if (realpath(input, real) == NULL)
+		return util_err(err, errlen, "cannot resolve %s: %s", input, strerror(errno));
+	snprintf(link, sizeof link, "%s/%s", dir, name);
+	if (symlink(real, link) == -1)
+		return util_err(err, errlen, "cannot link %s: %s", link, strerror(errno));
+	snprintf(path, sizeof path, "%s/list.csv", dir);
+	f = fopen(path, "we");
+	if (f == NULL)
+		return util_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	fprintf(f, "%s,0.000000,%.6f\n", name, duration);
+	if (fclose(f) == EOF)
+		return util_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	return 0;
 }
 
 int

@@ -28,6 +28,14 @@ double seg_length(double duration, int workers, double max_seconds);
  * no re-encoding) and lists them in DIR/list.csv. argv needs 40 slots; bufs holds strings. */
 void seg_cut_argv(const char *input, const char *dir, double seconds, char **argv, char bufs[4][4096]);
 
+/*
+ * For a file whose packets have no timestamps to cut by (a bare .h264/.hevc/.m4v stream, AVI
+ * with B-frames: a stream-copy cut loses or cannot write frames there), one "segment" that is
+ * the input itself: DIR/whole.EXT, a link to it, listed in DIR/list.csv as 0 to duration. The
+ * pieces are then cut by frame count (seg_split): each worker decodes from the start.
+ */
+int seg_whole(const char *input, const char *dir, double duration, char *err, size_t errlen);
+
 /* Reads DIR/list.csv: *out (malloc'd) and *n; -1 with a message on error. */
 int seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errlen);
 

@@ -9,6 +9,7 @@
 #include <event2/http.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "master/httputil.h"
 #include "master/server.h"
 
@@ -60,7 +61,7 @@ sse_send(struct server_sse *e)
 		over = 1;
 	} else {
 		json_object_set_new(rec, "job_id", json_string(e->id));
-		json = json_dumps(rec, JSON_COMPACT);
+		json = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(UTIL_JSON_DIGITS));
 		evbuffer_add_printf(buf, "event: status\ndata: %s\n\n", json ? json : "{}");
 		free(json);
 		st = json_string_value(json_object_get(rec, "status"));

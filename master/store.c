@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 /* PRAGMA user_version: bump it and add a step to store_migrate when the schema changes. */
 #define STORE_SCHEMA_VERSION 1
@@ -246,7 +247,7 @@ store_put(struct store *st, json_t *rec, char *err, size_t errlen)
 		    id);
 		return -1;
 	}
-	text = json_dumps(rec, JSON_COMPACT);
+	text = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(UTIL_JSON_DIGITS));
 	if (text == NULL) {
 		snprintf(err, errlen, "cannot store job %s: the record cannot be written as JSON",
 		    id);

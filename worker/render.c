@@ -251,7 +251,9 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	res->decode_cpu = render_cpu(&ru);
 	/* after the encoder died (a full disk), the decoder's broken pipe is only the echo */
 	if (!reached && !enc_gone && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-		render_child_error(t->segment, "decoder", st, dec_err, &res->retry, err, errlen);
+		/* nothing decodable is the reason a user needs; how the decoder ended is the detail */
+		render_child_error(t->segment, decoded == 0 ? "no frame could be decoded: decoder" : "decoder",
+		    st, dec_err, &res->retry, err, errlen);
 		goto done;
 	}
 	/* A resampled segment that came out short of its share of the output's frames holds its

@@ -59,6 +59,13 @@ function appFacts(a, size) {
 		appFact('Codec', a.codec ? `${a.codec}${a.pix_fmt ? ` · ${a.pix_fmt}` : ''}` : '–'));
 	if (isNum(a.total_frames))
 		dl.append(appFact('Frames', String(a.total_frames)));
+	// a cut-off file renders what it holds: say so, with the length its header claims
+	if (a.truncated) {
+		const f = appFact('Truncated', `holds ${fmtSeconds(a.duration)} of the ${fmtSeconds(a.declared_duration)} it declares`);
+		f.id = 'source-truncated';
+		f.classList.add('warn');
+		dl.append(f);
+	}
 	if (isNum(a.bitrate_mbps))
 		dl.append(appFact('Bitrate', `${a.bitrate_mbps.toFixed(2)} Mbit/s`));
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 const BASE = process.env.BASE;
 const CLIP = process.env.CLIP;
 const BAD = process.env.BAD;
+const TRUNC = process.env.TRUNC;
 const ARTIFACTS = process.env.ARTIFACTS || '.';
 const CLIP_DURATION = Number(process.env.CLIP_DURATION || 'NaN');
 const RUN_TIMEOUT = 60000;
@@ -337,6 +338,30 @@ try {
 			return badErrors.join(' | ');
 	});
 	await bad.close();
+
+	// A recording cut off mid-way (its own page: the upload opens the filter step)
+	const tr = await ctx.newPage();
+	const trErrors = watch(tr);
+	await tr.goto(BASE);
+	await tr.waitForSelector('#health.ok', { timeout: 10000 });
+	await check('a truncated video is taken, and the page says what it holds', async () => {
+		if (!TRUNC)
+			return 'no TRUNC clip given';
+		const respP = tr.waitForResponse((r) => r.url().endsWith('/upload'), { timeout: 15000 });
+		await tr.setInputFiles('#file', TRUNC);
+		const resp = await respP;
+		if (resp.status() !== 200)
+			return `the server refused it: ${resp.status()}`;
+		const a = (await resp.json()).analytics;
+		await tr.waitForSelector('#source-truncated', { timeout: 5000 });
+		const shown = await tr.textContent('#source-truncated');
+		await tr.screenshot({ path: path.join(ARTIFACTS, 'page-truncated.png') });
+		if (!/truncated/i.test(shown) || !shown.includes(`${a.declared_duration.toFixed(1)}`) || !(a.duration < a.declared_duration))
+			return `shown "${shown}", analytics duration ${a.duration} of ${a.declared_duration}`;
+		if (trErrors.length)
+			return trErrors.join(' | ');
+	});
+	await tr.close();
 
 	// A phone: the reopened result (#job=ID) must fit the width.
 	const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });

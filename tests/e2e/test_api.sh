@@ -64,6 +64,10 @@ http GET /download/$JOB -H "Range: bytes=$size-"
 check "range beyond the end is 416" [ "$CODE" = 416 -a "$(header Content-Range)" = "bytes */$size" ]
 http GET /download/$JOB -H 'Range: bytes=5-2'
 check "reversed range is ignored (200)" [ "$CODE" = 200 ]
+# what a browser's <video> asks first: the whole file, a 200, and Content-Range only on a 206
+http GET /download/$JOB -H 'Range: bytes=0-'
+check "range 0- is a 200 with the whole file" [ "$CODE" = 200 -a "$(header Content-Length)" = "$size" ]
+check "a 200 carries no Content-Range" [ -z "$(header Content-Range)" ]
 
 # --- events ---
 ev=$(curl -s -N --max-time 10 "$URL/events/$JOB")

@@ -19,7 +19,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *j;
 
 	err[0] = '\0';
-	if (probe_parse((const char *)data, size, (int64_t)size * 1000, &p, err, sizeof err) == -1) {
+	/* half the inputs as if the demuxer had said the file ends early (the truncated path) */
+	if (probe_parse((const char *)data, size, size & 1 ? "File ended prematurely" : NULL,
+	    (int64_t)size * 1000, &p, err, sizeof err) == -1) {
 		FUZZ_CHECK(err[0] != '\0');
 		return 0;
 	}
@@ -29,6 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(p.frames >= 1);
 	FUZZ_CHECK(isfinite(p.fps) && p.fps > 0 && p.fps <= 1000);
 	FUZZ_CHECK(isfinite(p.duration) && p.duration > 0);
+	FUZZ_CHECK(isfinite(p.declared) && p.declared > 0);
 	FUZZ_CHECK(isfinite(p.bitrate) && isfinite(p.start_min) && isfinite(p.video_start));
 	/* ffmpeg gets the rate as a rational: it must be one, and not 0 */
 	FUZZ_CHECK(sscanf(p.fps_rational, "%ld/%ld", &num, &den) == 2 && num > 0 && den > 0);

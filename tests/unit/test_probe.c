@@ -129,9 +129,10 @@ static const char test_probe_gif_one[] =
 	" 'r_frame_rate': '25/1', 'avg_frame_rate': '25/1', 'duration': '2.0', 'nb_read_packets': " PACKETS \
 	EXTRA "}], 'format': {'format_name': 'matroska,webm', 'duration': '2.0'}}"
 
-/* Parses a fixture written with '; returns probe_parse's result. */
+/* Parses a fixture written with ' and ffprobe's stderr errtail; returns probe_parse's result. */
 static int
-test_probe_run(const char *fixture, int64_t size, struct probe *p, char *err, size_t errlen)
+test_probe_run_tail(const char *fixture, const char *errtail, int64_t size, struct probe *p, char *err,
+    size_t errlen)
 {
 	char *json = strdup(fixture), *c;
 	int rc;
@@ -142,9 +143,15 @@ test_probe_run(const char *fixture, int64_t size, struct probe *p, char *err, si
 			*c = '"';
 	}
 	err[0] = '\0';
-	rc = probe_parse(json, strlen(json), size, p, err, errlen);
+	rc = probe_parse(json, strlen(json), errtail, size, p, err, errlen);
 	free(json);
 	return rc;
+}
+
+static int
+test_probe_run(const char *fixture, int64_t size, struct probe *p, char *err, size_t errlen)
+{
+	return test_probe_run_tail(fixture, NULL, size, p, err, errlen);
 }
 
 static void
@@ -331,14 +338,130 @@ test_probe_not_video(void **state)
 	test_probe_fails(test_probe_gif_one, "still image");
 }
 
+#define TEST_PROBE_MKV_SHORT "[matroska,webm @ 0x5616c8ebb180] File ended prematurely\n"
+
+/* a truncated MP4 (moov first, data cut at a fifth): the index lists 300 frames, 61 are there */
+static const char test_probe_mp4_cut[] =
+	"{'streams': [{'codec_name': 'h264', 'codec_type': 'video', 'width': 320, 'height': 240,"
+	" 'r_frame_rate': '30/1', 'avg_frame_rate': '30/1', 'start_time': '0.000000', 'duration': '10.000000',"
+	" 'nb_frames': '300', 'nb_read_packets': '61'}],"
+	" 'format': {'format_name': 'mov,mp4,m4a,3gp,3g2,mj2', 'duration': '10.000000'}}";
+
+/* An MKV whose nominal rate (600) is not its real one: 30 frames in 1.258 s (DURATION tag). */
+static const char test_probe_wrong_rate[] =
+	"{'streams': [{'codec_name': 'h264', 'codec_type': 'video', 'width': 320, 'height': 240,"
+	" 'r_frame_rate': '600/1', 'avg_frame_rate': '600/1', 'start_time': '0.023000',"
+	" 'nb_read_packets': '30', 'tags': {'DURATION': '00:00:01.258000000'}},"
+	" {'codec_name': 'aac', 'codec_type': 'audio', 'start_time': '0.000000'}],"
+	" 'format': {'format_name': 'matroska,webm', 'duration': '1.323000'}}";
+
 static void
 test_probe_truncated(void **state)
 {
 	struct probe p;
+	char err[512];
+	json_t *a;
 
-	test_probe_fails(TEST_PROBE_TRUNC("1"), "truncated");
-	test_probe_fails(TEST_PROBE_TRUNC("1"), "46.7");
-	test_probe_fails(TEST_PROBE_TRUNC("300"), "truncated");
+	/* the demuxer says the file ends early: what it holds is rendered, and said to be short */
+	assert_int_equal(test_probe_run_tail(TEST_PROBE_TRUNC("1"), TEST_PROBE_MKV_SHORT, 102400, &p, err,
+	    sizeof err), 0);
+	assert_true(p.truncated);
+	assert_true(p.cfr);
+	assert_int_equal(p.frames, 1);
+	assert_true(fabs(p.duration - 1.0 / 24) < 1e-9);
+	assert_true(fabs(p.declared - 46.665) < 1e-9);
+	a = probe_analytics(&p);
+	assert_true(json_is_true(json_object_get(a, "truncated")));
+	assert_true(fabs(json_real_value(json_object_get(a, "duration")) - 0.04) < 1e-9);
+	json_decref(a);
+	assert_int_equal(test_probe_run_tail(TEST_PROBE_TRUNC("300"), TEST_PROBE_MKV_SHORT, 102400, &p, err,
+	    sizeof err), 0);
+	assert_true(p.truncated);
+	assert_true(fabs(p.duration - 12.5) < 1e-9);
+	/* MP4: the index lists more frames than the file holds, whatever stderr says */
+	test_probe_ok(test_probe_mp4_cut, &p);
+	assert_true(p.truncated);
+	assert_true(p.cfr);
+	assert_true(fabs(p.duration - 61.0 / 30) < 1e-9);
+	assert_true(fabs(p.declared - 10) < 1e-9);
+}
+
+static void
+test_probe_wrong_nominal_rate(void **state)
+{
+	struct probe p;
+	json_t *a;
+
+	/* not truncated (nothing says so): the rate is wrong, the frames spread over the span */
+	test_probe_ok(test_probe_wrong_rate, &p);
+	assert_false(p.truncated);
+	assert_false(p.cfr);
+	assert_true(fabs(p.duration - 1.258) < 1e-9);
+	assert_true(fabs(p.fps - 23.847) < 1e-9);
+	assert_string_equal(p.fps_rational, "23847/1000");
+	/* the grid of the resampled output holds every frame */
+	assert_int_equal(llround(p.duration * p.fps), 30);
+	a = probe_analytics(&p);
+	assert_true(json_is_false(json_object_get(a, "truncated")));
+	assert_true(json_is_true(json_object_get(a, "variable_frame_rate")));
+	json_decref(a);
+}
+
+static void
+test_probe_whole(void **state)
+{
+	struct probe p;
+
+	/* bare streams and AVI with B-frames have no timestamps to cut by */
+	test_probe_ok("{'streams': [{'codec_name': 'h264', 'codec_type': 'video', 'width': 320, 'height': 240,"
+	    " 'r_frame_rate': '30/1', 'avg_frame_rate': '30/1', 'has_b_frames': 2, 'nb_read_packets': '60'}],"
+	    " 'format': {'format_name': 'h264'}}", &p);
+	assert_true(p.whole);
+	assert_true(fabs(p.duration - 2) < 1e-9);
+	test_probe_ok(TEST_PROBE_MINI("320", "240", "50", ", 'has_b_frames': 2"), &p);
+	assert_false(p.whole);
+	test_probe_ok("{'streams': [{'codec_name': 'mpeg4', 'codec_type': 'video', 'width': 320, 'height': 240,"
+	    " 'r_frame_rate': '25/1', 'avg_frame_rate': '25/1', 'has_b_frames': 1, 'duration': '3.0',"
+	    " 'nb_read_packets': '75'}], 'format': {'format_name': 'avi', 'duration': '3.0'}}", &p);
+	assert_true(p.whole);
+	test_probe_ok("{'streams': [{'codec_name': 'mjpeg', 'codec_type': 'video', 'width': 320, 'height': 240,"
+	    " 'r_frame_rate': '25/1', 'avg_frame_rate': '25/1', 'has_b_frames': 0, 'duration': '3.0',"
+	    " 'nb_read_packets': '75'}], 'format': {'format_name': 'avi', 'duration': '3.0'}}", &p);
+	assert_false(p.whole);
+}
+
+static void
+test_probe_mid_gop(void **state)
+{
+	struct probe p;
+
+	test_probe_ok("{'streams': [{'codec_name': 'h264', 'codec_type': 'video', 'width': 320, 'height': 240,"
+	    " 'r_frame_rate': '30/1', 'avg_frame_rate': '30/1', 'start_time': '3.000000', 'duration': '2.466667',"
+	    " 'nb_read_packets': '73'}, {'codec_name': 'aac', 'codec_type': 'audio', 'start_time': '2.697322'}],"
+	    " 'format': {'format_name': 'mpegts', 'duration': '2.769345'}}", &p);
+	assert_true(probe_may_start_mid_gop(&p));
+	/* side data lines and packets before the keyframe are passed over */
+	probe_first_key("3.000000,__,\nside_data,\n3.033333,__,\n3.466667,K_,\n4.466667,K_,\n", &p);
+	assert_true(fabs(p.video_start - 3.466667) < 1e-9);
+	assert_true(fabs(p.duration - 2.0) < 1e-6);
+	/* a keyframe first: nothing moves */
+	p.video_start = 1.0;
+	p.duration = 5.0;
+	probe_first_key("1.000000,K_,\n", &p);
+	assert_true(p.video_start == 1.0 && p.duration == 5.0);
+	probe_first_key("", &p);
+	probe_first_key("garbage\n,K\n", &p);
+	assert_true(p.video_start == 1.0);
+	/* an MP4 never starts mid-GOP; a TS without sound has nothing to keep in step */
+	test_probe_ok(TEST_PROBE_MINI("320", "240", "50", ""), &p);
+	assert_false(probe_may_start_mid_gop(&p));
+}
+
+static void
+test_probe_not_truncated(void **state)
+{
+	struct probe p;
+
 	/* the whole file: 46.665 s at 24 fps */
 	test_probe_ok(TEST_PROBE_TRUNC("1120"), &p);
 	assert_int_equal(p.frames, 1120);
@@ -412,8 +535,8 @@ test_probe_malformed(void **state)
 			copy[i] = '"';
 	}
 	for (i = 0; i < n; i++)
-		assert_int_equal(probe_parse(copy, i, 0, &p, err, sizeof err), -1);
-	assert_int_equal(probe_parse(copy, n, 0, &p, err, sizeof err), 0);
+		assert_int_equal(probe_parse(copy, i, NULL, 0, &p, err, sizeof err), -1);
+	assert_int_equal(probe_parse(copy, n, NULL, 0, &p, err, sizeof err), 0);
 	free(copy);
 }
 
@@ -542,9 +665,9 @@ test_probe_media(void)
 static int
 test_probe_real(const char *name, struct probe *p, char *err, size_t errlen)
 {
-	char path[512], url[600], *argv[24], *out = NULL, perr[256];
+	char path[512], url[600], *argv[24], *out = NULL, perr[256], errtail[1024];
 	size_t len = 0, cap = 0;
-	int fds[2], st, rc;
+	int fds[2], st, rc, efd;
 	ssize_t r;
 	pid_t pid;
 
@@ -553,7 +676,9 @@ test_probe_real(const char *name, struct probe *p, char *err, size_t errlen)
 		return -2;
 	probe_argv(path, argv, url, sizeof url);
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-	pid = spawn(argv, -1, fds[1], -1, perr, sizeof perr);
+	efd = spawn_capture_open("ffprobe-stderr");
+	assert_true(efd != -1);
+	pid = spawn(argv, -1, fds[1], efd, perr, sizeof perr);
 	if (pid == -1)
 		fail_msg("%s", perr);
 	close(fds[1]);
@@ -570,7 +695,9 @@ test_probe_real(const char *name, struct probe *p, char *err, size_t errlen)
 	}
 	close(fds[0]);
 	assert_int_equal(spawn_wait(pid, &st, NULL), 0);
-	rc = probe_parse(out, len, util_file_size(path), p, err, errlen);
+	spawn_capture_tail(efd, errtail, sizeof errtail);
+	close(efd);
+	rc = probe_parse(out, len, errtail, util_file_size(path), p, err, errlen);
 	free(out);
 	return rc;
 }
@@ -595,8 +722,11 @@ test_probe_real_files(void **state)
 	assert_int_equal(p.frames, 120);
 	assert_true(p.cfr);
 
-	assert_int_equal(test_probe_real("bad/jcodec_mkv_trunc_100k.mkv", &p, err, sizeof err), -1);
-	assert_non_null(strstr(err, "truncated"));
+	/* truncated: rendered, marked, with what it holds (1 frame at 24 fps), not the 46.7 s declared */
+	assert_int_equal(test_probe_real("bad/jcodec_mkv_trunc_100k.mkv", &p, err, sizeof err), 0);
+	assert_true(p.truncated);
+	assert_true(p.duration < 1);
+	assert_true(p.declared > 46);
 	assert_int_equal(test_probe_real("bad/androidx_vvc_unsupported.mp4", &p, err, sizeof err), -1);
 	assert_non_null(strstr(err, "no decoder"));
 
@@ -614,6 +744,10 @@ main(void)
 		cmocka_unit_test(test_probe_frame_rate),
 		cmocka_unit_test(test_probe_not_video),
 		cmocka_unit_test(test_probe_truncated),
+		cmocka_unit_test(test_probe_not_truncated),
+		cmocka_unit_test(test_probe_wrong_nominal_rate),
+		cmocka_unit_test(test_probe_whole),
+		cmocka_unit_test(test_probe_mid_gop),
 		cmocka_unit_test(test_probe_no_codec),
 		cmocka_unit_test(test_probe_malformed),
 		cmocka_unit_test(test_probe_hostile_numbers),
