@@ -1,7 +1,7 @@
 // The processed video while it renders: the job's HLS stream (/stream/ID/index.m3u8) plays as
 // soon as its first piece is ready and grows as pieces finish; a strip under it marks the part
-// rendered so far. Browsers that play HLS themselves (Safari) get the playlist as it is; the
-// others get hls.js (built into the page from npm, never fetched from elsewhere).
+// rendered so far. It plays through hls.js (built into the page from npm, never fetched from
+// elsewhere) where Media Source Extensions work, else through the browser's own HLS (iOS).
 import { apiStreamUrl } from './api.js';
 import { fmtSeconds, isNum } from './format.js';
 
@@ -46,16 +46,17 @@ export function liveInit() {
 	const attach = async (jobId) => {
 		id = jobId;
 		const url = apiStreamUrl(jobId);
-		if (video.canPlayType('application/vnd.apple.mpegurl')) {
-			video.src = url;
-		} else {
-			const Hls = await liveLoadHls();
-			if (id !== jobId)
-				return;
-			if (!Hls || !Hls.isSupported()) {
+		// hls.js wherever Media Source Extensions work (Chromium's own HLS is young and fails
+		// on a playlist that starts with one short piece); the browser's own player elsewhere
+		const Hls = await liveLoadHls();
+		if (id !== jobId)
+			return;
+		if (!Hls || !Hls.isSupported()) {
+			if (video.canPlayType('application/vnd.apple.mpegurl'))
+				video.src = url;
+			else
 				note.textContent = 'This browser cannot play the stream; the result plays here when it is done.';
-				return;
-			}
+		} else {
 			// from the start, not from the live edge: the playlist is the video, growing
 			hls = new Hls({ startPosition: 0, liveDurationInfinity: false });
 			hls.on(Hls.Events.ERROR, (ev, data) => {

@@ -41,6 +41,11 @@ if ! gen_clip "$T/clip.mp4" 4; then
 	finish
 fi
 echo "These are notes, not a video." >"$T/notes.mp4"
+# the stream's checks: long enough for its pieces to finish one by one, under --max-upload-mb 2
+if ! gen_clip "$T/long.mp4" 8; then
+	fail page "ffmpeg could not generate the longer clip"
+	finish
+fi
 
 # A free port: bind port 0 and let the kernel pick one.
 port=$(node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
@@ -65,7 +70,8 @@ fi
 # node in the background so a TERM from the runner reaches the trap at once
 BASE="http://127.0.0.1:$port" CLIP="$T/clip.mp4" BAD="$T/notes.mp4" ARTIFACTS="$artifacts" \
 	CLIP_DURATION="$(duration "$T/clip.mp4")" CHROMIUM="$chromium" \
-	timeout -k 5 120 node "$here/page.test.mjs" >"$T/node.out" 2>&1 &
+	LONG="$T/long.mp4" LONG_DURATION="$(duration "$T/long.mp4")" \
+	timeout -k 5 240 node "$here/page.test.mjs" >"$T/node.out" 2>&1 &
 node_pid=$!
 wait "$node_pid"
 rc=$?
