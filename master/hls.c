@@ -124,11 +124,18 @@ hls_write_playlist(struct hls *h, char *err, size_t errlen)
 
 	n = 256 + (size_t)h->listed * 48;
 	buf = malloc(n);
-	if (buf == NULL) {
+	len = buf ? hls_playlist(buf, n, h->dur, h->listed, h->target, h->closed) : -1;
+	if (buf != NULL && len >= 0 && (size_t)len >= n) {
+		/* longer lengths than the guess: once more at the size it needs */
+		free(buf);
+		n = (size_t)len + 1;
+		buf = malloc(n);
+		len = buf ? hls_playlist(buf, n, h->dur, h->listed, h->target, h->closed) : -1;
+	}
+	if (buf == NULL || len < 0) {
 		util_err(err, errlen, "out of memory");
 		goto done;
 	}
-	len = hls_playlist(buf, n, h->dur, h->listed, h->target, h->closed);
 	snprintf(path, sizeof path, "%s/index.m3u8", h->dir);
 	snprintf(tmp, sizeof tmp, "%s/.index.m3u8.tmp", h->dir);
 	f = fopen(tmp, "we");
