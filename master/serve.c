@@ -285,10 +285,16 @@ serve_done_cb(struct job *j, void *arg)
 {
 	struct server *s = arg;
 	struct timeval now = { 0, 0 };
-	char id[40];
+	char id[40], dir[4096], hls[4200];
 	json_t *rep;
 
 	quota_unwatch(s->quota);
+	if (job_phase(j) == JOB_FAILED) {
+		/* a failed job keeps only its input: its stream goes with its other partial files */
+		server_job_dir(s, s->job_id, dir, sizeof dir);
+		snprintf(hls, sizeof hls, "%s/hls", dir);
+		quota_rm_rf(s->quota, hls);
+	}
 	rep = job_report(j);
 	json_object_del(rep, "output_path");
 	json_object_update(s->job_rec, rep);
