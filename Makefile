@@ -33,7 +33,10 @@ LDLIBS  += $(PKG_LIBS) -lm
 COMMON_SRC := $(wildcard common/*.c)
 WORKER_SRC := $(filter-out worker/main.c,$(wildcard worker/*.c))
 MASTER_SRC := $(filter-out master/main.c,$(wildcard master/*.c))
-WEB_FILES  := $(sort $(wildcard master/web/*))
+WEB_FILES  := $(filter-out master/web/vendor,$(sort $(wildcard master/web/*)))
+# hls.js from npm (master/web/vendor/, scripts/install-deps), built into the page as hls.js;
+# without it the page plays the stream only where the browser plays HLS itself
+HLSJS      := $(wildcard master/web/vendor/node_modules/hls.js/dist/hls.light.min.mjs)
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(BUILD)/obj/%.o)
@@ -82,9 +85,9 @@ $(BUILD)/libmaster.a: $(MASTER_OBJ)
 	$(AR) rcs $@ $^
 
 # The page is built into the binary: each file of master/web/ becomes a byte array.
-$(BUILD)/web_assets.c: scripts/embed-web $(WEB_FILES)
+$(BUILD)/web_assets.c: scripts/embed-web $(WEB_FILES) $(HLSJS)
 	@mkdir -p $(dir $@)
-	scripts/embed-web master/web > $@
+	scripts/embed-web master/web $(if $(HLSJS),hls.js=$(HLSJS)) > $@
 $(BUILD)/obj/web_assets.o: $(BUILD)/web_assets.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c $< -o $@

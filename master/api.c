@@ -550,6 +550,50 @@ api_download(struct server *s, struct evhttp_request *req, const char *id, int o
 	json_decref(rec);
 }
 
+/*
+ * GET /stream/{id}/index.m3u8 and /stream/{id}/seg_NNNNN.ts: the result as HLS while it
+ * renders (master/hls.h). Only those two shapes of name are served: nothing else of the
+ * job's directory is reachable.
+ */
+static void
+api_stream(struct server *s, struct evhttp_request *req, const char *rest)
+{
+	char id[JOBID_LEN + 1], err[512], dir[4096], path[4200];
+	const char *slash = strchr(rest, '/'), *name;
+	json_t *rec;
+	int playlist;
+
+	if (slash == NULL || (size_t)(slash - rest) != JOBID_LEN) {
+		http_send_error(req, 404, "Job not found", "not a job id");
+		return;
+	}
+	memcpy(id, rest, JOBID_LEN);
+	id[JOBID_LEN] = '\0';
+	name = slash + 1;
+	if (!jobid_valid(id)) {
+		http_send_error(req, 404, "Job not found", "not a job id");
+		return;
+	}
+	rec = store_get(s->store, id, err, sizeof err);
+	if (rec == NULL) {
+		http_send_error(req, 404, "Job not found", "no job has this id");
+		return;
+	}
+	json_decref(rec);
+	playlist = strcmp(name, "index.m3u8") == 0;
+	if (!playlist && !(strlen(name) == 12 && strncmp(name, "seg_", 4) == 0 &&
+	    strspn(name + 4, "0123456789") == 5 && strcmp(name + 9, ".ts") == 0)) {
+		http_send_error(req, 404, "File not found", "a stream has index.m3u8 and seg_NNNNN.ts");
+		return;
+	}
+	server_job_dir(s, id, dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/hls/%s", dir, name);
+	/* the playlist grows while the job renders: a player must ask again, not cache it */
+	if (playlist)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
+	api_send_file(req, path, playlist ? "application/vnd.apple.mpegurl" : "video/mp2t", NULL);
+}
+
 static void
 api_cleanup(struct server *s, struct evhttp_request *req, const char *id)
 {
@@ -836,6 +880,12 @@ api_handle_cb(struct evhttp_request *req, void *arg)
 			continue;
 		if (api_method_ok(api_routes[i].method, m, req, api_routes[i].allow))
 			api_routes[i].fn(s, req);
+		return;
+	}
+	/* an id then a file name: the same access as /download */
+	if (strncmp(path, "/stream/", 8) == 0) {
+		if (api_method_ok(EVHTTP_REQ_GET, m, req, "GET, HEAD"))
+			api_stream(s, req, path + 8);
 		return;
 	}
 	for (i = 0; i < sizeof api_id_routes / sizeof api_id_routes[0]; i++) {

@@ -62,6 +62,9 @@ cli_usage(FILE *out, const char *prog)
 	    "  -q, --quiet              no progress and no log lines, only errors\n"
 	    "  -v, --verbose            debug logging\n"
 	    "      --keep-temp          keep the working directory (segments) for inspection\n"
+	    "      --hls DIR            also write the result into DIR as HLS while it renders:\n"
+	    "                           index.m3u8 lists each piece as soon as it and those\n"
+	    "                           before it are rendered (a player can start at once)\n"
 	    "      --list-filters       list the filters and their parameters\n"
 	    "      --preview            render one frame through the filter as an image instead\n"
 	    "                           (PNG, or JPEG when -o ends in .jpg; default NAME.FILTER.png)\n"
@@ -79,7 +82,7 @@ int
 cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION, O_PREVIEW, O_AT,
-	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT };
+	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT, O_HLS };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -101,6 +104,7 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "max-duration", required_argument, NULL, O_MAXDUR },
 		{ "remote", required_argument, NULL, O_REMOTE },
 		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
+		{ "hls", required_argument, NULL, O_HLS },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *presets[] = { "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -169,6 +173,9 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 			break;
 		case O_KEEP:
 			o->keep_temp = 1;
+			break;
+		case O_HLS:
+			o->hls_dir = optarg;
 			break;
 		case O_LIST:
 			o->list_filters = 1;
@@ -274,11 +281,13 @@ cli_progress_cb(struct job *job, void *arg)
 		return;
 	r->last_draw = now;
 	rep = job_report(job);
-	fprintf(stderr, "\r\033[K%-10s %3.0f%%  segments %lld/%lld",
+	fprintf(stderr, "\r\033[K%-10s %3.0f%%  segments %lld/%lld  playable %.1f s  %.2fx real time",
 	    json_string_value(json_object_get(rep, "phase")),
 	    json_number_value(json_object_get(rep, "percent")),
 	    (long long)json_integer_value(json_object_get(rep, "segments_done")),
-	    (long long)json_integer_value(json_object_get(rep, "segments_total")));
+	    (long long)json_integer_value(json_object_get(rep, "segments_total")),
+	    json_number_value(json_object_get(rep, "playable_seconds")),
+	    json_number_value(json_object_get(rep, "realtime_factor")));
 	fflush(stderr);
 	json_decref(rep);
 }
@@ -323,7 +332,9 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 	fprintf(out, "parallel    %7.2f s  (%d workers)", par, workers);
 	if (seq > 0 && par > 0)
 		fprintf(out, "  speedup %.2fx, efficiency %.0f%%", seq / par, 100 * seq / par / workers);
-	fprintf(out, "\nmerge       %7.2f s\n", json_number_value(json_object_get(rep, "merge_time")));
+	fprintf(out, "\nrealtime    %7.2fx (seconds of video rendered per second, in parallel)\n",
+	    json_number_value(json_object_get(rep, "realtime_factor")));
+	fprintf(out, "merge       %7.2f s\n", json_number_value(json_object_get(rep, "merge_time")));
 	fprintf(out, "frames      %lld in, %lld out\n",
 	    (long long)json_integer_value(json_object_get(rep, "frames_in")),
 	    (long long)json_integer_value(json_object_get(rep, "frames_out")));
@@ -331,6 +342,8 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 		fprintf(out, "identical   %s\n", json_is_true(ident) ? "yes: the parallel output is byte-identical to the sequential one"
 		    : "NO: the parallel output differs from the sequential one");
 	fprintf(out, "output      %s\n", json_string_value(json_object_get(rep, "output_path")));
+	if (o->hls_dir != NULL)
+		fprintf(out, "stream      %s/index.m3u8\n", o->hls_dir);
 }
 
 struct cli_preview {
@@ -549,6 +562,7 @@ cli_main(int argc, char **argv)
 	jo.segment_seconds = o.segment_seconds;
 	jo.baseline = o.baseline;
 	jo.keep_workdir = o.keep_temp;
+	jo.hls_dir = o.hls_dir;
 	jo.limits = o.limits;
 	jo.check = cli_version_answer;
 	jo.check_arg = &ver;

@@ -24,6 +24,7 @@ struct cli_opts {
 	int quiet;
 	int verbose;
 	int keep_temp;
+	const char *hls_dir;         /* --hls: also write the result as HLS into this directory */
 	int list_filters;
 	int preview;                 /* --preview: one frame through the filter as an image */
 	double at;                   /* --at: the preview's time in seconds */

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/spawn.h"
 #include "common/util.h"
+#include "master/hls.h"
 #include "master/join.h"
 #include "master/pool.h"
 #include "master/probe.h"
@@ -36,6 +37,7 @@ struct job {
 	struct seg *segs;
 	int nseg;
 	int64_t *seg_frames;         /* frames done per segment in the current phase */
+	unsigned char *seg_ok;       /* segments rendered in the current phase */
 	int segs_done;
 	int64_t frames_done;
 
@@ -51,6 +53,9 @@ struct job {
 	int *order;                  /* task index -> segment number (longest first) */
 	int *open_entry;             /* per worker slot: index of its open timeline entry */
 	int open_cap;
+	struct hls *hls;             /* the HLS stream, with opts.hls_dir */
+	char hls_error[512];         /* why the stream stopped growing (the job goes on) */
+	int joined;                  /* the MP4 is done; the stream's last pieces are not */
 };
 
 static void job_cut(struct job *j);
@@ -100,6 +105,7 @@ job_new(struct event_base *base, const struct job_opts *o, job_cb progress, job_
 	j->o.workdir = strdup(o->workdir);
 	j->o.filter = strdup(o->filter);
 	j->o.preset = strdup(o->preset ? o->preset : "veryfast");
+	j->o.hls_dir = o->hls_dir ? strdup(o->hls_dir) : NULL;
 	j->progress = progress;
 	j->done = done;
 	j->arg = arg;
@@ -107,7 +113,8 @@ job_new(struct event_base *base, const struct job_opts *o, job_cb progress, job_
 	j->timeline = json_array();
 	j->retries = json_array();
 	if (j->o.input == NULL || j->o.output == NULL || j->o.workdir == NULL ||
-	    j->o.filter == NULL || j->o.preset == NULL || j->timeline == NULL || j->retries == NULL) {
+	    j->o.filter == NULL || j->o.preset == NULL || j->timeline == NULL || j->retries == NULL ||
+	    (o->hls_dir != NULL && j->o.hls_dir == NULL)) {
 		job_free(j);
 		return NULL;
 	}
@@ -130,8 +137,11 @@ job_free(struct job *j)
 	free((char *)j->o.workdir);
 	free((char *)j->o.filter);
 	free((char *)j->o.preset);
+	free((char *)j->o.hls_dir);
+	hls_free(j->hls);
 	free(j->segs);
 	free(j->seg_frames);
+	free(j->seg_ok);
 	free(j->open_entry);
 	free(j->order);
 	json_decref(j->timeline);
@@ -158,6 +168,9 @@ job_finish(struct job *j, const char *error)
 		snprintf(path, sizeof path, "%s.part", j->o.output);
 		unlink(path);
 		log_debug("job failed: %s", j->error);
+		/* the stream stays as far as it got, without an end */
+		hls_free(j->hls);
+		j->hls = NULL;
 	} else {
 		j->phase = JOB_DONE;
 	}
@@ -314,6 +327,30 @@ job_start(struct job *j, char *err, size_t errlen)
 	return j->proc == NULL ? -1 : 0;
 }
 
+/* ---- the stream ---- */
+
+static void
+job_hls_cb(struct hls *h, enum hls_event ev, const char *error, void *arg)
+{
+	struct job *j = arg;
+
+	if (j->phase == JOB_DONE || j->phase == JOB_FAILED)
+		return;
+	if (ev == HLS_FAILED) {
+		/* the MP4 is the job's result; the stream is a view of it on the way */
+		snprintf(j->hls_error, sizeof j->hls_error, "%s", error);
+		if (!j->joined) {
+			job_notify(j);
+			return;
+		}
+	}
+	if (ev != HLS_LISTED && j->joined) {
+		job_finish(j, NULL);
+		return;
+	}
+	job_notify(j);
+}
+
 /* ---- cut ---- */
 
 static void
@@ -344,9 +381,18 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 		return;
 	}
 	j->seg_frames = calloc((size_t)j->nseg, sizeof *j->seg_frames);
-	if (j->seg_frames == NULL) {
+	j->seg_ok = calloc((size_t)j->nseg, sizeof *j->seg_ok);
+	if (j->seg_frames == NULL || j->seg_ok == NULL) {
 		job_fail(j, "out of memory");
 		return;
+	}
+	if (j->o.hls_dir != NULL) {
+		j->hls = hls_new(j->base, j->o.hls_dir, j->o.input, &j->probe, j->segs, j->nseg,
+		    job_hls_cb, j, err, sizeof err);
+		if (j->hls == NULL) {
+			job_fail(j, "%s", err);
+			return;
+		}
 	}
 	log_info("cut into %d segments in %.2f s", j->nseg, j->split_time);
 	job_map(j, j->o.baseline ? JOB_SEQUENTIAL : JOB_PARALLEL);
@@ -401,6 +447,20 @@ job_timeline_close(struct job *j, int worker, const char *result)
 	j->open_entry[worker] = -1;
 }
 
+/* A rendered piece goes to the stream, from whichever run renders it first: the baseline's
+ * and the parallel run's pieces are the same bytes. */
+static void
+job_hls_piece(struct job *j, int seg, int64_t frames)
+{
+	char path[4200];
+
+	if (j->hls == NULL)
+		return;
+	snprintf(path, sizeof path, "%s/%s/out_%05d.mp4", j->o.workdir, job_phase_dir(j->phase), seg);
+	if (hls_piece(j->hls, seg, path, frames) == -1)
+		snprintf(j->hls_error, sizeof j->hls_error, "out of memory");
+}
+
 static void
 job_pool_event_cb(struct pool *p, enum pool_event ev, int task, int worker, json_t *msg, void *arg)
 {
@@ -432,7 +492,9 @@ job_pool_event_cb(struct pool *p, enum pool_event ev, int task, int worker, json
 		}
 		if (ev == POOL_TASK_DONE) {
 			j->segs_done++;
+			j->seg_ok[seg] = 1;
 			job_timeline_close(j, worker, "done");
+			job_hls_piece(j, seg, frames);
 		}
 		break;
 	case POOL_TASK_RETRY:
@@ -493,17 +555,24 @@ job_map_cb(struct pool *p, json_t *results, const char *error, void *arg)
 				j->identical = 0;
 		}
 	}
+	if (j->hls != NULL)
+		hls_end(j->hls);
 	job_join(j);
 }
 
+/* The first segment first, so the result plays from its start as early as it can (its
+ * pieces are alike in length, so this costs the balance little); then the longest first. */
 static int
 job_cmp_longest(const void *a, const void *b, void *arg)
 {
 	const struct seg *s = arg;
-	double da = s[*(const int *)a].end - s[*(const int *)a].start;
-	double db = s[*(const int *)b].end - s[*(const int *)b].start;
+	int ia = *(const int *)a, ib = *(const int *)b;
+	double da = s[ia].end - s[ia].start;
+	double db = s[ib].end - s[ib].start;
 
-	return da < db ? 1 : da > db ? -1 : *(const int *)a - *(const int *)b;
+	if (ia == 0 || ib == 0)
+		return ia - ib;
+	return da < db ? 1 : da > db ? -1 : ia - ib;
 }
 
 /*
@@ -535,6 +604,7 @@ job_map(struct job *j, enum job_phase ph)
 	j->segs_done = 0;
 	j->frames_done = 0;
 	memset(j->seg_frames, 0, (size_t)j->nseg * sizeof *j->seg_frames);
+	memset(j->seg_ok, 0, (size_t)j->nseg * sizeof *j->seg_ok);
 	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, job_phase_dir(ph));
 	if (util_mkdir_p(dir, err, sizeof err) == -1)
 		goto fail;
@@ -624,6 +694,11 @@ job_join_cb(int status, const char *out, size_t outlen, const char *errtail, voi
 		return;
 	}
 	log_info("joined in %.2f s: %s", j->merge_time, j->o.output);
+	if (j->hls != NULL && !hls_closed(j->hls) && j->hls_error[0] == '\0') {
+		/* done when the stream's last pieces are listed too (job_hls_cb) */
+		j->joined = 1;
+		return;
+	}
 	job_finish(j, NULL);
 }
 
@@ -685,6 +760,39 @@ job_num_or_null(double v, int known)
 	return known ? json_real(v) : json_null();
 }
 
+/* Seconds from the start that can be played: what the stream lists, or without one the
+ * segments rendered in a row from the first in the current run. */
+static double
+job_playable(const struct job *j)
+{
+	double t = 0;
+	int s;
+
+	if (j->hls != NULL)
+		return hls_playable(j->hls);
+	if (j->phase == JOB_DONE)
+		return (double)j->frames_out / j->probe.fps;
+	if (j->phase != JOB_SEQUENTIAL && j->phase != JOB_PARALLEL && j->phase != JOB_MERGING)
+		return 0;
+	for (s = 0; s < j->nseg && j->seg_ok[s]; s++)
+		t += (double)j->seg_frames[s] / j->probe.fps;
+	return t;
+}
+
+/* Seconds of video rendered per second of wall time: live in a run, then the parallel run's. */
+static double
+job_realtime(const struct job *j)
+{
+	double wall;
+
+	if (j->par_time > 0)
+		return (double)j->frames_out / j->probe.fps / j->par_time;
+	if (j->phase != JOB_SEQUENTIAL && j->phase != JOB_PARALLEL)
+		return 0;
+	wall = util_now() - j->t_phase;
+	return wall > 0 ? (double)j->frames_done / j->probe.fps / wall : 0;
+}
+
 json_t *
 job_report(const struct job *j)
 {
@@ -726,6 +834,10 @@ job_report(const struct job *j)
 	json_object_set_new(r, "worker_cpu", json_real(j->worker_cpu));
 	json_object_set_new(r, "worker_max_rss_kb", json_integer(j->worker_max_rss_kb));
 	json_object_set_new(r, "error", j->phase == JOB_FAILED ? json_string(j->error) : json_null());
+	json_object_set_new(r, "playable_seconds", json_real(j->probe.fps > 0 ? job_playable(j) : 0));
+	json_object_set_new(r, "realtime_factor", job_num_or_null(job_realtime(j),
+	    j->probe.fps > 0 && job_realtime(j) > 0));
+	json_object_set_new(r, "stream_error", j->hls_error[0] ? json_string(j->hls_error) : json_null());
 	json_object_set_new(r, "timeline", json_deep_copy(j->timeline));
 	json_object_set_new(r, "retries", json_deep_copy(j->retries));
 	if (j->phase > JOB_PROBING && j->probe.frames > 0)

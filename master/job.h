@@ -30,6 +30,8 @@ struct job_opts {
 	double segment_seconds;
 	int baseline;              /* also run the sequential baseline */
 	int keep_workdir;
+	const char *hls_dir;       /* NULL, or where the result is also written as HLS while it
+	                            * renders (master/hls.h); the playlist stays after the job */
 	struct limits limits;      /* refused after probing when over (0: none) */
 	/* Optional: called when the probe has ended, before its result is read; -1 fails the job
 	 * with err. The command line answers its ffmpeg version check there, so the check and the

@@ -285,10 +285,16 @@ serve_done_cb(struct job *j, void *arg)
 {
 	struct server *s = arg;
 	struct timeval now = { 0, 0 };
-	char id[40];
+	char id[40], dir[4096], hls[4200];
 	json_t *rep;
 
 	quota_unwatch(s->quota);
+	if (job_phase(j) == JOB_FAILED) {
+		/* a failed job keeps only its input: its stream goes with its other partial files */
+		server_job_dir(s, s->job_id, dir, sizeof dir);
+		snprintf(hls, sizeof hls, "%s/hls", dir);
+		quota_rm_rf(s->quota, hls);
+	}
 	rep = job_report(j);
 	json_object_del(rep, "output_path");
 	json_object_update(s->job_rec, rep);
@@ -329,7 +335,7 @@ serve_quota_cb(const char *reason, void *arg)
 static void
 serve_next(struct server *s)
 {
-	char err[1024], id[40], dir[4096], in[4200], out[4200], work[4200], what[128];
+	char err[1024], id[40], dir[4096], in[4200], out[4200], work[4200], hls[4200], what[128];
 	struct job_opts jo;
 	json_t *rec;
 
@@ -344,10 +350,14 @@ serve_next(struct server *s)
 		snprintf(out, sizeof out, "%s/output.mp4", dir);
 		snprintf(work, sizeof work, "%s/work", dir);
 		quota_rm_rf(s->quota, work);
+		/* a job run again (after a restart) streams from its start again */
+		snprintf(hls, sizeof hls, "%s/hls", dir);
+		quota_rm_rf(s->quota, hls);
 		memset(&jo, 0, sizeof jo);
 		jo.input = in;
 		jo.output = out;
 		jo.workdir = work;
+		jo.hls_dir = hls;
 		jo.filter = json_string_value(json_object_get(rec, "filter_type"));
 		jo.preset = s->o.preset;
 		jo.crf = s->o.crf;

@@ -55,6 +55,7 @@ export const apiCleanup = (id) => apiRequest('DELETE', `/cleanup/${enc(id)}`);
 
 export const apiInputUrl = (id) => `/input/${enc(id)}`;
 export const apiDownloadUrl = (id) => `/download/${enc(id)}`;
+export const apiStreamUrl = (id) => `/stream/${enc(id)}/index.m3u8`;
 const apiPreviewUrl = (id, spec, t) =>
 	`/preview/${enc(id)}?filter=${enc(spec)}&t=${enc(t.toFixed(2))}`;
 

@@ -4,6 +4,7 @@ import { apiFilters, apiFollow, apiHealth, apiInputUrl, apiPreview, apiProcess, 
 import { filtersInit } from './filters.js';
 import { fmtBytes, fmtFps, fmtSeconds, h, isNum, showError } from './format.js';
 import { jobsInit } from './jobs.js';
+import { liveInit } from './live.js';
 import { resultsInit } from './results.js';
 import { runInit } from './run.js';
 import { uploadInit } from './upload.js';
@@ -19,6 +20,7 @@ const app = {
 
 const filters = filtersInit();
 const run = runInit();
+const live = liveInit();
 const results = resultsInit();
 const jobs = jobsInit({
 	onOpen: (id) => appOpen(id, true),
@@ -109,6 +111,7 @@ function appShowJob(job) {
 	filters.setJob({ id: job.id, duration: job.analytics?.duration });
 	run.hide();
 	run.reset();
+	live.reset();
 	results.hide();
 	jobs.markCurrent();
 }
@@ -126,7 +129,9 @@ function appReset() {
 	$('drop-title').textContent = 'Drop a video anywhere on the page';
 	filters.setJob(null);
 	run.hide();
+	live.reset();
 	results.hide();
+	appHeader();
 }
 
 function appSetStatus(s) {
@@ -136,9 +141,11 @@ function appSetStatus(s) {
 	const start = $('start');
 	start.disabled = busy;
 	start.textContent = busy ? 'Rendering…' : s.status === 'completed' || s.status === 'failed' ? 'Render again' : 'Start rendering';
+	appHeader();
 	if (s.status === 'uploaded')
 		return;
 	run.update(s);
+	live.update(app.job.id, s);
 	if (s.status === 'completed') {
 		if (prev?.status !== 'completed')
 			results.show(s, app.job);
@@ -238,10 +245,34 @@ async function appStart(e) {
 		return;
 	}
 	run.reset();
+	live.reset();
 	results.hide();
 	appSetStatus({ job_id: app.job.id, status: 'queued', phase: 'probing', baseline: body.baseline, workers, timeline: [] });
 	$('run').scrollIntoView({ behavior: 'smooth', block: 'start' });
 	appFollow(app.job.id);
+}
+
+// The header: the server's cores and queue from /health (every 10 s), and what the job this
+// page follows is doing from its events, as they come.
+function appHeader() {
+	const hl = app.health;
+	if (!hl)
+		return;
+	const s = app.status;
+	let busy;
+	if (s && s.status === 'processing') {
+		const pct = isNum(s.progress) ? ` ${s.progress}%` : '';
+		const play = isNum(s.playable_seconds) && s.playable_seconds > 0 ? ` · ${fmtSeconds(s.playable_seconds)} playable` : '';
+		busy = `rendering · ${s.phase || 'starting'}${pct}${play}`;
+	} else if (s && s.status === 'queued') {
+		busy = 'queued';
+	} else {
+		// running is the id of the job rendering now (null when idle)
+		busy = isNum(hl.running) ? (hl.running > 0 ? `${hl.running} running` : 'idle')
+			: hl.running ? 'rendering a job' : 'idle';
+	}
+	const queue = hl.queue_length ? ` · ${hl.queue_length} queued` : '';
+	$('health-text').textContent = `${hl.workers} cores · ${busy}${queue}`;
 }
 
 async function appHealth() {
@@ -252,11 +283,7 @@ async function appHealth() {
 		const first = !app.health;
 		app.health = hl;
 		el.className = 'health ok';
-		// running is the id of the job rendering now (null when idle)
-		const busy = isNum(hl.running) ? (hl.running > 0 ? `${hl.running} running` : 'idle')
-			: hl.running ? 'rendering a job' : 'idle';
-		const queue = hl.queue_length ? ` · ${hl.queue_length} queued` : '';
-		text.textContent = `${hl.workers} cores · ${busy}${queue}`;
+		appHeader();
 		upload.setLimit(hl.max_upload_mb);
 		if (first) {
 			$('workers').value = String(hl.workers);

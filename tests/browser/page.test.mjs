@@ -11,6 +11,8 @@ const BAD = process.env.BAD;
 const TRUNC = process.env.TRUNC;
 const ARTIFACTS = process.env.ARTIFACTS || '.';
 const CLIP_DURATION = Number(process.env.CLIP_DURATION || 'NaN');
+const LONG = process.env.LONG;		/* a longer clip for the stream's checks */
+const LONG_DURATION = Number(process.env.LONG_DURATION || 'NaN');
 const RUN_TIMEOUT = 60000;
 
 let failed = 0;
@@ -416,6 +418,60 @@ try {
 			return kbErrors.join(' | ');
 	});
 	await kb.close();
+
+	// The processed video plays while the job renders: a longer clip on one worker without the
+	// baseline, so its pieces finish one after the other.
+	if (LONG) {
+		const sp = await ctx.newPage();
+		const spErrors = watch(sp);
+		await sp.goto(BASE);
+		await sp.waitForSelector('#health.ok', { timeout: 10000 });
+		const up = sp.waitForResponse((r) => r.url().endsWith('/upload'), { timeout: 30000 });
+		await sp.setInputFiles('#file', LONG);
+		const longId = (await (await up).json()).job_id;
+		await sp.waitForSelector('#setup:not([hidden])', { timeout: 10000 });
+		await sp.selectOption('#filter', 'grayscale');
+		await sp.fill('#workers', '1');
+		await sp.uncheck('#baseline');
+		await sp.click('#start');
+		await check('stream: the processed video plays (currentTime advances) before the job completes', async () => {
+			await sp.waitForFunction(() => {
+				const v = document.getElementById('live-video');
+				return v && v.currentTime > 0.2;
+			}, null, { timeout: RUN_TIMEOUT });
+			// asked after the video moved: still rendering means it moved before completion
+			const st = await (await fetch(`${BASE}/status/${longId}`)).json();
+			if (st.status !== 'processing')
+				return `the job was ${st.status} when the video first moved`;
+			if (!(st.playable_seconds > 0) || st.playable_seconds >= LONG_DURATION - 0.05)
+				return `playable_seconds ${st.playable_seconds} while processing`;
+			const head = await sp.textContent('#health-text');
+			if (!/rendering/.test(head))
+				return `the header says "${head}" while the job renders`;
+			const fill = await sp.$eval('#live-rendered', (e) => parseFloat(e.style.width));
+			if (!(fill > 0 && fill < 100))
+				return `the rendered part is marked as ${fill}% of the timeline`;
+		});
+		await check('stream: after completion it plays to the end', async () => {
+			await sp.waitForSelector('#results:not([hidden])', { timeout: RUN_TIMEOUT });
+			await sp.waitForFunction((d) => {
+				const v = document.getElementById('live-video');
+				return Math.abs(v.duration - d) < 0.2;
+			}, LONG_DURATION, { timeout: 20000 });
+			await sp.evaluate(() => {
+				const v = document.getElementById('live-video');
+				v.playbackRate = 4;
+				return v.play();
+			});
+			await sp.waitForFunction(() => document.getElementById('live-video').ended, null, { timeout: RUN_TIMEOUT });
+			const t = await sp.$eval('#live-video', (v) => v.currentTime);
+			if (Math.abs(t - LONG_DURATION) > 0.2)
+				return `ended at ${t} s of ${LONG_DURATION} s`;
+			if (spErrors.length)
+				return spErrors.join(' | ');
+		});
+		await sp.close();
+	}
 	await ctx.close();
 } catch (e) {
 	fail('browser test', e.stack || e.message || e);

@@ -44,6 +44,11 @@ echo "These are notes, not a video." >"$T/notes.mp4"
 # a recording cut off at a fifth of its 10 s: the page must say it is truncated
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=320x240:rate=30:duration=10" -c:v libx264 -preset ultrafast \
 	-g 30 -pix_fmt yuv420p "$T/full.mkv" && head -c $(($(stat -c %s "$T/full.mkv") / 5)) "$T/full.mkv" >"$T/trunc.mkv"
+# the stream's checks: long enough for its pieces to finish one by one, under --max-upload-mb 2
+if ! gen_clip "$T/long.mp4" 8; then
+	fail page "ffmpeg could not generate the longer clip"
+	finish
+fi
 
 # A free port: bind port 0 and let the kernel pick one.
 port=$(node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
@@ -68,7 +73,8 @@ fi
 # node in the background so a TERM from the runner reaches the trap at once
 BASE="http://127.0.0.1:$port" CLIP="$T/clip.mp4" BAD="$T/notes.mp4" TRUNC="$T/trunc.mkv" ARTIFACTS="$artifacts" \
 	CLIP_DURATION="$(duration "$T/clip.mp4")" CHROMIUM="$chromium" \
-	timeout -k 5 180 node "$here/page.test.mjs" >"$T/node.out" 2>&1 &
+	LONG="$T/long.mp4" LONG_DURATION="$(duration "$T/long.mp4")" \
+	timeout -k 5 240 node "$here/page.test.mjs" >"$T/node.out" 2>&1 &
 node_pid=$!
 wait "$node_pid"
 rc=$?
