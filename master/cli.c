@@ -126,7 +126,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	o->segment_seconds = 10;
 	o->workers = -1;
 	o->task_timeout = 300;
-	optind = 1;
+	/* 0, not 1: GNU getopt then forgets a group of letters a previous parse stopped in ("-xq") */
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:w:s:o:qvhyn", longopts, NULL)) != -1) {
 		switch (c) {
