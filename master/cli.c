@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "common/log.h"
+#include "common/spawn.h"
 #include "common/util.h"
 #include "master/bar.h"
 #include "master/ffversion.h"
@@ -26,6 +27,7 @@
 #include "master/preview.h"
 #include "master/probe.h"
 #include "master/proc.h"
+#include "master/trim.h"
 #include "worker/filter.h"
 
 struct cli_run {
@@ -35,18 +37,22 @@ struct cli_run {
 	struct bar bar;
 	int shown;                   /* the job phase the bar shows, -1 none */
 	double last_draw;
+	struct proc *trim;           /* cutting out --start/--end, before the job */
+	int trim_status;
+	int64_t trim_frames;
+	char trim_err[512];
 };
 
 void
 cli_usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: master [options] FILE\n"
+	    "usage: master [options] FILE...\n"
 	    "       master serve [--host H] [--port P] [--data-dir DIR] [--workers N] ...  (see master serve --help)\n"
 	    "\n"
 	    "Applies a filter to a video in parallel: cuts it into segments, renders them in a pool\n"
-	    "of worker processes, joins them with the original audio, and reports honestly measured\n"
-	    "sequential and parallel times.\n"
+	    "of worker processes and joins them with the original audio. Several files are rendered\n"
+	    "one after the other, with one summary line each.\n"
 	    "\n"
 	    "  -f, --filter SPEC        filter chain, e.g. blur, blur:sigma=5, blur:sigma=3,grayscale\n"
 	    "                           (default grayscale; --list-filters shows them all)\n"
@@ -58,15 +64,21 @@ cli_usage(FILE *out)
 	    "                           replaced and its segment re-run (default 300)\n"
 	    "  -s, --segment-seconds S  longest segment, cut on keyframes; evened out so their count\n"
 	    "                           is a multiple of the workers (default 10)\n"
-	    "  -o, --output FILE        output MP4 (default: next to the input, NAME.FILTER.mp4)\n"
+	    "  -o, --output PATH        output MP4 file (default: next to the input, NAME.FILTER.mp4,\n"
+	    "                           e.g. NAME.blur-sigma5.mp4); with several inputs, a directory\n"
+	    "  -y, --overwrite          replace an output that exists (default: refuse)\n"
+	    "  -n, --no-overwrite       never replace one: stop if it exists\n"
 	    "      --preset NAME        x264 preset (default veryfast)\n"
 	    "      --crf N              x264 quality, 0-51 (default 20)\n"
-	    "      --no-baseline        skip the sequential run (no speedup is reported)\n"
+	    "      --compare            also render with one worker first: reports the speedup and\n"
+	    "                           whether both outputs are byte-identical (twice the work)\n"
+	    "      --no-baseline        render once (the default)\n"
 	    "      --json               print one JSON object on stdout instead of the report\n"
-	    "  -q, --quiet              no progress and no log lines, only errors\n"
+	    "                           (also on failure: \"status\": \"failed\" and \"error\")\n"
+	    "  -q, --quiet              no progress bar and no log lines, only errors\n"
 	    "  -v, --verbose            debug logging\n"
 	    "      --keep-temp          keep the working directory (segments) for inspection\n"
-	    "      --list-filters       list the filters and their parameters\n"
+	    "      --list-filters       list the filters and their parameters (with --json: as JSON)\n"
 	    "      --preview            render one frame through the filter as an image instead\n"
 	    "                           (PNG, or JPEG when -o ends in .jpg; default NAME.FILTER.png)\n"
 	    "      --at SECONDS         the preview's time (default 0)\n"
@@ -76,7 +88,11 @@ cli_usage(FILE *out)
 	    "  -h, --help               this help\n"
 	    "      --version            print the version\n"
 	    "\n"
-	    "Exit status: 0 success, 1 processing failed, 2 usage error.\n");
+	    "On a terminal, a progress bar per phase shows the elapsed time, ETA, frames per second\n"
+	    "and the real-time factor. Ctrl-C stops the workers and removes the partial output.\n"
+	    "\n"
+	    "Exit status: 0 success, 1 processing failed (for any of several files), 2 usage error,\n"
+	    "130 interrupted (SIGINT), 143 terminated (SIGTERM).\n");
 }
 
 int
@@ -84,7 +100,7 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION, O_PREVIEW, O_AT,
 	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT,
-	    O_COMPARE };
+	    O_COMPARE, O_START, O_END };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -110,6 +126,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "compare", no_argument, NULL, O_COMPARE },
 		{ "overwrite", no_argument, NULL, 'y' },
 		{ "no-overwrite", no_argument, NULL, 'n' },
+		{ "start", required_argument, NULL, O_START },
+		{ "end", required_argument, NULL, O_END },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *presets[] = { "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -177,6 +195,13 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		case 'n':
 			o->overwrite = c == 'y' ? 1 : -1;
 			break;
+		case O_START:
+		case O_END:
+			if (trim_time_parse(optarg, c == O_START ? &o->start : &o->end) == -1)
+				return util_err(err, errlen, "--%s takes seconds or [hh:]mm:ss[.ms], not '%s'",
+				    c == O_START ? "start" : "end", optarg);
+			o->range = 1;
+			break;
 		case O_JSON:
 			o->json = 1;
 			break;
@@ -242,6 +267,10 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	o->inputs = argv + optind;
 	o->ninputs = argc - optind;
 	o->input = argv[optind];
+	if (o->range && o->end > 0 && o->end <= o->start)
+		return util_err(err, errlen, "--end (%g s) must come after --start (%g s)", o->end, o->start);
+	if (o->range && o->preview)
+		return util_err(err, errlen, "--start and --end are for a render; a preview's time is --at");
 	if (o->preview && o->ninputs > 1)
 		return util_err(err, errlen, "--preview takes one input file (got '%s' and '%s')", argv[optind], argv[optind + 1]);
 	if (o->workers == 0 && o->nremote == 0)
@@ -344,7 +373,52 @@ cli_signal_cb(evutil_socket_t fd, short what, void *arg)
 
 	while (read(fd, buf, sizeof buf) > 0)
 		;
+	if (r->trim != NULL) {
+		proc_cancel(r->trim);
+		r->trim = NULL;
+		event_base_loopexit(r->base, NULL);
+		return;
+	}
 	job_cancel(r->job);
+}
+
+static void
+cli_trim_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct cli_run *r = arg;
+
+	r->trim = NULL;
+	r->trim_status = status;
+	r->trim_frames = trim_frames(out, outlen);
+	snprintf(r->trim_err, sizeof r->trim_err, "%s", errtail);
+	event_base_loopexit(r->base, NULL);
+}
+
+/* Writes o's --start/--end range of o->input to path, in r's loop: 0, or -1 with err. */
+static int
+cli_trim(struct cli_run *r, const char *path, char *err, size_t errlen)
+{
+	char bufs[TRIM_BUFS][4096], how[128];
+	char *argv[48];
+
+	trim_argv(r->o->input, r->o->start, r->o->end, path, argv, bufs);
+	r->trim_status = -1;
+	r->trim = proc_start(r->base, argv, 1 << 20, cli_trim_cb, r, err, errlen);
+	if (r->trim == NULL)
+		return -1;
+	bar_phase(&r->bar, "trimming", 0, 0, util_now());
+	r->shown = JOB_PROBING;  /* ticks the clock; the job's first phase ends this bar */
+	event_base_dispatch(r->base);
+	if (cli_signal != 0)
+		return util_err(err, errlen, "cancelled by %s", cli_signal == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM");
+	if (r->trim_status != 0) {
+		spawn_status_str(r->trim_status, how, sizeof how);
+		return util_err(err, errlen, "cannot cut the range of %s: ffmpeg %s: %s", r->o->input, how, r->trim_err);
+	}
+	if (r->trim_frames <= 0)
+		return util_err(err, errlen, "%s has no frame from %g s%s", r->o->input, r->o->start,
+		    r->o->end > 0 ? " to the --end" : " on (--start is past its end)");
+	return 0;
 }
 
 static void
@@ -410,7 +484,12 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 	int workers = (int)json_integer_value(json_object_get(rep, "cpu_cores_used"));
 	json_t *ident = json_object_get(rep, "identical");
 
-	fprintf(out, "input       %s: %dx%d, %.3f fps%s, %.2f s, %s%s%s\n", o->input, p->width, p->height,
+	fprintf(out, "input       %s", o->input);
+	if (o->range && o->end > 0)
+		fprintf(out, " from %g s to %g s", o->start, o->end);
+	else if (o->range)
+		fprintf(out, " from %g s to the end", o->start);
+	fprintf(out, ": %dx%d, %.3f fps%s, %.2f s, %s%s%s\n", p->width, p->height,
 	    p->fps, p->cfr ? "" : " (variable, resampled)", p->duration, p->codec,
 	    p->naudio ? ", audio " : ", no audio", p->naudio ? p->audio_codec[0] : "");
 	fprintf(out, "filter      %s\n", json_string_value(json_object_get(rep, "filter_type")));
@@ -609,7 +688,7 @@ cli_render(const struct cli_opts *o, const char *filter, struct ffversion_check 
 	struct job_opts jo;
 	struct event *ev_sig = NULL, *ev_tick = NULL;
 	struct timeval tick = { 0, 250000 };
-	char err[1024], workdir[4096], msg[128];
+	char err[1024], workdir[4096], range[4200], msg[128];
 	const char *tmp = getenv("TMPDIR");
 	int code = 1;
 
@@ -625,6 +704,11 @@ cli_render(const struct cli_opts *o, const char *filter, struct ffversion_check 
 	}
 	memset(&jo, 0, sizeof jo);
 	jo.input = o->input;
+	if (o->range) {
+		/* the job renders the range, cut out into its working directory first */
+		snprintf(range, sizeof range, "%s/range.mkv", workdir);
+		jo.input = range;
+	}
 	jo.output = o->output;
 	jo.workdir = workdir;
 	jo.filter = filter;
@@ -656,14 +740,16 @@ cli_render(const struct cli_opts *o, const char *filter, struct ffversion_check 
 		goto fail;
 	}
 	event_add(ev_sig, NULL);
-	if (job_start(r.job, err, sizeof err) == -1)
-		goto fail;
 	if (r.bar.on) {
 		event_add(ev_tick, &tick);
 		log_set_display(bar_hide_cb, bar_show_cb, &r.bar);
-		r.shown = JOB_PROBING;
-		bar_phase(&r.bar, job_phase_name(JOB_PROBING), 0, 0, util_now());
 	}
+	if (o->range && cli_trim(&r, range, err, sizeof err) == -1)
+		goto fail;
+	if (job_start(r.job, err, sizeof err) == -1)
+		goto fail;
+	r.shown = JOB_PROBING;
+	bar_phase(&r.bar, job_phase_name(JOB_PROBING), 0, 0, util_now());
 	event_base_dispatch(r.base);
 	event_del(ev_tick);
 	log_set_display(NULL, NULL, NULL);
@@ -673,6 +759,9 @@ cli_render(const struct cli_opts *o, const char *filter, struct ffversion_check 
 	workdir[0] = '\0';  /* the job removed it, or was asked to keep it */
 	*rep = job_report(r.job);
 	*probe = *job_probe(r.job);
+	if (o->range)
+		json_object_set_new(*rep, "range", json_pack("{s:f, s:o}", "start", o->start,
+		    "end", o->end > 0 ? json_real(o->end) : json_null()));
 	if (job_phase(r.job) == JOB_DONE) {
 		json_object_set_new(*rep, "realtime_factor", json_real(cli_realtime(*rep, probe)));
 		code = 0;
@@ -689,7 +778,12 @@ cli_render(const struct cli_opts *o, const char *filter, struct ffversion_check 
 fail:
 	bar_clear(&r.bar);
 	log_set_display(NULL, NULL, NULL);
+	if (ev_tick != NULL)
+		event_del(ev_tick);
+	if (r.base != NULL)
+		cli_drain(r.base);  /* a cancelled trim is reaped */
 	*rep = cli_failed(err);
+	code = cli_signal != 0 ? 128 + cli_signal : 1;
 done:
 	if (workdir[0] != '\0' && !o->keep_temp)
 		util_rm_rf(workdir);
@@ -742,6 +836,14 @@ cli_output_for(const struct cli_opts *o, const char *in, const char *filter, cha
 	}
 	if (o->preview && strlen(out) > 4)
 		memcpy(out + strlen(out) - 4, ".png", 4);
+	if (o->range && strlen(out) > 4) {
+		/* a range is a parameter of the render too: NAME.FILTER.1-2.5s.mp4, NAME.FILTER.from60s.mp4 */
+		if (o->end > 0)
+			snprintf(name, sizeof name, ".%g-%gs.mp4", o->start, o->end);
+		else
+			snprintf(name, sizeof name, ".from%gs.mp4", o->start);
+		snprintf(out + strlen(out) - 4, n - (strlen(out) - 4), "%s", name);
+	}
 	return 0;
 }
 

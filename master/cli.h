@@ -34,6 +34,8 @@ struct cli_opts {
 	int ninputs;
 	int overwrite;               /* -y: 1, -n: -1 (never), 0: an existing output is refused */
 	int compare;                 /* --compare: the one-worker baseline too (baseline) */
+	int range;                   /* --start or --end given */
+	double start, end;           /* seconds; end 0: to the end */
 };
 
 /* 0 ok, -1 usage error (message in err). */
