@@ -16,6 +16,9 @@ log_init(char role, enum log_level level)
 {
 	log_role = role;
 	log_level = level;
+	/* a forked worker starts without the master's progress display */
+	log_before = log_after = NULL;
+	log_display_arg = NULL;
 }
 
 void

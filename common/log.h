@@ -4,6 +4,7 @@
 /* One line per event on stderr: `pid role time level message` (role M master, W worker). */
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR, LOG_QUIET };
 
+/* Also forgets the display hooks below: a forked worker draws no progress of its master. */
 void log_init(char role, enum log_level level);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
