@@ -396,11 +396,14 @@ cli_trim_cb(int status, const char *out, size_t outlen, const char *errtail, voi
 
 /* Writes o's --start/--end range of o->input to path, in r's loop: 0, or -1 with err. */
 static int
-cli_trim(struct cli_run *r, const char *path, char *err, size_t errlen)
+cli_trim(struct cli_run *r, struct ffversion_check *ver, const char *path, char *err, size_t errlen)
 {
 	char bufs[TRIM_BUFS][4096], how[128];
 	char *argv[48];
 
+	/* a missing or too old ffmpeg is named as such, not as a failed cut */
+	if (ffversion_check_finish(ver, err, errlen) == -1)
+		return -1;
 	trim_argv(r->o->input, r->o->start, r->o->end, path, argv, bufs);
 	r->trim_status = -1;
 	r->trim = proc_start(r->base, argv, 1 << 20, cli_trim_cb, r, err, errlen);
@@ -744,7 +747,7 @@ cli_render(const struct cli_opts *o, const char *filter, struct ffversion_check 
 		event_add(ev_tick, &tick);
 		log_set_display(bar_hide_cb, bar_show_cb, &r.bar);
 	}
-	if (o->range && cli_trim(&r, range, err, sizeof err) == -1)
+	if (o->range && cli_trim(&r, ver, range, err, sizeof err) == -1)
 		goto fail;
 	if (job_start(r.job, err, sizeof err) == -1)
 		goto fail;
