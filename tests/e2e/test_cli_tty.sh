@@ -82,9 +82,13 @@ stop() {
 	wait "$pid" || rc=$?
 	# what was printed after the work began: the one line of the ending, and nothing else
 	sed -n '/cut into/,$p' "$T/$name.err" | tail -n +2 > "$T/$name.after"
-	left=
-	for p in $procs; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
-	[ -z "$left" ] || { sleep 3; left=; for p in $procs; do kill -0 "$p" 2>/dev/null && left="$left $p"; done; }
+	# alive, not a zombie: this container's init does not reap orphans (up to 5 s)
+	for i in $(seq 50); do
+		left=
+		for p in $procs; do ps -o stat= -p "$p" 2>/dev/null | grep -q '^[^Z]' && left="$left $p"; done
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
 	[ -z "$left" ] || kill -9 $left 2>/dev/null
 	check "$name-no-process-left" [ -z "$left" ]
 	check "$name-no-output" [ ! -e "$T/$name.mp4" -a ! -e "$T/$name.mp4.part" ]
