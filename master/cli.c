@@ -573,6 +573,7 @@ struct cli_preview {
 	struct probe probe;
 	char tmpdir[4096];
 	int code;
+	char error[1024];            /* why it failed, said once at the end (and in --json) */
 };
 
 static void
@@ -583,16 +584,14 @@ cli_preview_done_cb(const char *image, size_t len, const char *error, void *arg)
 
 	event_base_loopexit(cp->base, NULL);
 	if (error != NULL) {
-		fprintf(stderr, "master: %s\n", error);
+		snprintf(cp->error, sizeof cp->error, "%s", error);
 		return;
 	}
 	f = fopen(cp->o->output, "we");
 	if (f == NULL || fwrite(image, 1, len, f) != len || fclose(f) != 0) {
-		fprintf(stderr, "master: cannot write %s: %s\n", cp->o->output, strerror(errno));
+		snprintf(cp->error, sizeof cp->error, "cannot write %s: %s", cp->o->output, strerror(errno));
 		return;
 	}
-	if (!cp->o->quiet)
-		printf("%s\n", cp->o->output);
 	cp->code = 0;
 }
 
@@ -606,13 +605,13 @@ cli_preview_probe_cb(int status, const char *out, size_t outlen, const char *err
 	size_t n = strlen(cp->o->output);
 
 	if (status != 0) {
-		fprintf(stderr, "master: %s is not a video ffmpeg can read: %s\n", cp->o->input, errtail);
+		snprintf(cp->error, sizeof cp->error, "%s is not a video ffmpeg can read: %s", cp->o->input, errtail);
 		event_base_loopexit(cp->base, NULL);
 		return;
 	}
 	if (probe_parse(out, outlen, util_file_size(cp->o->input), &cp->probe, err, sizeof err) == -1 ||
 	    limits_check(&cp->o->limits, &cp->probe, &x) == -1) {
-		fprintf(stderr, "master: %s: %s\n", cp->o->input, x.limit != NULL ? x.reason : err);
+		snprintf(cp->error, sizeof cp->error, "%s: %s", cp->o->input, x.limit != NULL ? x.reason : err);
 		event_base_loopexit(cp->base, NULL);
 		return;
 	}
@@ -624,7 +623,7 @@ cli_preview_probe_cb(int status, const char *out, size_t outlen, const char *err
 	req.jpeg = n > 4 && (strcasecmp(cp->o->output + n - 4, ".jpg") == 0 || strcasecmp(cp->o->output + n - 5, ".jpeg") == 0);
 	req.tmpdir = cp->tmpdir;
 	if (preview_start(cp->base, &req, cli_preview_done_cb, cp, err, sizeof err) == -1) {
-		fprintf(stderr, "master: %s\n", err);
+		snprintf(cp->error, sizeof cp->error, "%s", err);
 		event_base_loopexit(cp->base, NULL);
 	}
 }
@@ -634,25 +633,34 @@ static int
 cli_preview(const struct cli_opts *o, const char *filter)
 {
 	struct cli_preview cp;
-	char err[1024], url[4200];
+	char url[4200];
 	char *argv[24];
 	const char *tmp = getenv("TMPDIR");
+	json_t *obj;
 
 	memset(&cp, 0, sizeof cp);
 	cp.o = o;
 	cp.filter = filter;
 	cp.code = 1;
+	snprintf(cp.error, sizeof cp.error, "cannot create the event loop");
 	snprintf(cp.tmpdir, sizeof cp.tmpdir, "%s", tmp && *tmp ? tmp : "/tmp");
 	cp.base = event_base_new();
-	if (cp.base == NULL)
-		return 1;
-	probe_argv(o->input, argv, url, sizeof url);
-	if (proc_start(cp.base, argv, 8 << 20, cli_preview_probe_cb, &cp, err, sizeof err) == NULL)
-		fprintf(stderr, "master: %s\n", err);
-	else
-		event_base_dispatch(cp.base);
-	event_base_free(cp.base);
-	return cp.code;
+	if (cp.base != NULL) {
+		probe_argv(o->input, argv, url, sizeof url);
+		if (proc_start(cp.base, argv, 8 << 20, cli_preview_probe_cb, &cp, cp.error, sizeof cp.error) != NULL)
+			event_base_dispatch(cp.base);
+		event_base_free(cp.base);
+	}
+	if (cp.code != 0)
+		return cli_fail(o->json, 1, "%s", cp.error);
+	if (o->json) {
+		obj = json_pack("{s:s, s:s}", "status", "completed", "output_path", o->output);
+		cli_json_print(obj);
+		json_decref(obj);
+	} else if (!o->quiet) {
+		printf("%s\n", o->output);
+	}
+	return 0;
 }
 
 /* Released pools free themselves once their workers have exited, and a cancelled probe, cut or
@@ -977,7 +985,7 @@ cli_main(int argc, char **argv)
 	}
 	if (o.preview) {
 		if (ffversion_check_finish(&ver, err, sizeof err) == -1) {
-			fprintf(stderr, "master: %s\n", err);
+			code = cli_fail(o.json, 1, "%s", err);
 			goto done;
 		}
 		o.output = outs[0];

@@ -105,6 +105,10 @@ json_failed json-directory 2 'is a directory' -o "$T/dir" "$T/clip.mp4"
 json_failed json-exists 1 'already exists' -o "$T/exists.mp4" "$T/clip.mp4"
 printf 'not a video' > "$T/garbage.mp4"
 json_failed json-not-a-video 1 'not a video' -o "$T/garbage.out.mp4" "$T/garbage.mp4"
+json_failed json-preview-not-a-video 1 'not a video' --preview -o "$T/pv.png" "$T/garbage.mp4"
+run_master pvjson --json --preview -o "$T/pv.png" "$T/clip.mp4"
+check json-preview-one-object jt "$T/pvjson.out" '.status == "completed" and .output_path == "'"$T"'/pv.png"'
+check json-preview-wrote-png [ "$(head -c 4 "$T/pv.png" | tail -c 3)" = PNG ]
 run_master listjson --list-filters --json
 check list-filters-json-one-object json_one "$T/listjson.out"
 check list-filters-json-has-blur jt "$T/listjson.out" '[.filters[] | select(.name == "blur")] | length == 1'
