@@ -8,18 +8,31 @@
 
 static char log_role = 'M';
 static enum log_level log_level = LOG_INFO;
+static void (*log_before)(void *), (*log_after)(void *);
+static void *log_display_arg;
 
 void
 log_init(char role, enum log_level level)
 {
 	log_role = role;
 	log_level = level;
+	/* a forked worker starts without the master's progress display */
+	log_before = log_after = NULL;
+	log_display_arg = NULL;
 }
 
 void
 log_set_level(enum log_level level)
 {
 	log_level = level;
+}
+
+void
+log_set_display(void (*before)(void *), void (*after)(void *), void *arg)
+{
+	log_before = before;
+	log_after = after;
+	log_display_arg = arg;
 }
 
 enum log_level
@@ -54,7 +67,11 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	n += (size_t)k < sizeof line - n - 1 ? (size_t)k : sizeof line - n - 2;
 	line[n++] = '\n';
 	/* one write per line, so the lines of the master and its workers never interleave */
+	if (log_before != NULL)
+		log_before(log_display_arg);
 	(void)!write(STDERR_FILENO, line, n);
+	if (log_after != NULL)
+		log_after(log_display_arg);
 }
 
 void

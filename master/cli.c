@@ -1,20 +1,25 @@
 #include "master/cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <event2/event.h>
 #include <jansson.h>
 
 #include "common/log.h"
+#include "common/spawn.h"
 #include "common/util.h"
+#include "master/bar.h"
 #include "master/ffversion.h"
 #include "master/job.h"
 #include "master/remote.h"
@@ -22,27 +27,32 @@
 #include "master/preview.h"
 #include "master/probe.h"
 #include "master/proc.h"
+#include "master/trim.h"
 #include "worker/filter.h"
 
 struct cli_run {
 	struct event_base *base;
 	struct job *job;
 	const struct cli_opts *o;
-	int tty;
+	struct bar bar;
+	int shown;                   /* the job phase the bar shows, -1 none */
 	double last_draw;
-	int interrupted;
+	struct proc *trim;           /* cutting out --start/--end, before the job */
+	int trim_status;
+	int64_t trim_frames;
+	char trim_err[512];
 };
 
 void
 cli_usage(FILE *out, const char *prog)
 {
 	fprintf(out,
-	    "usage: %1$s [options] FILE\n"
+	    "usage: %1$s [options] FILE...\n"
 	    "       %1$s serve [--host H] [--port P] [--data-dir DIR] [--workers N] ...  (see %1$s serve --help)\n"
 	    "\n"
 	    "Applies a filter to a video in parallel: cuts it into segments, renders them in a pool\n"
-	    "of worker processes, joins them with the original audio, and reports honestly measured\n"
-	    "sequential and parallel times.\n"
+	    "of worker processes and joins them with the original audio. Several files are rendered\n"
+	    "one after the other, with one summary line each.\n"
 	    "\n"
 	    "  -f, --filter SPEC        filter chain, e.g. blur, blur:sigma=5, blur:sigma=3,grayscale\n"
 	    "                           (default grayscale; --list-filters shows them all)\n"
@@ -54,18 +64,24 @@ cli_usage(FILE *out, const char *prog)
 	    "                           replaced and its segment re-run (default 300)\n"
 	    "  -s, --segment-seconds S  longest segment, cut on keyframes; evened out so their count\n"
 	    "                           is a multiple of the workers (default 10)\n"
-	    "  -o, --output FILE        output MP4 (default: next to the input, NAME.FILTER.mp4)\n"
+	    "  -o, --output PATH        output MP4 file (default: next to the input, NAME.FILTER.mp4,\n"
+	    "                           e.g. NAME.blur-sigma5.mp4); with several inputs, a directory\n"
+	    "  -y, --overwrite          replace an output that exists (default: refuse)\n"
+	    "  -n, --no-overwrite       never replace one: stop if it exists\n"
 	    "      --preset NAME        x264 preset (default veryfast)\n"
 	    "      --crf N              x264 quality, 0-51 (default 20)\n"
-	    "      --no-baseline        skip the sequential run (no speedup is reported)\n"
+	    "      --compare            also render with one worker first: reports the speedup and\n"
+	    "                           whether both outputs are byte-identical (twice the work)\n"
+	    "      --no-baseline        render once (the default)\n"
 	    "      --json               print one JSON object on stdout instead of the report\n"
-	    "  -q, --quiet              no progress and no log lines, only errors\n"
+	    "                           (also on failure: \"status\": \"failed\" and \"error\")\n"
+	    "  -q, --quiet              no progress bar and no log lines, only errors\n"
 	    "  -v, --verbose            debug logging\n"
 	    "      --keep-temp          keep the working directory (segments) for inspection\n"
 	    "      --hls DIR            also write the result into DIR as HLS while it renders:\n"
 	    "                           index.m3u8 lists each piece as soon as it and those\n"
 	    "                           before it are rendered (a player can start at once)\n"
-	    "      --list-filters       list the filters and their parameters\n"
+	    "      --list-filters       list the filters and their parameters (with --json: as JSON)\n"
 	    "      --preview            render one frame through the filter as an image instead\n"
 	    "                           (PNG, or JPEG when -o ends in .jpg; default NAME.FILTER.png)\n"
 	    "      --at SECONDS         the preview's time (default 0)\n"
@@ -75,14 +91,19 @@ cli_usage(FILE *out, const char *prog)
 	    "  -h, --help               this help\n"
 	    "      --version            print the version\n"
 	    "\n"
-	    "Exit status: 0 success, 1 processing failed, 2 usage error.\n", prog);
+	    "On a terminal, a progress bar per phase shows the elapsed time, ETA, frames per second\n"
+	    "and the real-time factor. Ctrl-C stops the workers and removes the partial output.\n"
+	    "\n"
+	    "Exit status: 0 success, 1 processing failed (for any of several files), 2 usage error,\n"
+	    "130 interrupted (SIGINT), 143 terminated (SIGTERM).\n", prog);
 }
 
 int
 cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION, O_PREVIEW, O_AT,
-	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT, O_HLS };
+	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT,
+	    O_HLS, O_COMPARE, O_START, O_END };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -105,6 +126,12 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "remote", required_argument, NULL, O_REMOTE },
 		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
 		{ "hls", required_argument, NULL, O_HLS },
+		/* how the command line behaves around the render */
+		{ "compare", no_argument, NULL, O_COMPARE },
+		{ "overwrite", no_argument, NULL, 'y' },
+		{ "no-overwrite", no_argument, NULL, 'n' },
+		{ "start", required_argument, NULL, O_START },
+		{ "end", required_argument, NULL, O_END },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *presets[] = { "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -119,12 +146,12 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	o->preset = "veryfast";
 	o->crf = 20;
 	o->segment_seconds = 10;
-	o->baseline = 1;
 	o->workers = -1;
 	o->task_timeout = 300;
-	optind = 1;
+	/* 0, not 1: GNU getopt then forgets a group of letters a previous parse stopped in ("-xq") */
+	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:w:s:o:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":f:w:s:o:qvhyn", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			o->filter = optarg;
@@ -137,6 +164,9 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 			o->workers = (int)v;
 			break;
 		case 's':
+			/* ffmpeg's -ss would be read as "-s s" */
+			if (strcmp(argv[optind - 1], "-ss") == 0)
+				return util_err(err, errlen, "-ss is not an option here: -s is --segment-seconds (a time range is --start and --end)");
 			errno = 0;
 			o->segment_seconds = strtod(optarg, &end);
 			if (errno || *end || end == optarg || !(o->segment_seconds >= 0.5 && o->segment_seconds <= 3600))
@@ -160,7 +190,21 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 			o->crf = (int)v;
 			break;
 		case O_NOBASE:
-			o->baseline = 0;
+			o->baseline = o->compare = 0;
+			break;
+		case O_COMPARE:
+			o->baseline = o->compare = 1;
+			break;
+		case 'y':
+		case 'n':
+			o->overwrite = c == 'y' ? 1 : -1;
+			break;
+		case O_START:
+		case O_END:
+			if (trim_time_parse(optarg, c == O_START ? &o->start : &o->end) == -1)
+				return util_err(err, errlen, "--%s takes seconds or [hh:]mm:ss[.ms], not '%s'",
+				    c == O_START ? "start" : "end", optarg);
+			o->range = 1;
 			break;
 		case O_JSON:
 			o->json = 1;
@@ -227,9 +271,15 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		return 0;
 	if (optind >= argc)
 		return util_err(err, errlen, "no input file given");
-	if (optind + 1 < argc)
-		return util_err(err, errlen, "one input file at a time (got '%s' and '%s')", argv[optind], argv[optind + 1]);
+	o->inputs = argv + optind;
+	o->ninputs = argc - optind;
 	o->input = argv[optind];
+	if (o->range && o->end > 0 && o->end <= o->start)
+		return util_err(err, errlen, "--end (%g s) must come after --start (%g s)", o->end, o->start);
+	if (o->range && o->preview)
+		return util_err(err, errlen, "--start and --end are for a render; a preview's time is --at");
+	if (o->preview && o->ninputs > 1)
+		return util_err(err, errlen, "--preview takes one input file (got '%s' and '%s')", argv[optind], argv[optind + 1]);
 	if (o->workers == 0 && o->nremote == 0)
 		return util_err(err, errlen, "--workers 0 needs at least one --remote worker");
 	fc = filter_chain_parse(o->filter, ferr, sizeof ferr);
@@ -239,57 +289,179 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* Appends to name[*k] the characters of s[0..len) that are safe in a file name ('+' only
+ * where the caller puts it, between filters: no filter spec holds one). */
+static void
+cli_name_add(char *name, size_t n, size_t *k, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && s[i] != '\0' && *k + 1 < n; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-' || s[i] == '.' || (s[i] == '+' && len == 1))
+			name[(*k)++] = s[i];
+	}
+	name[*k] = '\0';
+}
+
+/* 1 when "k=v" is one of the ':'-separated fields of spec. */
+static int
+cli_spec_has(const char *spec, const char *kv, size_t len)
+{
+	const char *p;
+
+	for (p = strchr(spec, ':'); p != NULL; p = strchr(p + 1, ':')) {
+		if (strncmp(p + 1, kv, len) == 0 && (p[1 + len] == ':' || p[1 + len] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
 void
 cli_default_output(const char *input, const char *filter, char *buf, size_t n)
 {
-	char name[256];
+	char name[256], one[64], ferr[128];
 	const char *slash = strrchr(input, '/');
 	const char *base = slash ? slash + 1 : input;
 	const char *dot = strrchr(base, '.');
 	size_t dirlen = slash ? (size_t)(slash - input) + 1 : 0;
 	size_t baselen = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-	size_t k = 0;
-	const char *p;
+	size_t k = 0, len;
+	const char *p = filter, *f, *q;
+	struct filter_chain *defaults;
 
-	/* filter names only, joined by '+': "blur:sigma=3,grayscale" -> "blur+grayscale" */
-	for (p = filter; *p != '\0' && k < sizeof name - 1; p++) {
-		if (*p == ':') {
-			while (*p != '\0' && *p != ',')
-				p++;
-			if (*p == '\0')
-				break;
+	/* "blur:sigma=5,grayscale" -> "blur-sigma5+grayscale": each filter's name, then the
+	 * parameters that differ from a bare "blur" (so the name tells two renders apart) */
+	name[0] = '\0';
+	while (*p != '\0') {
+		f = p + strcspn(p, ",");
+		len = strcspn(p, ":,");
+		if (k > 0)
+			cli_name_add(name, sizeof name, &k, "+", 1);
+		cli_name_add(name, sizeof name, &k, p, len);
+		snprintf(one, sizeof one, "%.*s", (int)len, p);
+		defaults = filter_chain_parse(one, ferr, sizeof ferr);
+		for (q = p + len; q < f && *q == ':'; q += len) {
+			q++;
+			len = strcspn(q, ":,");
+			if (defaults != NULL && cli_spec_has(filter_chain_spec(defaults), q, len))
+				continue;
+			cli_name_add(name, sizeof name, &k, "-", 1);
+			cli_name_add(name, sizeof name, &k, q, strcspn(q, "=:,"));
+			if (q[strcspn(q, "=:,")] == '=')
+				cli_name_add(name, sizeof name, &k, q + strcspn(q, "=:,") + 1, len - strcspn(q, "=:,") - 1);
 		}
-		if (*p == ',')
-			name[k++] = '+';
-		else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')
-			name[k++] = *p;
+		filter_chain_free(defaults);
+		p = *f == ',' ? f + 1 : f;
 	}
-	name[k] = '\0';
 	snprintf(buf, n, "%.*s%.*s.%s.mp4", (int)dirlen, input, (int)baselen, base, name);
+}
+
+/* Set by the signal handler itself, so a job failing because the same Ctrl-C reached one of
+ * its ffmpeg children is still seen as interrupted, whichever the loop hears of first. */
+static volatile sig_atomic_t cli_signal;
+static int cli_signal_pipe[2] = { -1, -1 };
+
+static void
+cli_signal_handler(int sig)
+{
+	int saved = errno;
+
+	cli_signal = sig;
+	(void)!write(cli_signal_pipe[1], "", 1);
+	errno = saved;
+}
+
+static void
+cli_signal_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cli_run *r = arg;
+	char buf[16];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	if (r->trim != NULL) {
+		proc_cancel(r->trim);
+		r->trim = NULL;
+		event_base_loopexit(r->base, NULL);
+		return;
+	}
+	job_cancel(r->job);
+}
+
+static void
+cli_trim_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct cli_run *r = arg;
+
+	r->trim = NULL;
+	r->trim_status = status;
+	r->trim_frames = trim_frames(out, outlen);
+	snprintf(r->trim_err, sizeof r->trim_err, "%s", errtail);
+	event_base_loopexit(r->base, NULL);
+}
+
+/* Writes o's --start/--end range of o->input to path, in r's loop: 0, or -1 with err. */
+static int
+cli_trim(struct cli_run *r, struct ffversion_check *ver, const char *path, char *err, size_t errlen)
+{
+	char bufs[TRIM_BUFS][4096], how[128];
+	char *argv[48];
+
+	/* a missing or too old ffmpeg is named as such, not as a failed cut */
+	if (ffversion_check_finish(ver, err, errlen) == -1)
+		return -1;
+	trim_argv(r->o->input, r->o->start, r->o->end, path, argv, bufs);
+	r->trim_status = -1;
+	r->trim = proc_start(r->base, argv, 1 << 20, cli_trim_cb, r, err, errlen);
+	if (r->trim == NULL)
+		return -1;
+	bar_phase(&r->bar, "trimming", 0, 0, util_now());
+	r->shown = JOB_PROBING;  /* ticks the clock; the job's first phase ends this bar */
+	event_base_dispatch(r->base);
+	if (cli_signal != 0)
+		return util_err(err, errlen, "cancelled by %s", cli_signal == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM");
+	if (r->trim_status != 0) {
+		spawn_status_str(r->trim_status, how, sizeof how);
+		return util_err(err, errlen, "cannot cut the range of %s: ffmpeg %s: %s", r->o->input, how, r->trim_err);
+	}
+	if (r->trim_frames <= 0)
+		return util_err(err, errlen, "%s has no frame from %g s%s", r->o->input, r->o->start,
+		    r->o->end > 0 ? " to the --end" : " on (--start is past its end)");
+	return 0;
 }
 
 static void
 cli_progress_cb(struct job *job, void *arg)
 {
 	struct cli_run *r = arg;
-	json_t *rep;
+	const struct probe *p = job_probe(job);
+	enum job_phase ph = job_phase(job);
 	double now = util_now();
 
-	if (!r->tty || r->o->quiet || r->o->json)
+	if (!r->bar.on || ph == JOB_DONE || ph == JOB_FAILED)
 		return;
+	if ((int)ph != r->shown) {
+		r->shown = (int)ph;
+		bar_phase(&r->bar, job_phase_name(ph),
+		    ph == JOB_SEQUENTIAL || ph == JOB_PARALLEL ? p->frames : 0, p->fps, now);
+		r->last_draw = now;
+		return;
+	}
 	if (now - r->last_draw < 0.1)
 		return;
 	r->last_draw = now;
-	rep = job_report(job);
-	fprintf(stderr, "\r\033[K%-10s %3.0f%%  segments %lld/%lld  playable %.1f s  %.2fx real time",
-	    json_string_value(json_object_get(rep, "phase")),
-	    json_number_value(json_object_get(rep, "percent")),
-	    (long long)json_integer_value(json_object_get(rep, "segments_done")),
-	    (long long)json_integer_value(json_object_get(rep, "segments_total")),
-	    json_number_value(json_object_get(rep, "playable_seconds")),
-	    json_number_value(json_object_get(rep, "realtime_factor")));
-	fflush(stderr);
-	json_decref(rep);
+	bar_update(&r->bar, job_frames_done(job), now);
+}
+
+/* The clock moves while nothing else does (probing, cutting, joining). */
+static void
+cli_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cli_run *r = arg;
+
+	if (r->shown >= 0)
+		bar_update(&r->bar, job_frames_done(r->job), util_now());
 }
 
 static void
@@ -297,18 +469,21 @@ cli_done_cb(struct job *job, void *arg)
 {
 	struct cli_run *r = arg;
 
-	if (r->tty && !r->o->quiet && !r->o->json)
-		fprintf(stderr, "\r\033[K");
+	if (job_phase(job) == JOB_DONE)
+		bar_finish(&r->bar, util_now());
+	else
+		bar_clear(&r->bar);
+	r->shown = -1;
 	event_base_loopexit(r->base, NULL);
 }
 
-static void
-cli_signal_cb(evutil_socket_t sig, short what, void *arg)
+/* The video's seconds rendered per second of wall time in the parallel run. */
+static double
+cli_realtime(json_t *rep, const struct probe *p)
 {
-	struct cli_run *r = arg;
+	double par = json_number_value(json_object_get(rep, "parallel_time"));
 
-	r->interrupted = 1;
-	job_cancel(r->job);
+	return par > 0 && p->duration > 0 ? p->duration / par : 0;
 }
 
 static void
@@ -319,7 +494,12 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 	int workers = (int)json_integer_value(json_object_get(rep, "cpu_cores_used"));
 	json_t *ident = json_object_get(rep, "identical");
 
-	fprintf(out, "input       %s: %dx%d, %.3f fps%s, %.2f s, %s%s%s\n", o->input, p->width, p->height,
+	fprintf(out, "input       %s", o->input);
+	if (o->range && o->end > 0)
+		fprintf(out, " from %g s to %g s", o->start, o->end);
+	else if (o->range)
+		fprintf(out, " from %g s to the end", o->start);
+	fprintf(out, ": %dx%d, %.3f fps%s, %.2f s, %s%s%s\n", p->width, p->height,
 	    p->fps, p->cfr ? "" : " (variable, resampled)", p->duration, p->codec,
 	    p->naudio ? ", audio " : ", no audio", p->naudio ? p->audio_codec[0] : "");
 	fprintf(out, "filter      %s\n", json_string_value(json_object_get(rep, "filter_type")));
@@ -329,12 +509,11 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 	fprintf(out, "split       %7.2f s\n", json_number_value(json_object_get(rep, "split_time")));
 	if (seq > 0)
 		fprintf(out, "sequential  %7.2f s  (1 worker)\n", seq);
-	fprintf(out, "parallel    %7.2f s  (%d workers)", par, workers);
+	fprintf(out, "parallel    %7.2f s  (%d worker%s)  %.2fx real time", par, workers,
+	    workers == 1 ? "" : "s", cli_realtime(rep, p));
 	if (seq > 0 && par > 0)
-		fprintf(out, "  speedup %.2fx, efficiency %.0f%%", seq / par, 100 * seq / par / workers);
-	fprintf(out, "\nrealtime    %7.2fx (seconds of video rendered per second, in parallel)\n",
-	    json_number_value(json_object_get(rep, "realtime_factor")));
-	fprintf(out, "merge       %7.2f s\n", json_number_value(json_object_get(rep, "merge_time")));
+		fprintf(out, ", speedup %.2fx, efficiency %.0f%%", seq / par, 100 * seq / par / workers);
+	fprintf(out, "\nmerge       %7.2f s\n", json_number_value(json_object_get(rep, "merge_time")));
 	fprintf(out, "frames      %lld in, %lld out\n",
 	    (long long)json_integer_value(json_object_get(rep, "frames_in")),
 	    (long long)json_integer_value(json_object_get(rep, "frames_out")));
@@ -346,6 +525,56 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 		fprintf(out, "stream      %s/index.m3u8\n", o->hls_dir);
 }
 
+/* One render's line among several inputs' */
+static void
+cli_summary(FILE *out, json_t *rep, const struct probe *p, const char *input)
+{
+	if (json_is_string(json_object_get(rep, "output_path")))
+		fprintf(out, "%s -> %s: %lld frames, %.2f s, %.2fx real time\n", input,
+		    json_string_value(json_object_get(rep, "output_path")),
+		    (long long)json_integer_value(json_object_get(rep, "frames_out")),
+		    json_number_value(json_object_get(rep, "parallel_time")), cli_realtime(rep, p));
+	else
+		fprintf(out, "%s: failed: %s\n", input, json_string_value(json_object_get(rep, "error")));
+}
+
+static void
+cli_json_print(json_t *obj)
+{
+	json_dumpf(obj, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(UTIL_JSON_DIGITS));
+	putchar('\n');
+}
+
+/* A failure before or instead of a render: {"status": "failed", "error": msg} (new reference). */
+static json_t *
+cli_failed(const char *msg)
+{
+	return json_pack("{s:s, s:s}", "status", "failed", "error", msg);
+}
+
+/* The one line on stderr and, with --json, the one object on stdout; returns code. */
+static int
+cli_fail(int json, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+cli_fail(int json, int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	json_t *obj;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "master: %s\n", msg);
+	if (json) {
+		obj = cli_failed(msg);
+		cli_json_print(obj);
+		json_decref(obj);
+	}
+	return code;
+}
+
 struct cli_preview {
 	struct event_base *base;
 	const struct cli_opts *o;
@@ -353,6 +582,7 @@ struct cli_preview {
 	struct probe probe;
 	char tmpdir[4096];
 	int code;
+	char error[1024];            /* why it failed, said once at the end (and in --json) */
 };
 
 static void
@@ -363,16 +593,14 @@ cli_preview_done_cb(const char *image, size_t len, const char *error, void *arg)
 
 	event_base_loopexit(cp->base, NULL);
 	if (error != NULL) {
-		fprintf(stderr, "master: %s\n", error);
+		snprintf(cp->error, sizeof cp->error, "%s", error);
 		return;
 	}
 	f = fopen(cp->o->output, "we");
 	if (f == NULL || fwrite(image, 1, len, f) != len || fclose(f) != 0) {
-		fprintf(stderr, "master: cannot write %s: %s\n", cp->o->output, strerror(errno));
+		snprintf(cp->error, sizeof cp->error, "cannot write %s: %s", cp->o->output, strerror(errno));
 		return;
 	}
-	if (!cp->o->quiet)
-		printf("%s\n", cp->o->output);
 	cp->code = 0;
 }
 
@@ -386,13 +614,13 @@ cli_preview_probe_cb(int status, const char *out, size_t outlen, const char *err
 	size_t n = strlen(cp->o->output);
 
 	if (status != 0) {
-		fprintf(stderr, "master: %s is not a video ffmpeg can read: %s\n", cp->o->input, errtail);
+		snprintf(cp->error, sizeof cp->error, "%s is not a video ffmpeg can read: %s", cp->o->input, errtail);
 		event_base_loopexit(cp->base, NULL);
 		return;
 	}
 	if (probe_parse(out, outlen, errtail, util_file_size(cp->o->input), &cp->probe, err, sizeof err) == -1 ||
 	    limits_check(&cp->o->limits, &cp->probe, &x) == -1) {
-		fprintf(stderr, "master: %s: %s\n", cp->o->input, x.limit != NULL ? x.reason : err);
+		snprintf(cp->error, sizeof cp->error, "%s: %s", cp->o->input, x.limit != NULL ? x.reason : err);
 		event_base_loopexit(cp->base, NULL);
 		return;
 	}
@@ -404,7 +632,7 @@ cli_preview_probe_cb(int status, const char *out, size_t outlen, const char *err
 	req.jpeg = n > 4 && (strcasecmp(cp->o->output + n - 4, ".jpg") == 0 || strcasecmp(cp->o->output + n - 5, ".jpeg") == 0);
 	req.tmpdir = cp->tmpdir;
 	if (preview_start(cp->base, &req, cli_preview_done_cb, cp, err, sizeof err) == -1) {
-		fprintf(stderr, "master: %s\n", err);
+		snprintf(cp->error, sizeof cp->error, "%s", err);
 		event_base_loopexit(cp->base, NULL);
 	}
 }
@@ -414,25 +642,34 @@ static int
 cli_preview(const struct cli_opts *o, const char *filter)
 {
 	struct cli_preview cp;
-	char err[1024], url[4200];
+	char url[4200];
 	char *argv[24];
 	const char *tmp = getenv("TMPDIR");
+	json_t *obj;
 
 	memset(&cp, 0, sizeof cp);
 	cp.o = o;
 	cp.filter = filter;
 	cp.code = 1;
+	snprintf(cp.error, sizeof cp.error, "cannot create the event loop");
 	snprintf(cp.tmpdir, sizeof cp.tmpdir, "%s", tmp && *tmp ? tmp : "/tmp");
 	cp.base = event_base_new();
-	if (cp.base == NULL)
-		return 1;
-	probe_argv(o->input, argv, url, sizeof url);
-	if (proc_start(cp.base, argv, 8 << 20, cli_preview_probe_cb, &cp, err, sizeof err) == NULL)
-		fprintf(stderr, "master: %s\n", err);
-	else
-		event_base_dispatch(cp.base);
-	event_base_free(cp.base);
-	return cp.code;
+	if (cp.base != NULL) {
+		probe_argv(o->input, argv, url, sizeof url);
+		if (proc_start(cp.base, argv, 8 << 20, cli_preview_probe_cb, &cp, cp.error, sizeof cp.error) != NULL)
+			event_base_dispatch(cp.base);
+		event_base_free(cp.base);
+	}
+	if (cp.code != 0)
+		return cli_fail(o->json, 1, "%s", cp.error);
+	if (o->json) {
+		obj = json_pack("{s:s, s:s}", "status", "completed", "output_path", o->output);
+		cli_json_print(obj);
+		json_decref(obj);
+	} else if (!o->quiet) {
+		printf("%s\n", o->output);
+	}
+	return 0;
 }
 
 /* Released pools free themselves once their workers have exited, and a cancelled probe, cut or
@@ -461,27 +698,259 @@ cli_version_answer(void *arg, char *err, size_t errlen)
 	return ffversion_check_finish(arg, err, errlen);
 }
 
+/* Renders o->input into o->output: the exit code (0, 1, or 128 + the signal that stopped it);
+ * *rep the job's report, or a failed object when no job started (new reference). */
+static int
+cli_render(const struct cli_opts *o, const char *filter, struct ffversion_check *ver, json_t **rep,
+    struct probe *probe)
+{
+	struct cli_run r;
+	struct job_opts jo;
+	struct event *ev_sig = NULL, *ev_tick = NULL;
+	struct timeval tick = { 0, 250000 };
+	char err[1024], workdir[4096], range[4200], msg[128];
+	const char *tmp = getenv("TMPDIR");
+	int code = 1;
+
+	memset(&r, 0, sizeof r);
+	memset(probe, 0, sizeof *probe);
+	r.shown = -1;
+	*rep = NULL;
+	snprintf(workdir, sizeof workdir, "%s/video-renderer-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(workdir) == NULL) {
+		snprintf(err, sizeof err, "cannot create a working directory in %s: %s", tmp && *tmp ? tmp : "/tmp", strerror(errno));
+		workdir[0] = '\0';
+		goto fail;
+	}
+	memset(&jo, 0, sizeof jo);
+	jo.input = o->input;
+	if (o->range) {
+		/* the job renders the range, cut out into its working directory first */
+		snprintf(range, sizeof range, "%s/range.mkv", workdir);
+		jo.input = range;
+	}
+	jo.output = o->output;
+	jo.workdir = workdir;
+	jo.filter = filter;
+	jo.preset = o->preset;
+	jo.crf = o->crf;
+	jo.workers = o->workers;
+	jo.remote = o->remote;
+	jo.nremote = o->nremote;
+	jo.task_timeout = o->task_timeout;
+	jo.segment_seconds = o->segment_seconds;
+	jo.baseline = o->baseline;
+	jo.keep_workdir = o->keep_temp;
+	jo.hls_dir = o->hls_dir;
+	jo.limits = o->limits;
+	jo.check = cli_version_answer;
+	jo.check_arg = ver;
+
+	r.o = o;
+	bar_init(&r.bar, isatty(STDERR_FILENO) && !o->quiet && !o->json);
+	r.base = event_base_new();
+	if (r.base == NULL) {
+		snprintf(err, sizeof err, "cannot create the event loop");
+		goto fail;
+	}
+	r.job = job_new(r.base, &jo, cli_progress_cb, cli_done_cb, &r);
+	ev_sig = event_new(r.base, cli_signal_pipe[0], EV_READ | EV_PERSIST, cli_signal_cb, &r);
+	ev_tick = event_new(r.base, -1, EV_PERSIST, cli_tick_cb, &r);
+	if (r.job == NULL || ev_sig == NULL || ev_tick == NULL) {
+		snprintf(err, sizeof err, "out of memory");
+		goto fail;
+	}
+	event_add(ev_sig, NULL);
+	if (r.bar.on) {
+		event_add(ev_tick, &tick);
+		log_set_display(bar_hide_cb, bar_show_cb, &r.bar);
+	}
+	if (o->range && cli_trim(&r, ver, range, err, sizeof err) == -1)
+		goto fail;
+	if (job_start(r.job, err, sizeof err) == -1)
+		goto fail;
+	r.shown = JOB_PROBING;
+	bar_phase(&r.bar, job_phase_name(JOB_PROBING), 0, 0, util_now());
+	event_base_dispatch(r.base);
+	event_del(ev_tick);
+	log_set_display(NULL, NULL, NULL);
+	cli_drain(r.base);
+	if (o->keep_temp)
+		fprintf(stderr, "master: kept the working directory %s\n", workdir);
+	workdir[0] = '\0';  /* the job removed it, or was asked to keep it */
+	*rep = job_report(r.job);
+	*probe = *job_probe(r.job);
+	if (o->range)
+		json_object_set_new(*rep, "range", json_pack("{s:f, s:o}", "start", o->start,
+		    "end", o->end > 0 ? json_real(o->end) : json_null()));
+	if (job_phase(r.job) == JOB_DONE) {
+		json_object_set_new(*rep, "realtime_factor", json_real(cli_realtime(*rep, probe)));
+		code = 0;
+	} else {
+		json_object_set_new(*rep, "realtime_factor", json_null());
+		if (cli_signal != 0) {
+			snprintf(msg, sizeof msg, "cancelled by %s",
+			    cli_signal == SIGINT ? "SIGINT (Ctrl-C)" : "SIGTERM");
+			json_object_set_new(*rep, "error", json_string(msg));
+			code = 128 + cli_signal;
+		}
+	}
+	goto done;
+fail:
+	bar_clear(&r.bar);
+	log_set_display(NULL, NULL, NULL);
+	if (ev_tick != NULL)
+		event_del(ev_tick);
+	if (r.base != NULL)
+		cli_drain(r.base);  /* a cancelled trim is reaped */
+	*rep = cli_failed(err);
+	code = cli_signal != 0 ? 128 + cli_signal : 1;
+done:
+	if (workdir[0] != '\0' && !o->keep_temp)
+		util_rm_rf(workdir);
+	job_free(r.job);
+	if (ev_sig != NULL)
+		event_free(ev_sig);
+	if (ev_tick != NULL)
+		event_free(ev_tick);
+	if (r.base != NULL)
+		event_base_free(r.base);
+	return code;
+}
+
+/* 1 when --json is among the options, so even a usage error answers in JSON. */
+static int
+cli_wants_json(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		/* getopt_long takes any unambiguous prefix, down to "--j" */
+		if (strlen(argv[i]) >= 3 && strncmp(argv[i], "--json", strlen(argv[i])) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Where input i goes: -o, or with several inputs -o's directory, or next to the input. */
+static int
+cli_output_for(const struct cli_opts *o, const char *in, const char *filter, char *out, size_t n,
+    char *err, size_t errlen)
+{
+	const char *slash = strrchr(in, '/');
+	char name[4096];
+	struct stat st;
+
+	if (o->ninputs == 1 && o->output != NULL) {
+		snprintf(out, n, "%s", o->output);
+		return 0;
+	}
+	if (o->output == NULL) {
+		cli_default_output(in, filter, out, n);
+	} else {
+		if (stat(o->output, &st) == -1 || !S_ISDIR(st.st_mode)) {
+			util_err(err, errlen, "with several inputs -o names a directory, and %s is not one", o->output);
+			return 2;
+		}
+		cli_default_output(slash ? slash + 1 : in, filter, name, sizeof name);
+		snprintf(out, n, "%s%s%s", o->output, o->output[strlen(o->output) - 1] == '/' ? "" : "/", name);
+	}
+	if (o->preview && strlen(out) > 4)
+		memcpy(out + strlen(out) - 4, ".png", 4);
+	if (o->range && strlen(out) > 4) {
+		/* a range is a parameter of the render too: NAME.FILTER.1-2.5s.mp4, NAME.FILTER.from60s.mp4 */
+		if (o->end > 0)
+			snprintf(name, sizeof name, ".%g-%gs.mp4", o->start, o->end);
+		else
+			snprintf(name, sizeof name, ".from%gs.mp4", o->start);
+		snprintf(out + strlen(out) - 4, n - (strlen(out) - 4), "%s", name);
+	}
+	return 0;
+}
+
+/*
+ * Everything about output i that can be known before any work: 0, or the exit code with the
+ * reason in err (2 for what the command line asked wrongly, 1 for the state of the disk).
+ */
+static int
+cli_check_output(const struct cli_opts *o, char (*outs)[4096], int i, char *err, size_t errlen)
+{
+	const char *out = outs[i], *slash = strrchr(out, '/');
+	char canon_in[PATH_MAX], canon_out[PATH_MAX], dir[4096];
+	struct stat st;
+	int k;
+
+	if (strcmp(out, "-") == 0) {
+		util_err(err, errlen, "cannot write the output to stdout (-o -): give a file name");
+		return 2;
+	}
+	if (out[0] == '\0' || (slash != NULL && slash[1] == '\0') || (stat(out, &st) == 0 && S_ISDIR(st.st_mode))) {
+		util_err(err, errlen, "the output '%s' is a directory: -o takes a file name (a directory only with several inputs)", out);
+		return 2;
+	}
+	for (k = 0; k < o->ninputs; k++) {
+		if (realpath(o->inputs[k], canon_in) != NULL && realpath(out, canon_out) != NULL &&
+		    strcmp(canon_in, canon_out) == 0) {
+			util_err(err, errlen, "the output %s would overwrite the input%s%s", out,
+			    k == i ? "" : " ", k == i ? "" : o->inputs[k]);
+			return 2;
+		}
+	}
+	for (k = 0; k < i; k++) {
+		if (strcmp(outs[k], out) == 0) {
+			util_err(err, errlen, "%s and %s would both be written to %s", o->inputs[k], o->inputs[i], out);
+			return 2;
+		}
+	}
+	/* fail now, not after the whole render, when the output cannot be written */
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - out) : 1, slash ? out : ".");
+	if (dir[0] == '\0')
+		snprintf(dir, sizeof dir, "/");
+	if (access(dir, W_OK) == -1) {
+		util_err(err, errlen, "cannot write the output %s: %s", out, strerror(errno));
+		return 1;
+	}
+	if (stat(out, &st) == 0) {
+		/* a render replaces the output by renaming onto it, which a device must not be; a
+		 * preview writes into it */
+		if (!o->preview && !S_ISREG(st.st_mode)) {
+			util_err(err, errlen, "the output %s exists and is not a regular file", out);
+			return 1;
+		}
+		if (S_ISREG(st.st_mode) && o->overwrite == 0) {
+			util_err(err, errlen, "the output %s already exists: -y overwrites it, -n never does", out);
+			return 1;
+		}
+		if (S_ISREG(st.st_mode) && o->overwrite < 0) {
+			util_err(err, errlen, "the output %s already exists: not overwriting it (-n)", out);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int
 cli_main(int argc, char **argv)
 {
 	struct cli_opts o;
-	struct cli_run r;
-	struct job_opts jo;
-	struct event *ev_int = NULL, *ev_term = NULL;
-	char err[1024], out[4096], workdir[4096], canon_in[PATH_MAX], canon_out[PATH_MAX];
-	const char *tmp = getenv("TMPDIR");
-	/* GNU basename (string.h): the help names the program as typed, e.g. video-renderer */
-	const char *prog = argc > 0 ? basename(argv[0]) : "video-renderer";
+	struct sigaction sa, old_int, old_term;
 	struct filter_chain *fc = NULL;
 	struct ffversion_check ver = { .ff.prog = NULL };
-	json_t *rep;
+	struct probe probe;
+	char err[1024], (*outs)[4096] = NULL;
+	json_t *rep = NULL, *all = NULL, *obj;
+	int code = 1, i, rc, nfailed = 0, handlers = 0;
 	long n;
-	int code = 1;
+	/* GNU basename (string.h): the help names the program as typed, e.g. video-renderer */
+	const char *prog = argc > 0 ? basename(argv[0]) : "video-renderer";
 
-	memset(&r, 0, sizeof r);
-	workdir[0] = '\0';
 	if (cli_parse(argc, argv, &o, err, sizeof err) == -1) {
 		fprintf(stderr, "master: %s\nTry '%s --help'.\n", err, prog);
+		if (cli_wants_json(argc, argv)) {
+			obj = cli_failed(err);
+			cli_json_print(obj);
+			json_decref(obj);
+		}
 		return 2;
 	}
 	if (o.help) {
@@ -493,137 +962,119 @@ cli_main(int argc, char **argv)
 		return 0;
 	}
 	if (o.list_filters) {
-		filter_list_print(stdout);
+		if (o.json) {
+			obj = json_pack("{s:o}", "filters", filter_list_json());
+			cli_json_print(obj);
+			json_decref(obj);
+		} else {
+			filter_list_print(stdout);
+		}
 		return 0;
 	}
 	/* --quiet promises no log lines at all: its one error line is printed below */
 	log_init('M', o.verbose ? LOG_DEBUG : o.quiet ? LOG_QUIET : o.json ? LOG_WARN : LOG_INFO);
 	/* asked now, answered once the probe has started: ~0.1 s a short clip would notice */
 	ffversion_check_start(&ver);
-	if (access(o.input, R_OK) == -1) {
-		fprintf(stderr, "master: cannot read %s: %s\n", o.input, strerror(errno));
+	fc = filter_chain_parse(o.filter, err, sizeof err);
+	outs = calloc((size_t)o.ninputs, sizeof *outs);
+	if (fc == NULL || outs == NULL) {
+		code = cli_fail(o.json, 1, "out of memory");
 		goto done;
 	}
-	fc = filter_chain_parse(o.filter, err, sizeof err);
-	if (o.output == NULL) {
-		cli_default_output(o.input, filter_chain_spec(fc), out, sizeof out);
-		if (o.preview && strlen(out) > 4)
-			memcpy(out + strlen(out) - 4, ".png", 4);
-		o.output = out;
+	/* everything checkable, for every input, before any work */
+	for (i = 0; i < o.ninputs; i++) {
+		if (access(o.inputs[i], R_OK) == -1) {
+			code = cli_fail(o.json, 1, "cannot read %s: %s", o.inputs[i], strerror(errno));
+			goto done;
+		}
+		rc = cli_output_for(&o, o.inputs[i], filter_chain_spec(fc), outs[i], sizeof outs[i], err, sizeof err);
+		if (rc == 0)
+			rc = cli_check_output(&o, outs, i, err, sizeof err);
+		if (rc != 0) {
+			code = cli_fail(o.json, rc, "%s", err);
+			goto done;
+		}
 	}
 	if (o.preview) {
 		if (ffversion_check_finish(&ver, err, sizeof err) == -1) {
-			fprintf(stderr, "master: %s\n", err);
+			code = cli_fail(o.json, 1, "%s", err);
 			goto done;
 		}
+		o.output = outs[0];
 		code = cli_preview(&o, filter_chain_spec(fc));
 		goto done;
-	}
-	if (realpath(o.input, canon_in) != NULL && realpath(o.output, canon_out) != NULL &&
-	    strcmp(canon_in, canon_out) == 0) {
-		fprintf(stderr, "master: the output %s would overwrite the input\n", o.output);
-		code = 2;
-		goto done;
-	}
-	{
-		/* fail now, not after the whole render, when the output cannot be written */
-		char dir[4096];
-		const char *slash = strrchr(o.output, '/');
-
-		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - o.output) : 1, slash ? o.output : ".");
-		if (dir[0] == '\0')
-			snprintf(dir, sizeof dir, "/");
-		if (access(dir, W_OK) == -1) {
-			fprintf(stderr, "master: cannot write the output %s: %s\n", o.output, strerror(errno));
-			goto done;
-		}
 	}
 	if (o.workers == -1) {
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 		o.workers = n > 0 ? (int)n : 1;
 	}
-	snprintf(workdir, sizeof workdir, "%s/video-renderer-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (mkdtemp(workdir) == NULL) {
-		fprintf(stderr, "master: cannot create a working directory in %s: %s\n", tmp && *tmp ? tmp : "/tmp", strerror(errno));
-		workdir[0] = '\0';
+	if (pipe2(cli_signal_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
+		code = cli_fail(o.json, 1, "cannot create a pipe: %s", strerror(errno));
 		goto done;
 	}
-	memset(&jo, 0, sizeof jo);
-	jo.input = o.input;
-	jo.output = o.output;
-	jo.workdir = workdir;
-	jo.filter = filter_chain_spec(fc);
-	jo.preset = o.preset;
-	jo.crf = o.crf;
-	jo.workers = o.workers;
-	jo.remote = o.remote;
-	jo.nremote = o.nremote;
-	jo.task_timeout = o.task_timeout;
-	jo.segment_seconds = o.segment_seconds;
-	jo.baseline = o.baseline;
-	jo.keep_workdir = o.keep_temp;
-	jo.hls_dir = o.hls_dir;
-	jo.limits = o.limits;
-	jo.check = cli_version_answer;
-	jo.check_arg = &ver;
-
-	r.o = &o;
-	r.tty = isatty(STDERR_FILENO);
-	r.base = event_base_new();
-	if (r.base == NULL) {
-		fprintf(stderr, "master: cannot create the event loop\n");
-		goto done;
-	}
-	r.job = job_new(r.base, &jo, cli_progress_cb, cli_done_cb, &r);
-	if (r.job == NULL) {
-		fprintf(stderr, "master: out of memory\n");
-		goto done;
-	}
-	ev_int = evsignal_new(r.base, SIGINT, cli_signal_cb, &r);
-	ev_term = evsignal_new(r.base, SIGTERM, cli_signal_cb, &r);
-	event_add(ev_int, NULL);
-	event_add(ev_term, NULL);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = cli_signal_handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	handlers = 1;
 	signal(SIGPIPE, SIG_IGN);
-	if (job_start(r.job, err, sizeof err) == -1) {
-		fprintf(stderr, "master: %s\n", err);
-		goto done;
-	}
-	event_base_dispatch(r.base);
-	cli_drain(r.base);
-	if (o.keep_temp)
-		fprintf(stderr, "master: kept the working directory %s\n", workdir);
-	else
-		workdir[0] = '\0';  /* the job removed it */
-	rep = job_report(r.job);
-	if (job_phase(r.job) == JOB_DONE) {
-		if (o.json) {
-			json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(UTIL_JSON_DIGITS));
-			putchar('\n');
-		} else if (!o.quiet) {
-			cli_report(stdout, rep, job_probe(r.job), &o);
+	all = json_array();
+	for (i = 0; i < o.ninputs && cli_signal == 0; i++) {
+		o.input = o.inputs[i];
+		o.output = outs[i];
+		rc = cli_render(&o, filter_chain_spec(fc), &ver, &rep, &probe);
+		if (o.ninputs == 1) {
+			if (o.json)
+				cli_json_print(rep);
+			else if (rc == 0 && !o.quiet)
+				cli_report(stdout, rep, &probe, &o);
+			if (rc != 0)
+				fprintf(stderr, "master: %s\n", json_string_value(json_object_get(rep, "error")));
+		} else if (!o.json && !o.quiet) {
+			cli_summary(stdout, rep, &probe, o.input);
+		} else if (!o.json && rc != 0) {
+			fprintf(stderr, "master: %s: %s\n", o.input, json_string_value(json_object_get(rep, "error")));
 		}
-		code = 0;
-	} else {
-		if (o.json) {
-			json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(UTIL_JSON_DIGITS));
-			putchar('\n');
-		}
-		fprintf(stderr, "master: %s\n", job_error(r.job));
-		code = r.interrupted ? 130 : 1;
+		fflush(stdout);
+		nfailed += rc != 0;
+		code = rc;
+		json_array_append(all, rep);
+		json_decref(rep);
+		rep = NULL;
 	}
-	json_decref(rep);
+	if (cli_signal != 0)
+		code = 128 + cli_signal;
+	else if (o.ninputs > 1)
+		code = nfailed > 0;
+	if (o.ninputs > 1) {
+		snprintf(err, sizeof err, "%d of %d files failed%s", nfailed + (o.ninputs - i),
+		    o.ninputs, cli_signal ? " or were not rendered (cancelled)" : "");
+		if (o.json) {
+			obj = json_pack("{s:s, s:O}", "status", code == 0 ? "completed" : "failed", "files", all);
+			if (code != 0)
+				json_object_set_new(obj, "error", json_string(err));
+			cli_json_print(obj);
+			json_decref(obj);
+		}
+		if (code != 0)
+			fprintf(stderr, "master: %s\n", err);
+	}
 done:
+	if (handlers) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
+	for (i = 0; i < 2; i++) {
+		if (cli_signal_pipe[i] != -1)
+			close(cli_signal_pipe[i]);
+		cli_signal_pipe[i] = -1;
+	}
 	/* reaps the version checks on the paths that left before their answer */
 	ffversion_check_finish(&ver, err, sizeof err);
-	if (workdir[0] != '\0' && !o.keep_temp)
-		util_rm_rf(workdir);
-	job_free(r.job);
-	if (ev_int != NULL)
-		event_free(ev_int);
-	if (ev_term != NULL)
-		event_free(ev_term);
-	if (r.base != NULL)
-		event_base_free(r.base);
+	json_decref(all);
+	free(outs);
 	filter_chain_free(fc);
 	return code;
 }

@@ -19,7 +19,7 @@ struct cli_opts {
 	int nremote;
 	double task_timeout;         /* seconds without progress before a worker is replaced */
 	double segment_seconds;
-	int baseline;
+	int baseline;                /* --compare; off by default, --no-baseline keeps it off */
 	int json;
 	int quiet;
 	int verbose;
@@ -30,11 +30,20 @@ struct cli_opts {
 	double at;                   /* --at: the preview's time in seconds */
 	struct limits limits;        /* --max-pixels, --max-duration (0: none) */
 	int help, version;
+	/* how the command line behaves around the render (inputs, outputs, runs) */
+	char **inputs;               /* every input file, in order (input is the one at work) */
+	int ninputs;
+	int overwrite;               /* -y: 1, -n: -1 (never), 0: an existing output is refused */
+	int compare;                 /* --compare: the one-worker baseline too (baseline) */
+	int range;                   /* --start or --end given */
+	double start, end;           /* seconds; end 0: to the end */
 };
 
 /* 0 ok, -1 usage error (message in err). */
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen);
-/* The default output path for input and filter spec: DIR/NAME.FILTER.mp4. */
+/* The default output path for input and a canonical filter spec: DIR/NAME.FILTER.mp4, FILTER
+ * naming each filter and the parameters it was given away from their defaults
+ * ("blur:sigma=5,grayscale" -> "blur-sigma5+grayscale"). */
 void cli_default_output(const char *input, const char *filter, char *buf, size_t n);
 /* The help, naming the program prog as it was invoked (build/master in the tree,
  * video-renderer installed). */

@@ -91,6 +91,12 @@ job_probe(const struct job *j)
 	return &j->probe;
 }
 
+int64_t
+job_frames_done(const struct job *j)
+{
+	return j->frames_done;
+}
+
 struct job *
 job_new(struct event_base *base, const struct job_opts *o, job_cb progress, job_cb done, void *arg)
 {

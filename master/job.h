@@ -2,6 +2,7 @@
 #define MASTER_JOB_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "master/limits.h"
@@ -60,6 +61,8 @@ enum job_phase job_phase(const struct job *j);
 const char *job_phase_name(enum job_phase ph);
 const char *job_error(const struct job *j);
 const struct probe *job_probe(const struct job *j);
+/* Frames rendered so far in the current map (sequential or parallel), for a progress display. */
+int64_t job_frames_done(const struct job *j);
 /* Everything about the job so far: times, counts, progress, timeline (new reference). */
 json_t *job_report(const struct job *j);
 

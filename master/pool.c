@@ -36,6 +36,8 @@ struct pool_worker {
 	int task;          /* task index while busy, else -1 */
 	double task_start;
 	char why[256];     /* why we killed it, if we did */
+	int stopped;       /* killed on purpose (its map failed, the pool was terminated): its end
+	                    * is no failure to report */
 	char **argv;       /* a remote worker's launcher (master/remote.h); NULL: forked here */
 	char name[160];    /* "host/slot" once it said hello */
 	int start_fails;   /* exits before a hello, in a row */
@@ -157,6 +159,7 @@ pool_map_finish(struct pool *p, const char *error)
 			if (p->w[i].state == POOL_W_BUSY) {
 				snprintf(p->w[i].why, sizeof p->w[i].why, "map failed");
 				p->w[i].state = POOL_W_QUITTING;
+				p->w[i].stopped = 1;
 				p->w[i].task = -1;
 				event_del(p->w[i].ev_stall);
 				kill(p->w[i].pid, SIGKILL);
@@ -415,6 +418,7 @@ pool_worker_clear(struct pool_worker *w)
 	w->pidfd = w->to_fd = w->from_fd = -1;
 	w->pid = -1;
 	w->state = POOL_W_NONE;
+	w->stopped = 0;
 	w->task = -1;
 }
 
@@ -458,7 +462,8 @@ pool_exit_cb(evutil_socket_t fd, short what, void *arg)
 		snprintf(why, sizeof why, "worker %s (pid %d) %s: %s", w->name, (int)r, how, w->why);
 	else
 		snprintf(why, sizeof why, "worker %s (pid %d) %s", w->name, (int)r, how);
-	if (task >= 0 || !(WIFEXITED(st) && WEXITSTATUS(st) == 0) || !(p->closed || p->terminated))
+	if (!w->stopped && !p->terminated &&
+	    (task >= 0 || !(WIFEXITED(st) && WEXITSTATUS(st) == 0) || !p->closed))
 		log_warn("%s%s", why, task >= 0 ? " while rendering" : "");
 	else
 		log_debug("%s", why);
@@ -548,6 +553,10 @@ pool_spawn(struct pool *p, struct pool_worker *w)
 		/* The child owns only its two pipe ends (as 0 and 1) and stderr: not the event
 		 * base, not the listening socket, not other workers' pipes. */
 		close_range(3, ~0U, 0);
+		/* Its own process group: a Ctrl-C at the terminal reaches only the master, which
+		 * stops its workers itself, instead of every worker and ffmpeg dying at once and
+		 * each being reported as a failure. */
+		setpgid(0, 0);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		if (p->pin)

@@ -11,7 +11,7 @@ IN_FRAMES=$(frames "$T/clip.mp4")
 run_master help --help
 check help-exits-0 [ "$rc" -eq 0 ]
 check help-shows-usage grep -q '^usage: master \[options\] FILE' "$T/help.out"
-check help-lists-options grep -q -- '--no-baseline' "$T/help.out"
+check help-lists-options grep -q -- '--compare' "$T/help.out"
 run_master help_short -h
 check help-short-option [ "$rc" -eq 0 -a -s "$T/help_short.out" ]
 run_master version --version
@@ -51,13 +51,13 @@ usage usage-unknown-filter 'nosuchfilter' --filter nosuchfilter "$T/u/in.mp4"
 usage usage-filter-param-out-of-range 'sigma' --filter blur:sigma=999 "$T/u/in.mp4"
 usage usage-filter-unknown-param 'radius' --filter blur:radius=3 "$T/u/in.mp4"
 usage usage-no-file 'no input file' --filter grayscale
-usage usage-two-files 'one input file' "$T/u/in.mp4" "$T/u/in.mp4"
+usage usage-two-files-one-output 'would both be written' "$T/u/in.mp4" "$T/u/in.mp4"
 usage usage-option-without-value 'needs a value' "$T/u/in.mp4" -o
 check usage-errors-write-no-file [ "$(ls "$T/u")" = in.mp4 ]
 
-# ---- the report with the baseline ----
+# ---- the report with the baseline (--compare) ----
 
-run_master report -w 2 -s 1 -o "$T/report.mp4" "$T/clip.mp4"
+run_master report --compare -w 2 -s 1 -o "$T/report.mp4" "$T/clip.mp4"
 if [ "$rc" -ne 0 ]; then
 	fail report-run "$(why report)"
 else
@@ -72,7 +72,7 @@ fi
 
 # ---- --json with the baseline: one object on stdout, every field a client reads ----
 
-run_master json --json -w 2 -s 1 -o "$T/json.mp4" "$T/clip.mp4"
+run_master json --json --compare -w 2 -s 1 -o "$T/json.mp4" "$T/clip.mp4"
 J=$T/json.out
 if [ "$rc" -ne 0 ]; then
 	fail json-run "$(why json)"
@@ -136,9 +136,9 @@ run_master defname --json --no-baseline -s 1 "$T/names/my clip.mp4"
 check default-name-grayscale [ "$rc" -eq 0 -a -f "$T/names/my clip.grayscale.mp4" ]
 check default-name-in-json [ "$(jf "$T/defname.out" .output_filename)" = "my clip.grayscale.mp4" ]
 run_master defname_blur -q --no-baseline -s 1 --filter blur:sigma=3 "$T/names/my clip.mp4"
-check default-name-without-params [ "$rc" -eq 0 -a -f "$T/names/my clip.blur.mp4" ]
+check default-name-with-params [ "$rc" -eq 0 -a -f "$T/names/my clip.blur-sigma3.mp4" ]
 run_master defname_chain -q --no-baseline -s 1 --filter blur:sigma=3,grayscale "$T/names/my clip.mp4"
-check default-name-chain [ "$rc" -eq 0 -a -f "$T/names/my clip.blur+grayscale.mp4" ]
+check default-name-chain [ "$rc" -eq 0 -a -f "$T/names/my clip.blur-sigma3+grayscale.mp4" ]
 check default-name-nothing-else [ "$(ls "$T/names" | wc -l)" -eq 4 ]
 
 mkdir -p "$T/o/sub"

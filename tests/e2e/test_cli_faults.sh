@@ -77,7 +77,7 @@ fi
 # ---- kill -9 of the one worker of the sequential baseline: still byte-identical ----
 
 gen_clip "$T/mid.mp4" 6 || fail setup "cannot generate a clip"
-start_master killseq --json -w 2 -s 1 -o "$T/killseq.mp4" "$T/mid.mp4"
+start_master killseq --json --compare -w 2 -s 1 -o "$T/killseq.mp4" "$T/mid.mp4"
 if wait_busy; then
 	kill -9 "$victim"
 	finish_master

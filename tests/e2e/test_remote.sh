@@ -61,7 +61,7 @@ REMOTE="$SSH $WORKER --name sshbox"
 
 # ---- one local and one ssh worker: the same bytes as a local-only run ----
 
-run_master mixed --json -w 1 --remote "$REMOTE" -s 1 -o "$T/mixed.mp4" "$T/clip.mp4"
+run_master mixed --json --compare -w 1 --remote "$REMOTE" -s 1 -o "$T/mixed.mp4" "$T/clip.mp4"
 if [ "$rc" -ne 0 ]; then
 	fail mixed-job-succeeds "$(why mixed)"
 else
@@ -77,7 +77,7 @@ else
 fi
 
 # remote workers only (--workers 0), the baseline on the remote worker too
-run_master only --json -w 0 --remote "$REMOTE" -s 1 -o "$T/only.mp4" "$T/clip.mp4"
+run_master only --json --compare -w 0 --remote "$REMOTE" -s 1 -o "$T/only.mp4" "$T/clip.mp4"
 if [ "$rc" -eq 0 ]; then
 	pass remote-only-job-succeeds
 	check remote-only-identical-to-local cmp -s "$T/only.mp4" "$T/ref.mp4"

@@ -64,7 +64,10 @@ test_cli_defaults(void **state)
 	assert_int_equal(o.crf, 20);
 	assert_int_equal(o.workers, -1);
 	assert_true(o.segment_seconds == 10.0);
-	assert_int_equal(o.baseline, 1);
+	/* one pass by default: the baseline only with --compare */
+	assert_int_equal(o.baseline, 0);
+	assert_int_equal(o.overwrite, 0);
+	assert_int_equal(o.ninputs, 1);
 	assert_int_equal(o.json, 0);
 	assert_int_equal(o.quiet, 0);
 	assert_int_equal(o.verbose, 0);
@@ -126,7 +129,27 @@ test_cli_every_option(void **state)
 	assert_int_equal(o.crf, 51);
 	assert_int_equal(o.quiet, 1);
 	assert_int_equal(o.verbose, 1);
+	assert_int_equal(o.baseline, 0);
+
+	/* --compare runs the baseline; --no-baseline, still accepted, turns it off again */
+	TEST_CLI_OK(&o, "--compare", "x.mp4");
 	assert_int_equal(o.baseline, 1);
+	TEST_CLI_OK(&o, "--compare", "--no-baseline", "x.mp4");
+	assert_int_equal(o.baseline, 0);
+	/* -y / -n: the last one wins, as in ffmpeg */
+	TEST_CLI_OK(&o, "-y", "x.mp4");
+	assert_int_equal(o.overwrite, 1);
+	TEST_CLI_OK(&o, "-y", "-n", "x.mp4");
+	assert_int_equal(o.overwrite, -1);
+	TEST_CLI_OK(&o, "--no-overwrite", "--overwrite", "x.mp4");
+	assert_int_equal(o.overwrite, 1);
+	/* several inputs, in order */
+	TEST_CLI_OK(&o, "a.mp4", "-w", "2", "b.mov", "c.mkv");
+	assert_int_equal(o.ninputs, 3);
+	assert_string_equal(o.inputs[0], "a.mp4");
+	assert_string_equal(o.inputs[1], "b.mov");
+	assert_string_equal(o.inputs[2], "c.mkv");
+	assert_string_equal(o.input, "a.mp4");
 
 	TEST_CLI_OK(&o, "-s", "0.5", "-w1", "-qv", "x.mp4");
 	assert_true(o.segment_seconds == 0.5);
@@ -228,8 +251,9 @@ test_cli_usage_errors(void **state)
 
 	TEST_CLI_BAD("no input file", "-w", "2");
 	TEST_CLI_BAD("no input file", "--json");
-	TEST_CLI_BAD("one input file", "a.mp4", "b.mp4");
-	TEST_CLI_BAD("'b.mp4'", "a.mp4", "b.mp4");
+	TEST_CLI_BAD("--preview takes one input", "--preview", "a.mp4", "b.mp4");
+	/* ffmpeg's -ss would otherwise be read as "-s s" */
+	TEST_CLI_BAD("--start", "-ss", "1", "x.mp4");
 }
 
 static void
@@ -248,7 +272,12 @@ test_cli_default_output(void **state)
 {
 	char small[12];
 
-	test_cli_default_output_expect("dir/clip.mp4", "blur:sigma=3,grayscale", "dir/clip.blur+grayscale.mp4");
+	/* the parameters given away from their defaults are in the name, so two renders differ */
+	test_cli_default_output_expect("dir/clip.mp4", "blur:sigma=3,grayscale", "dir/clip.blur-sigma3+grayscale.mp4");
+	test_cli_default_output_expect("clip.mp4", "blur:sigma=5", "clip.blur-sigma5.mp4");
+	test_cli_default_output_expect("clip.mp4", "blur:sigma=1", "clip.blur-sigma1.mp4");
+	test_cli_default_output_expect("clip.mp4", "blur:sigma=2.6", "clip.blur.mp4");
+	test_cli_default_output_expect("clip.mp4", "brightness:amount=-0.5", "clip.brightness-amount-0.5.mp4");
 	test_cli_default_output_expect("clip.mp4", "grayscale", "clip.grayscale.mp4");
 	test_cli_default_output_expect("dir/clip", "grayscale", "dir/clip.grayscale.mp4");
 	test_cli_default_output_expect("clip", "invert", "clip.invert.mp4");
@@ -256,13 +285,13 @@ test_cli_default_output(void **state)
 	test_cli_default_output_expect(".hidden", "grayscale", ".hidden.grayscale.mp4");
 	test_cli_default_output_expect(".hidden.mov", "grayscale", ".hidden.grayscale.mp4");
 	test_cli_default_output_expect("a.b/clip", "grayscale", "a.b/clip.grayscale.mp4");
-	test_cli_default_output_expect("/abs/my clip.final.MOV", "sepia:amount=0.5", "/abs/my clip.final.sepia.mp4");
+	test_cli_default_output_expect("/abs/my clip.final.MOV", "sepia:amount=0.5", "/abs/my clip.final.sepia-amount0.5.mp4");
 	test_cli_default_output_expect("/clip.mp4", "grayscale", "/clip.grayscale.mp4");
 	test_cli_default_output_expect("x.mp4",
 	    "blur:sigma=3,color:brightness=0.1:contrast=1.2,edge_detection:threshold=100,invert",
-	    "x.blur+color+edge_detection+invert.mp4");
+	    "x.blur-sigma3+color-brightness0.1-contrast1.2+edge_detection+invert.mp4");
 	/* the filter part can never add a directory */
-	test_cli_default_output_expect("x.mp4", "gray/../../etc", "x.grayetc.mp4");
+	test_cli_default_output_expect("x.mp4", "gray/../../etc", "x.gray....etc.mp4");
 
 	/* a small buffer is filled, terminated and not overrun */
 	memset(small, 'Z', sizeof small);

@@ -1,0 +1,105 @@
+#include "master/trim.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "master/probe.h"
+
+int64_t
+trim_frames(const char *out, size_t len)
+{
+	const char *p, *last = NULL;
+
+	for (p = out; p != NULL && p < out + len; p = memchr(p, '\n', (size_t)(out + len - p))) {
+		if (*p == '\n')
+			p++;
+		if ((size_t)(out + len - p) > 6 && strncmp(p, "frame=", 6) == 0)
+			last = p + 6;
+	}
+	return last != NULL ? strtoll(last, NULL, 10) : 0;
+}
+
+int
+trim_time_parse(const char *s, double *out)
+{
+	const char *p = s;
+	char *end;
+	const char *q;
+	double part, total = 0;
+	int n = 0;
+
+	/* up to three fields, hours:minutes:seconds, only the last with a fraction; a field after
+	 * another is below 60 */
+	for (;;) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		errno = 0;
+		part = strtod(p, &end);
+		if (errno || end == p || !isfinite(part))
+			return -1;
+		for (q = p; q < end; q++) {
+			if ((*q < '0' || *q > '9') && *q != '.')
+				return -1;  /* no exponent, no hexadecimal */
+		}
+		if (n > 0 && part >= 60)
+			return -1;
+		total = total * 60 + part;
+		n++;
+		if (*end == '\0')
+			break;
+		if (*end != ':' || n == 3 || memchr(p, '.', (size_t)(end - p)) != NULL)
+			return -1;
+		p = end + 1;
+	}
+	if (total > 1e7)
+		return -1;
+	*out = total;
+	return 0;
+}
+
+void
+trim_argv(const char *input, double start, double end, const char *output, char **argv,
+    char bufs[TRIM_BUFS][4096])
+{
+	int i;
+
+	snprintf(bufs[0], 4096, "file:%s", input);
+	snprintf(bufs[1], 4096, "%.6f", start);
+	snprintf(bufs[2], 4096, "%.6f", end - start);
+	snprintf(bufs[3], 4096, "%s", output);
+	i = probe_ffmpeg_head(argv);
+	/* before -i: decodes from the keyframe before start and drops what comes before it,
+	 * picture and sound alike */
+	argv[i++] = "-ss";
+	argv[i++] = bufs[1];
+	i = probe_input_args(argv, i, bufs[0]);
+	if (end > 0) {
+		argv[i++] = "-t";
+		argv[i++] = bufs[2];
+	}
+	argv[i++] = "-map";
+	argv[i++] = "0:v:0";
+	argv[i++] = "-map";
+	argv[i++] = "0:a?";
+	/* the frames keep their own times (a variable rate stays variable) */
+	argv[i++] = "-fps_mode";
+	argv[i++] = "passthrough";
+	argv[i++] = "-c:v";
+	argv[i++] = "libx264";
+	argv[i++] = "-qp";
+	argv[i++] = "0";
+	argv[i++] = "-preset";
+	argv[i++] = "ultrafast";
+	argv[i++] = "-c:a";
+	argv[i++] = "flac";
+	/* "frame=N" lines on stdout: none or 0 when the range holds no frame */
+	argv[i++] = "-progress";
+	argv[i++] = "pipe:1";
+	argv[i++] = "-f";
+	argv[i++] = "matroska";
+	argv[i++] = bufs[3];
+	argv[i] = NULL;
+}
