@@ -19,6 +19,7 @@
 #include "master/job.h"
 #include "master/remote.h"
 #include "master/pool.h"
+#include "master/slurm.h"
 #include "master/preview.h"
 #include "master/probe.h"
 #include "master/proc.h"
@@ -47,9 +48,13 @@ cli_usage(FILE *out)
 	    "  -f, --filter SPEC        filter chain, e.g. blur, blur:sigma=5, blur:sigma=3,grayscale\n"
 	    "                           (default grayscale; --list-filters shows them all)\n"
 	    "  -w, --workers N          local worker processes (default: online CPUs; 0 with\n"
-	    "                           --remote: remote workers only)\n"
+	    "                           --remote or --slurm: remote workers only)\n"
 	    "      --remote CMD         add a worker started by CMD on another machine, e.g.\n"
 	    "                           'ssh -T host video-worker' (repeatable; see README)\n"
+	    "      --slurm N            add N workers placed by Slurm, each started by srun as a job\n"
+	    "                           step (in the allocation the master runs in, if any)\n"
+	    "      --slurm-args ARGS    srun options for them, e.g. '--partition=gpu --time=1:00:00'\n"
+	    "      --slurm-worker PATH  the worker program on the nodes (default video-worker)\n"
 	    "      --task-timeout S     seconds a worker may go without progress before it is\n"
 	    "                           replaced and its segment re-run (default 300)\n"
 	    "  -s, --segment-seconds S  longest segment, cut on keyframes; evened out so their count\n"
@@ -79,7 +84,8 @@ int
 cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION, O_PREVIEW, O_AT,
-	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT };
+	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT,
+	    O_SLURM = 512, O_SLURM_ARGS, O_SLURM_WORKER };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -101,6 +107,10 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "max-duration", required_argument, NULL, O_MAXDUR },
 		{ "remote", required_argument, NULL, O_REMOTE },
 		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
+		/* Slurm (master/slurm.h) */
+		{ "slurm", required_argument, NULL, O_SLURM },
+		{ "slurm-args", required_argument, NULL, O_SLURM_ARGS },
+		{ "slurm-worker", required_argument, NULL, O_SLURM_WORKER },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *presets[] = { "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -201,6 +211,19 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 			if (pool_timeout_option(optarg, &o->task_timeout, err, errlen) == -1)
 				return -1;
 			break;
+		/* Slurm */
+		case O_SLURM:
+			if (slurm_workers_option(optarg, &o->slurm.workers, err, errlen) == -1)
+				return -1;
+			break;
+		case O_SLURM_ARGS:
+			if (slurm_args_option(optarg, err, errlen) == -1)
+				return -1;
+			o->slurm.args = optarg;
+			break;
+		case O_SLURM_WORKER:
+			o->slurm.worker = optarg;
+			break;
 		case ':':
 			return util_err(err, errlen, "option %s needs a value", argv[optind - 1]);
 		default:
@@ -223,8 +246,10 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	if (optind + 1 < argc)
 		return util_err(err, errlen, "one input file at a time (got '%s' and '%s')", argv[optind], argv[optind + 1]);
 	o->input = argv[optind];
-	if (o->workers == 0 && o->nremote == 0)
-		return util_err(err, errlen, "--workers 0 needs at least one --remote worker");
+	if (slurm_check(&o->slurm, err, errlen) == -1)
+		return -1;
+	if (o->workers == 0 && o->nremote == 0 && o->slurm.workers == 0)
+		return util_err(err, errlen, "--workers 0 needs at least one --remote worker (or --slurm N)");
 	fc = filter_chain_parse(o->filter, ferr, sizeof ferr);
 	if (fc == NULL)
 		return util_err(err, errlen, "--filter: %s", ferr);
@@ -541,8 +566,12 @@ cli_main(int argc, char **argv)
 	jo.preset = o.preset;
 	jo.crf = o.crf;
 	jo.workers = o.workers;
-	jo.remote = o.remote;
-	jo.nremote = o.nremote;
+	if (slurm_launchers(&o.slurm, o.remote, o.nremote, err, sizeof err) == -1) {
+		fprintf(stderr, "master: %s\n", err);
+		goto done;
+	}
+	jo.remote = o.slurm.launchers;
+	jo.nremote = o.slurm.nlaunchers;
 	jo.task_timeout = o.task_timeout;
 	jo.segment_seconds = o.segment_seconds;
 	jo.baseline = o.baseline;
@@ -609,5 +638,6 @@ done:
 	if (r.base != NULL)
 		event_base_free(r.base);
 	filter_chain_free(fc);
+	slurm_free(&o.slurm);
 	return code;
 }

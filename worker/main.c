@@ -18,15 +18,21 @@ usage(FILE *f)
 	    "Renders video segments for a video-renderer master: reads framed task messages\n"
 	    "on stdin and writes results on stdout. Not meant to be run by hand: a master\n"
 	    "starts it, through a launcher for remote workers (master --remote 'ssh -T HOST worker').\n"
-	    "  --name NAME   how the master's timeline names this worker (default: the host name)\n"
+	    "  --name NAME   how the master's timeline names this worker (default: the Slurm node\n"
+	    "                in a Slurm job step, $SLURMD_NODENAME, else the host name)\n"
 	    "  --version     print the protocol version\n");
 }
 
 int
 main(int argc, char **argv)
 {
+	const char *node = getenv("SLURMD_NODENAME");
 	int i;
 
+	/* started by srun (master --slurm): the node's name in Slurm, which is what squeue and
+	 * sinfo show, and need not be the host name */
+	if (node != NULL && node[0] != '\0')
+		worker_set_name(node);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
