@@ -48,10 +48,13 @@ FUZZ_SECONDS ?= 60
 # JavaScript against the same API; long real clips, rotated/10-bit/VFR clips and every filter
 # through the same paths as the generated ones; wrk's load, whose timing the sanitizer skews;
 # the quota's and limits' paths, unit-tested; memory and vectorisation checks, meaningless
-# under ASan; the benchmark script's own check). `make asan ASAN_SKIP=` runs everything.
+# under ASan; the benchmark script's own check; the real Slurm's, whose master-side paths -
+# remote launchers, a killed worker replaced, serve with remote workers only - test_remote.sh
+# runs through ssh, and whose Slurm-specific C, the srun command, unit/test_slurm checks).
+# `make asan ASAN_SKIP=` runs everything.
 ASAN_SKIP  ?= browser/ e2e/test_cli_real.sh e2e/test_cli_media.sh e2e/test_filters.sh \
               e2e/test_load.sh e2e/test_api_limits.sh e2e/test_memory.sh e2e/test_vec.sh \
-              e2e/test_bench.sh
+              e2e/test_bench.sh e2e/test_slurm.sh
 # Sub-makes build with every core: the build is a good part of make test's time.
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 

@@ -8,7 +8,10 @@
 #include "common/util.h"
 #include "master/remote.h"
 
-#define SLURM_SRUN "srun --nodes=1 --ntasks=1 --quiet --unbuffered --job-name=video-worker"
+/* --exact: inside an allocation a step would otherwise take every CPU of its node and the
+ * next worker's step would wait for it; with it each step takes one task's CPUs (more with
+ * --slurm-args -c K), so N workers share the allocation's nodes. Outside one it changes nothing. */
+#define SLURM_SRUN "srun --nodes=1 --ntasks=1 --exact --quiet --unbuffered --job-name=video-worker"
 
 int
 slurm_workers_option(const char *arg, int *n, char *err, size_t errlen)

@@ -5,7 +5,7 @@
 
 /*
  * Workers placed by Slurm (--slurm N). Each is one job step,
- *   srun --nodes=1 --ntasks=1 --quiet --unbuffered --job-name=video-worker [ARGS] video-worker
+ *   srun --nodes=1 --ntasks=1 --exact --quiet --unbuffered --job-name=video-worker [ARGS] video-worker
  * run as a remote worker (master/remote.h): srun forwards its stdin/stdout to the task, so the
  * pool's pipe reaches the node and the segment travels through it. --unbuffered because srun
  * would otherwise hold back a message that does not end in a newline. The worker names itself

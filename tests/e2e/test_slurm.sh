@@ -67,6 +67,8 @@ slurm_stop() {
 	CTLD_PID= SLURMD_PID= MUNGED_PID=
 }
 trap 'serve_stop; slurm_stop; rm -rf "$T"' EXIT
+# killed (tests/run's timeout, ^C): still through the EXIT trap, so no daemon outlives us
+trap 'exit 143' TERM INT HUP
 
 # ---- a private munge and Slurm ----
 

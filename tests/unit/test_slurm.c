@@ -37,7 +37,7 @@ test_slurm_words(const char *args, const char *worker, ...)
 	free(cmd);
 }
 
-#define SRUN "srun", "--nodes=1", "--ntasks=1", "--quiet", "--unbuffered", "--job-name=video-worker"
+#define SRUN "srun", "--nodes=1", "--ntasks=1", "--exact", "--quiet", "--unbuffered", "--job-name=video-worker"
 
 static void
 test_slurm_command(void **state)
