@@ -213,16 +213,11 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 			break;
 		/* Slurm */
 		case O_SLURM:
-			if (slurm_workers_option(optarg, &o->slurm.workers, err, errlen) == -1)
-				return -1;
-			break;
 		case O_SLURM_ARGS:
-			if (slurm_args_option(optarg, err, errlen) == -1)
-				return -1;
-			o->slurm.args = optarg;
-			break;
 		case O_SLURM_WORKER:
-			o->slurm.worker = optarg;
+			if (slurm_option(&o->slurm, c == O_SLURM ? "slurm" : c == O_SLURM_ARGS ? "slurm-args" :
+			    "slurm-worker", optarg, err, errlen) == -1)
+				return -1;
 			break;
 		case ':':
 			return util_err(err, errlen, "option %s needs a value", argv[optind - 1]);

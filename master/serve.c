@@ -190,16 +190,11 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			break;
 		/* Slurm */
 		case O_SLURM:
-			if (slurm_workers_option(optarg, &o->slurm.workers, err, errlen) == -1)
-				return -1;
-			break;
 		case O_SLURM_ARGS:
-			if (slurm_args_option(optarg, err, errlen) == -1)
-				return -1;
-			o->slurm.args = optarg;
-			break;
 		case O_SLURM_WORKER:
-			o->slurm.worker = optarg;
+			if (slurm_option(&o->slurm, c == O_SLURM ? "slurm" : c == O_SLURM_ARGS ? "slurm-args" :
+			    "slurm-worker", optarg, err, errlen) == -1)
+				return -1;
 			break;
 		case 'v':
 			*verbose = 1;

@@ -14,31 +14,29 @@
 #define SLURM_SRUN "srun --nodes=1 --ntasks=1 --exact --quiet --unbuffered --job-name=video-worker"
 
 int
-slurm_workers_option(const char *arg, int *n, char *err, size_t errlen)
+slurm_option(struct slurm *s, const char *name, char *arg, char *err, size_t errlen)
 {
-	char *end;
+	char e[512], *end, **argv;
 	long v;
 
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || v < 0 || v > 1024)
-		return util_err(err, errlen, "--slurm takes a whole number of workers from 0 to 1024, not '%s'", arg);
-	*n = (int)v;
-	return 0;
-}
-
-int
-slurm_args_option(const char *arg, char *err, size_t errlen)
-{
-	char e[512], **argv;
-
-	/* blank is fine: no options to add */
-	if (arg[strspn(arg, " \t\n")] == '\0')
-		return 0;
-	argv = remote_argv(arg, e, sizeof e);
-	if (argv == NULL)
-		return util_err(err, errlen, "--slurm-args: %s", e);
-	remote_argv_free(argv);
+	if (strcmp(name, "slurm") == 0) {
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || v < 0 || v > 1024)
+			return util_err(err, errlen, "--slurm takes a whole number of workers from 0 to 1024, not '%s'", arg);
+		s->workers = (int)v;
+	} else if (strcmp(name, "slurm-args") == 0) {
+		/* blank is fine: no options to add */
+		if (arg[strspn(arg, " \t\n")] != '\0') {
+			argv = remote_argv(arg, e, sizeof e);
+			if (argv == NULL)
+				return util_err(err, errlen, "--slurm-args: %s", e);
+			remote_argv_free(argv);
+		}
+		s->args = arg;
+	} else {
+		s->worker = arg;
+	}
 	return 0;
 }
 

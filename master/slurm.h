@@ -24,10 +24,9 @@ struct slurm {
 	int nlaunchers;
 };
 
-/* --slurm N: 0 to 1024. */
-int slurm_workers_option(const char *arg, int *n, char *err, size_t errlen);
-/* --slurm-args: refused now when it cannot be split (an unterminated quote). */
-int slurm_args_option(const char *arg, char *err, size_t errlen);
+/* One option, by its long name: --slurm N (0 to 1024), --slurm-args (refused now when it
+ * cannot be split: an unterminated quote) or --slurm-worker. arg must outlive s. */
+int slurm_option(struct slurm *s, const char *name, char *arg, char *err, size_t errlen);
 /* After parsing: --slurm-args and --slurm-worker without --slurm are a mistake worth saying. */
 int slurm_check(const struct slurm *s, char *err, size_t errlen);
 /* The srun command for args and worker (NULL: none, video-worker), quoted so that

@@ -57,19 +57,23 @@ test_slurm_options(void **state)
 {
 	struct slurm s = { 0 };
 	char err[256];
-	int n = -1;
 
-	assert_int_equal(slurm_workers_option("3", &n, err, sizeof err), 0);
-	assert_int_equal(n, 3);
-	assert_int_equal(slurm_workers_option("-1", &n, err, sizeof err), -1);
+	assert_int_equal(slurm_option(&s, "slurm", "3", err, sizeof err), 0);
+	assert_int_equal(s.workers, 3);
+	assert_int_equal(slurm_option(&s, "slurm", "-1", err, sizeof err), -1);
 	assert_non_null(strstr(err, "--slurm"));
-	assert_int_equal(slurm_workers_option("2x", &n, err, sizeof err), -1);
-	assert_int_equal(slurm_workers_option("1025", &n, err, sizeof err), -1);
+	assert_int_equal(slurm_option(&s, "slurm", "2x", err, sizeof err), -1);
+	assert_int_equal(slurm_option(&s, "slurm", "1025", err, sizeof err), -1);
+	assert_int_equal(s.workers, 3);
 
-	assert_int_equal(slurm_args_option("--partition=gpu -t 10", err, sizeof err), 0);
-	assert_int_equal(slurm_args_option("", err, sizeof err), 0);
-	assert_int_equal(slurm_args_option("--job-name='x", err, sizeof err), -1);
+	assert_int_equal(slurm_option(&s, "slurm-args", "--partition=gpu -t 10", err, sizeof err), 0);
+	assert_string_equal(s.args, "--partition=gpu -t 10");
+	assert_int_equal(slurm_option(&s, "slurm-args", "", err, sizeof err), 0);
+	assert_int_equal(slurm_option(&s, "slurm-args", "--job-name='x", err, sizeof err), -1);
 	assert_non_null(strstr(err, "--slurm-args: unterminated"));
+	assert_int_equal(slurm_option(&s, "slurm-worker", "/opt/vw", err, sizeof err), 0);
+	assert_string_equal(s.worker, "/opt/vw");
+	memset(&s, 0, sizeof s);
 
 	/* options about Slurm workers without any */
 	s.args = "--partition=gpu";
