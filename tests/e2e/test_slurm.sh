@@ -218,6 +218,33 @@ else
 fi
 squeue_empty slurm-killed-leaves-no-job
 
+# ---- inside an allocation (salloc): the workers are steps of it, running side by side ----
+
+# With --exact each step takes one task's CPUs; without it the first step would take every
+# CPU the allocation has on the node and the second would wait until the first ended.
+timeout -k 5 180 salloc --quiet --job-name=vr-alloc --nodes=1 --ntasks=2 "$MASTER" --json --no-baseline -w 0 "${SLURM[@]}" \
+	-s 1 -o "$T/alloc.mp4" "$T/long.mp4" >"$T/alloc.out" 2>"$T/alloc.err" </dev/null &
+apid=$!
+steps=0
+for _ in $(seq 3000); do
+	steps=$(squeue -h --steps -o %j 2>/dev/null | grep -c '^video-worker$')
+	[ "$steps" -ge 2 ] && break
+	kill -0 "$apid" 2>/dev/null || break
+	sleep 0.02
+done
+jobs_seen=$(squeue -h -o %j 2>/dev/null | sort -u | paste -sd,)
+rc=0
+wait "$apid" || rc=$?
+check alloc-two-steps-at-once [ "$steps" -ge 2 ]
+check alloc-one-job-the-allocation [ "$jobs_seen" = vr-alloc ]
+if [ "$rc" -eq 0 ]; then
+	pass alloc-job-succeeds
+	check alloc-identical-to-local cmp -s "$T/alloc.mp4" "$T/reflong.mp4"
+else
+	fail alloc-job-succeeds "$(why alloc)"
+fi
+squeue_empty alloc-leaves-no-job
+
 # ---- master serve with two Slurm workers only: /status names the node ----
 
 serve_start "$T/data" --workers 0 "${SLURM[@]}" --segment-seconds 1 || fail serve-starts "see $T/serve.log"
