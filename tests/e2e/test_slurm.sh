@@ -3,10 +3,12 @@
 # directory and stops again: a private munged (its own key and socket), slurmctld and slurmd on
 # free ports, state and spool under $T, so two runs at once do not meet. Shows: `--slurm 2
 # -w 0` gives the same bytes as a local run, the workers named by their Slurm node; a Slurm
-# worker killed mid-segment is replaced and its segment re-run; `serve --slurm 2 --workers 0`
-# completes a job with the node named in /status; srun options pass through --slurm-args; and
-# nothing is left in squeue after any of them. Skipped (with the reason) when not root or when
+# worker killed mid-segment is replaced and its segment re-run; inside an allocation (salloc)
+# the workers are its steps, side by side; `serve --slurm 2 --workers 0` completes a job with
+# the node named in /status; srun options pass through --slurm-args; and nothing is left in
+# squeue after any of them. Skipped (with the reason) when not root or when
 # the Slurm packages are missing (scripts/install-deps installs them).
+# shellcheck disable=SC2317 # the stop functions run from the EXIT trap
 # shellcheck source=api_lib.sh
 . "$(dirname "$0")/api_lib.sh"
 
@@ -26,7 +28,7 @@ MU=$T/munge
 # munged runs as munge and must reach its socket directory; srun (root) reaches it too
 chmod 711 "$T"
 mkdir -p "$SL/state" "$SL/spool" "$MU"
-CTLD_PID= SLURMD_PID= MUNGED_PID=
+CTLD_PID='' SLURMD_PID='' MUNGED_PID=''
 
 # Every process of this run's Slurm carries SLURM_CONF=$SL/slurm.conf in its environment (the
 # daemons, the srun launchers the master starts, the job steps and their tasks): the ones a
@@ -62,9 +64,10 @@ slurm_stop() {
 	# anything of ours still there (an srun whose master was killed, a step's task)
 	export -n SLURM_CONF
 	pids=$(slurm_ours)
+	# shellcheck disable=SC2086 # one pid a word
 	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 	stop_daemon "$MUNGED_PID"
-	CTLD_PID= SLURMD_PID= MUNGED_PID=
+	CTLD_PID='' SLURMD_PID='' MUNGED_PID=''
 }
 trap 'serve_stop; slurm_stop; rm -rf "$T"' EXIT
 # killed (tests/run's timeout, ^C): still through the EXIT trap, so no daemon outlives us
