@@ -55,10 +55,13 @@ FUZZ_SECONDS ?= 60
 # through the same paths as the generated ones; wrk's load, whose timing the sanitizer skews;
 # the quota's and limits' paths, unit-tested; memory and vectorisation checks, meaningless
 # under ASan; the benchmark script's own check; make install's packaging, whose programs the
-# other tests run). `make asan ASAN_SKIP=` runs everything.
+# other tests run; the real Slurm's, whose master-side paths - remote launchers, a killed worker
+# replaced, serve with remote workers only - test_remote.sh runs through ssh, and whose
+# Slurm-specific C, the srun command, unit/test_slurm checks). `make asan ASAN_SKIP=` runs
+# everything.
 ASAN_SKIP  ?= browser/ e2e/test_cli_real.sh e2e/test_cli_media.sh e2e/test_filters.sh \
               e2e/test_load.sh e2e/test_api_limits.sh e2e/test_memory.sh e2e/test_vec.sh \
-              e2e/test_bench.sh e2e/test_install.sh
+              e2e/test_bench.sh e2e/test_install.sh e2e/test_slurm.sh
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man

@@ -626,7 +626,7 @@ api_health(struct server *s, struct evhttp_request *req)
 {
 	http_send_json(req, 200, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s?, s:i, s:I, s:f, s:i, s:I}",
 	    "status", "healthy", "service", "video-renderer", "version", VR_VERSION,
-	    "workers", s->o.workers, "remote_workers", s->o.nremote, "queue_length", s->qlen,
+	    "workers", s->o.workers, "remote_workers", s->o.slurm.nlaunchers, "queue_length", s->qlen,
 	    "running", s->job_id[0] ? s->job_id : NULL, "max_upload_mb", s->o.max_upload_mb,
 	    "max_pixels", (json_int_t)s->o.limits.max_pixels, "max_duration", s->o.limits.max_duration,
 	    "max_disk_mb", s->o.max_disk_mb, "disk_used_bytes", (json_int_t)quota_used(s->quota)));

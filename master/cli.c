@@ -24,6 +24,7 @@
 #include "master/job.h"
 #include "master/remote.h"
 #include "master/pool.h"
+#include "master/slurm.h"
 #include "master/preview.h"
 #include "master/probe.h"
 #include "master/proc.h"
@@ -57,9 +58,13 @@ cli_usage(FILE *out, const char *prog)
 	    "  -f, --filter SPEC        filter chain, e.g. blur, blur:sigma=5, blur:sigma=3,grayscale\n"
 	    "                           (default grayscale; --list-filters shows them all)\n"
 	    "  -w, --workers N          local worker processes (default: online CPUs; 0 with\n"
-	    "                           --remote: remote workers only)\n"
+	    "                           --remote or --slurm: remote workers only)\n"
 	    "      --remote CMD         add a worker started by CMD on another machine, e.g.\n"
 	    "                           'ssh -T host video-worker' (repeatable; see README)\n"
+	    "      --slurm N            add N workers placed by Slurm, each started by srun as a job\n"
+	    "                           step (in the allocation the master runs in, if any)\n"
+	    "      --slurm-args ARGS    srun options for them, e.g. '--partition=gpu --time=1:00:00'\n"
+	    "      --slurm-worker PATH  the worker program on the nodes (default video-worker)\n"
 	    "      --task-timeout S     seconds a worker may go without progress before it is\n"
 	    "                           replaced and its segment re-run (default 300)\n"
 	    "  -s, --segment-seconds S  longest segment, cut on keyframes; evened out so their count\n"
@@ -103,7 +108,7 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION, O_PREVIEW, O_AT,
 	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT,
-	    O_HLS, O_COMPARE, O_START, O_END };
+	    O_HLS, O_COMPARE, O_START, O_END, O_SLURM = 512, O_SLURM_ARGS, O_SLURM_WORKER };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -132,6 +137,10 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "no-overwrite", no_argument, NULL, 'n' },
 		{ "start", required_argument, NULL, O_START },
 		{ "end", required_argument, NULL, O_END },
+		/* Slurm (master/slurm.h) */
+		{ "slurm", required_argument, NULL, O_SLURM },
+		{ "slurm-args", required_argument, NULL, O_SLURM_ARGS },
+		{ "slurm-worker", required_argument, NULL, O_SLURM_WORKER },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *presets[] = { "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -252,6 +261,14 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 			if (pool_timeout_option(optarg, &o->task_timeout, err, errlen) == -1)
 				return -1;
 			break;
+		/* Slurm */
+		case O_SLURM:
+		case O_SLURM_ARGS:
+		case O_SLURM_WORKER:
+			if (slurm_option(&o->slurm, c == O_SLURM ? "slurm" : c == O_SLURM_ARGS ? "slurm-args" :
+			    "slurm-worker", optarg, err, errlen) == -1)
+				return -1;
+			break;
 		case ':':
 			return util_err(err, errlen, "option %s needs a value", argv[optind - 1]);
 		default:
@@ -280,8 +297,10 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		return util_err(err, errlen, "--start and --end are for a render; a preview's time is --at");
 	if (o->preview && o->ninputs > 1)
 		return util_err(err, errlen, "--preview takes one input file (got '%s' and '%s')", argv[optind], argv[optind + 1]);
-	if (o->workers == 0 && o->nremote == 0)
-		return util_err(err, errlen, "--workers 0 needs at least one --remote worker");
+	if (slurm_check(&o->slurm, err, errlen) == -1)
+		return -1;
+	if (o->workers == 0 && o->nremote == 0 && o->slurm.workers == 0)
+		return util_err(err, errlen, "--workers 0 needs at least one --remote worker (or --slurm N)");
 	fc = filter_chain_parse(o->filter, ferr, sizeof ferr);
 	if (fc == NULL)
 		return util_err(err, errlen, "--filter: %s", ferr);
@@ -735,8 +754,8 @@ cli_render(const struct cli_opts *o, const char *filter, struct ffversion_check 
 	jo.preset = o->preset;
 	jo.crf = o->crf;
 	jo.workers = o->workers;
-	jo.remote = o->remote;
-	jo.nremote = o->nremote;
+	jo.remote = o->slurm.launchers;
+	jo.nremote = o->slurm.nlaunchers;
 	jo.task_timeout = o->task_timeout;
 	jo.segment_seconds = o->segment_seconds;
 	jo.baseline = o->baseline;
@@ -1019,6 +1038,10 @@ cli_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	handlers = 1;
+	if (slurm_launchers(&o.slurm, o.remote, o.nremote, err, sizeof err) == -1) {
+		code = cli_fail(o.json, 1, "%s", err);
+		goto done;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	all = json_array();
 	for (i = 0; i < o.ninputs && cli_signal == 0; i++) {
@@ -1076,5 +1099,6 @@ done:
 	json_decref(all);
 	free(outs);
 	filter_chain_free(fc);
+	slurm_free(&o.slurm);
 	return code;
 }

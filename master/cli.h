@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "master/limits.h"
+#include "master/slurm.h"
 
 #define VR_VERSION "0.1.0"
 
@@ -17,6 +18,7 @@ struct cli_opts {
 	int workers;                 /* local workers; -1: online CPUs; 0: remote ones only */
 	char *remote[64];            /* --remote launcher commands */
 	int nremote;
+	struct slurm slurm;          /* --slurm N, --slurm-args, --slurm-worker */
 	double task_timeout;         /* seconds without progress before a worker is replaced */
 	double segment_seconds;
 	int baseline;                /* --compare; off by default, --no-baseline keeps it off */

@@ -21,6 +21,7 @@
 #include "master/pool.h"
 #include "master/remote.h"
 #include "master/server.h"
+#include "master/slurm.h"
 #include "master/store.h"
 #include "master/upload.h"
 
@@ -43,9 +44,12 @@ serve_usage(FILE *out)
 	    "  --port P            port (default 8000)\n"
 	    "  --data-dir DIR      uploads, results and jobs.db (default ./data)\n"
 	    "  --workers N         local worker processes per job (default: online CPUs;\n"
-	    "                      0 with --remote: remote workers only)\n"
+	    "                      0 with --remote or --slurm: remote workers only)\n"
 	    "  --remote CMD        add a worker started by CMD, e.g. 'ssh -T host video-worker'\n"
 	    "                      (repeatable; see README)\n"
+	    "  --slurm N           add N workers placed by Slurm (srun job steps; see README)\n"
+	    "  --slurm-args ARGS   srun options for them, e.g. '--partition=gpu --time=8:00:00'\n"
+	    "  --slurm-worker PATH the worker program on the nodes (default video-worker)\n"
 	    "  --task-timeout S    seconds without progress before a worker is replaced (default 300)\n"
 	    "  --max-upload-mb N   largest upload accepted (default 100)\n"
 	    "  --timeout S         drop a client silent for S seconds, or sending a body\n"
@@ -69,7 +73,8 @@ static int
 serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *err, size_t errlen)
 {
 	enum { O_HOST = 256, O_PORT, O_DATA, O_WORKERS, O_MAXUP, O_KEEP, O_SEG, O_PRESET, O_CRF, O_CORS, O_WEB,
-	    O_REMOTE, O_TASK_TIMEOUT, O_TIMEOUT, O_MAXPIX, O_MAXDUR, O_MAXDISK };
+	    O_REMOTE, O_TASK_TIMEOUT, O_TIMEOUT, O_MAXPIX, O_MAXDUR, O_MAXDISK,
+	    O_SLURM = 512, O_SLURM_ARGS, O_SLURM_WORKER };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -88,6 +93,10 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 		{ "remote", required_argument, NULL, O_REMOTE },
 		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		/* Slurm (master/slurm.h) */
+		{ "slurm", required_argument, NULL, O_SLURM },
+		{ "slurm-args", required_argument, NULL, O_SLURM_ARGS },
+		{ "slurm-worker", required_argument, NULL, O_SLURM_WORKER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -179,6 +188,14 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 				return util_err(err, errlen, "--timeout takes 1 to 3600 seconds, not '%s'", optarg);
 			o->timeout_s = (int)d;
 			break;
+		/* Slurm */
+		case O_SLURM:
+		case O_SLURM_ARGS:
+		case O_SLURM_WORKER:
+			if (slurm_option(&o->slurm, c == O_SLURM ? "slurm" : c == O_SLURM_ARGS ? "slurm-args" :
+			    "slurm-worker", optarg, err, errlen) == -1)
+				return -1;
+			break;
 		case 'v':
 			*verbose = 1;
 			break;
@@ -193,7 +210,7 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 	}
 	if (optind < argc)
 		return util_err(err, errlen, "unexpected argument '%s'", argv[optind]);
-	return 0;
+	return slurm_check(&o->slurm, err, errlen);
 }
 
 void
@@ -362,8 +379,8 @@ serve_next(struct server *s)
 		jo.preset = s->o.preset;
 		jo.crf = s->o.crf;
 		jo.workers = (int)json_integer_value(json_object_get(rec, "workers"));
-		jo.remote = s->o.remote;
-		jo.nremote = s->o.nremote;
+		jo.remote = s->o.slurm.launchers;
+		jo.nremote = s->o.slurm.nlaunchers;
 		jo.task_timeout = s->o.task_timeout;
 		jo.segment_seconds = json_number_value(json_object_get(rec, "segment_seconds"));
 		jo.baseline = json_is_true(json_object_get(rec, "baseline"));
@@ -561,13 +578,17 @@ serve_main(int argc, char **argv)
 		return 2;
 	}
 	log_init('M', verbose ? LOG_DEBUG : LOG_INFO);
-	if (s.o.workers == 0 && s.o.nremote == 0) {
-		fprintf(stderr, "master serve: --workers 0 needs at least one --remote worker\n");
+	if (s.o.workers == 0 && s.o.nremote == 0 && s.o.slurm.workers == 0) {
+		fprintf(stderr, "master serve: --workers 0 needs at least one --remote worker (or --slurm N)\n");
 		return 2;
 	}
 	if (ffversion_check(err, sizeof err) == -1) {
 		log_error("%s", err);
 		return 1;
+	}
+	if (slurm_launchers(&s.o.slurm, s.o.remote, s.o.nremote, err, sizeof err) == -1) {
+		log_error("%s", err);
+		goto done;
 	}
 	if (s.o.workers == -1) {
 		n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -675,5 +696,6 @@ done:
 		event_base_free(s.base);
 	store_close(s.store);
 	free(s.queue);
+	slurm_free(&s.o.slurm);
 	return code;
 }

@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "master/limits.h"
+#include "master/slurm.h"
 
 struct event_base;
 struct evhttp;
@@ -25,6 +26,7 @@ struct server_opts {
 	int workers;                 /* local workers per job; -1: online CPUs; 0: remote only */
 	char *remote[64];            /* --remote launcher commands: added to every job's pool */
 	int nremote;
+	struct slurm slurm;          /* --slurm N workers; its launchers are every remote worker's */
 	double task_timeout;
 	int max_upload_mb;
 	int timeout_s;               /* a client silent this long (or a body too slow) is dropped */

@@ -20,15 +20,21 @@ usage(FILE *f)
 	    "on stdin and writes results on stdout. Not meant to be run by hand: a master\n"
 	    "starts it, through a launcher for remote workers\n"
 	    "(video-renderer --remote 'ssh -T HOST video-worker').\n"
-	    "  --name NAME   how the master's timeline names this worker (default: the host name)\n"
+	    "  --name NAME   how the master's timeline names this worker (default: the Slurm node\n"
+	    "                in a Slurm job step, $SLURMD_NODENAME, else the host name)\n"
 	    "  --version     print the protocol version\n", program_invocation_short_name);
 }
 
 int
 main(int argc, char **argv)
 {
+	const char *node = getenv("SLURMD_NODENAME");
 	int i;
 
+	/* started by srun (master --slurm): the node's name in Slurm, which is what squeue and
+	 * sinfo show, and need not be the host name */
+	if (node != NULL && node[0] != '\0')
+		worker_set_name(node);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
