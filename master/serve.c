@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "master/access.h"
 #include "master/cli.h"
 #include "master/ffversion.h"
 #include "master/job.h"
@@ -60,6 +62,12 @@ serve_usage(FILE *out)
 	    "  --preset NAME       x264 preset (default veryfast)\n"
 	    "  --crf N             x264 quality (default 20)\n"
 	    "  --cors-origin URL   also allow this origin (repeatable); loopback origins always are\n"
+	    "  --allowed-host NAME also answer requests for this host name (repeatable); loopback\n"
+	    "                      names and IP addresses always are (see README: Security)\n"
+	    "  --token-file FILE   every API request needs Authorization: Bearer TOKEN, TOKEN being\n"
+	    "                      the file's first line (chmod 600); needed unless --host is loopback\n"
+	    "  --max-connections N open client connections; more are answered 503 (default: from\n"
+	    "                      the open-files limit, at most 1024)\n"
 	    "  --web-dir DIR       serve the page from DIR instead of the copy built in\n"
 	    "  -v, --verbose       debug logging\n"
 	    "  -h, --help          this help\n");
@@ -69,7 +77,8 @@ static int
 serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *err, size_t errlen)
 {
 	enum { O_HOST = 256, O_PORT, O_DATA, O_WORKERS, O_MAXUP, O_KEEP, O_SEG, O_PRESET, O_CRF, O_CORS, O_WEB,
-	    O_REMOTE, O_TASK_TIMEOUT, O_TIMEOUT, O_MAXPIX, O_MAXDUR, O_MAXDISK };
+	    O_REMOTE, O_TASK_TIMEOUT, O_TIMEOUT, O_MAXPIX, O_MAXDUR, O_MAXDISK, O_ALLOWHOST, O_TOKEN,
+	    O_MAXCONN };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -88,6 +97,9 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 		{ "remote", required_argument, NULL, O_REMOTE },
 		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "allowed-host", required_argument, NULL, O_ALLOWHOST },
+		{ "token-file", required_argument, NULL, O_TOKEN },
+		{ "max-connections", required_argument, NULL, O_MAXCONN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -178,6 +190,20 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			if (*end || end == optarg || d < 1 || d > 3600 || d != (int)d)
 				return util_err(err, errlen, "--timeout takes 1 to 3600 seconds, not '%s'", optarg);
 			o->timeout_s = (int)d;
+			break;
+		case O_ALLOWHOST:
+			if (o->nhosts == ACCESS_HOSTS_MAX)
+				return util_err(err, errlen, "too many --allowed-host");
+			o->hosts[o->nhosts++] = optarg;
+			break;
+		case O_TOKEN:
+			o->token_file = optarg;
+			break;
+		case O_MAXCONN:
+			d = strtod(optarg, &end);
+			if (*end || end == optarg || d < 1 || d > 1000000 || d != (int)d)
+				return util_err(err, errlen, "--max-connections takes 1 to 1000000, not '%s'", optarg);
+			o->max_connections = (int)d;
 			break;
 		case 'v':
 			*verbose = 1;
@@ -437,6 +463,8 @@ server_remove(struct server *s, const char *id, char *err, size_t errlen)
 	server_job_dir(s, id, dir, sizeof dir);
 	if (quota_rm_rf(s->quota, dir) == -1 && errno != ENOENT)
 		log_warn("cannot remove all of %s: %s", dir, strerror(errno));
+	/* its streams hear "gone" and end, whatever phase it was in */
+	sse_push(s, id);
 	return 1;
 }
 
@@ -523,6 +551,31 @@ serve_signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(s->base, &grace);
 }
 
+/* The Host, Origin and token rules from the options. */
+static int
+serve_access(struct server *s, char *err, size_t errlen)
+{
+	struct access *a = &s->access;
+	struct rlimit rl;
+	int i;
+
+	a->bound = s->o.host;
+	for (i = 0; i < s->o.nhosts; i++)
+		a->hosts[a->nhosts++] = s->o.hosts[i];
+	for (i = 0; i < s->o.ncors; i++)
+		a->cors[a->ncors++] = s->o.cors[i];
+	if (s->o.token_file != NULL && access_load_token(a, s->o.token_file, err, errlen) == -1)
+		return -1;
+	if (s->o.max_connections == 0) {
+		/* each connection is one descriptor; leave room for the pool's pipes and ffmpeg's */
+		s->o.max_connections = 1024;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur < 1024 + 256)
+			s->o.max_connections = rl.rlim_cur > 512 ? (int)rl.rlim_cur - 256 : (int)rl.rlim_cur / 2;
+	}
+	return 0;
+}
+
 int
 serve_main(int argc, char **argv)
 {
@@ -551,6 +604,16 @@ serve_main(int argc, char **argv)
 		return 2;
 	}
 	log_init('M', verbose ? LOG_DEBUG : LOG_INFO);
+	if (!access_is_loopback(s.o.host) && s.o.token_file == NULL) {
+		fprintf(stderr, "master serve: --host %s serves the API beyond this machine: give "
+		    "--token-file FILE (one line of 16+ characters, chmod 600), or use --host 127.0.0.1\n",
+		    s.o.host);
+		return 2;
+	}
+	if (serve_access(&s, err, sizeof err) == -1) {
+		fprintf(stderr, "master serve: %s\n", err);
+		return 2;
+	}
 	if (s.o.workers == 0 && s.o.nremote == 0) {
 		fprintf(stderr, "master serve: --workers 0 needs at least one --remote worker\n");
 		return 2;

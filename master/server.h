@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "master/access.h"
 #include "master/limits.h"
 
 struct event_base;
@@ -36,6 +37,10 @@ struct server_opts {
 	int crf;
 	const char *cors[16];        /* extra allowed origins */
 	int ncors;
+	const char *hosts[ACCESS_HOSTS_MAX];  /* --allowed-host */
+	int nhosts;
+	const char *token_file;      /* --token-file: the bearer token every API request needs */
+	int max_connections;         /* open client connections; more are answered 503 */
 };
 
 struct server_sse;
@@ -47,6 +52,7 @@ struct server {
 	struct store *store;
 	struct quota *quota;         /* the data directory's bytes (and --max-disk-mb) */
 	struct server_opts o;
+	struct access access;        /* Host, Origin and token checks (master/access.c) */
 	char jobs_dir[4096], spool_dir[4096];
 
 	/* the queue: ids waiting, oldest first */

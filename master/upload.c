@@ -144,18 +144,26 @@ struct upload_conn {
 	int			 fail_status;	/* set by the part callbacks */
 	char			 fail_reason[256];
 
+	/* under's own callbacks (the filter's), which ours wrap to hold back a half-close */
+	bufferevent_data_cb	 under_read, under_write;
+	bufferevent_event_cb	 under_event;
+	void			*under_arg;
+	int			 eof_held;	/* the client shut its side; evhttp not told yet */
+
 	int			 ready;		/* res belongs to the last head released */
 	int			 res_close;
 	struct upload_result	 res;
 };
 
 static TAILQ_HEAD(, upload_conn) upload_conns = TAILQ_HEAD_INITIALIZER(upload_conns);
+static int upload_nconns;
 
 static const char upload_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 static void	upload_server_unref(struct upload_server *srv);
 static void	upload_want_write(struct upload_conn *c);
 static void	upload_write_cb(evutil_socket_t fd, short what, void *arg);
+static void	upload_eof_release(struct upload_conn *c);
 
 static int
 upload_alive(struct upload_conn *c)
@@ -1301,6 +1309,7 @@ upload_kick_cb(evutil_socket_t fd, short what, void *arg)
 		upload_input(c, bufferevent_get_input(c->under),
 		    bufferevent_get_input(c->bev));
 		upload_deliver(c);
+		upload_eof_release(c);
 	}
 	bufferevent_decref(c->bev);
 }
@@ -1341,6 +1350,62 @@ upload_idle_cb(evutil_socket_t fd, short what, void *arg)
 	upload_answer(c, bufferevent_get_input(c->bev), 408, 1, "the upload %s", why);
 	upload_deliver(c);
 	bufferevent_decref(c->bev);
+}
+
+/* --- half-close --- */
+
+/* 1 while something of the client's is unanswered: its reply being written, or request
+ * bytes evhttp has not taken yet. */
+static int
+upload_owes_reply(struct upload_conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
+	    evbuffer_get_length(bufferevent_get_input(c->under)) > 0 || c->cont_left > 0;
+}
+
+/* Tells evhttp of a held end of input once nothing is owed any more. */
+static void
+upload_eof_release(struct upload_conn *c)
+{
+	if (!c->eof_held || !upload_alive(c) || upload_owes_reply(c))
+		return;
+	c->eof_held = 0;
+	c->under_event(c->under, BEV_EVENT_READING | BEV_EVENT_EOF, c->under_arg);
+}
+
+static void
+upload_under_read_cb(struct bufferevent *under, void *arg)
+{
+	struct upload_conn *c = arg;
+
+	c->under_read(under, c->under_arg);
+}
+
+static void
+upload_under_write_cb(struct bufferevent *under, void *arg)
+{
+	struct upload_conn *c = arg;
+
+	c->under_write(under, c->under_arg);
+}
+
+/*
+ * A client may send its request and shut its sending side (`nc -N`, shutdown(SHUT_WR)): the
+ * end of input then arrives while the reply is still on its way, and evhttp, told at once,
+ * would drop the connection with it. The end is held until the reply is out.
+ */
+static void
+upload_under_event_cb(struct bufferevent *under, short what, void *arg)
+{
+	struct upload_conn *c = arg;
+
+	if ((what & BEV_EVENT_READING) && (what & BEV_EVENT_EOF) && upload_alive(c) &&
+	    upload_owes_reply(c)) {
+		c->eof_held = 1;
+		return;
+	}
+	c->under_event(under, what, c->under_arg);
 }
 
 /* --- output --- */
@@ -1446,8 +1511,10 @@ upload_write_cb(evutil_socket_t fd, short what, void *arg)
 		event_del(c->write_ev);
 		errno = c->write_errno;
 		bufferevent_trigger_event(c->bev, BEV_EVENT_WRITING | BEV_EVENT_ERROR, 0);
-	} else if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	} else if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		event_del(c->write_ev);
+		upload_eof_release(c);
+	}
 done:
 	bufferevent_decref(c->bev);
 }
@@ -1524,6 +1591,7 @@ upload_conn_free_cb(void *arg)
 	int fd, pending = 0, mid_upload;
 
 	TAILQ_REMOVE(&upload_conns, c, entry);
+	upload_nconns--;
 	mid_upload = c->state == UPLOAD_SPOOL || c->state == UPLOAD_DISCARD_ALL;
 	upload_spool_abort(c);
 	upload_drop_result(c);
@@ -1581,6 +1649,11 @@ upload_bev_cb(struct event_base *base, void *arg)
 	/* as a socket bufferevent's: upload_write_cb writes it to the fd, sendfile included */
 	evbuffer_set_flags(bufferevent_get_output(c->bev), EVBUFFER_FLAG_DRAINS_TO_FD);
 	TAILQ_INSERT_TAIL(&upload_conns, c, entry);
+	upload_nconns++;
+	bufferevent_getcb(c->under, &c->under_read, &c->under_write, &c->under_event,
+	    &c->under_arg);
+	bufferevent_setcb(c->under, upload_under_read_cb, upload_under_write_cb,
+	    upload_under_event_cb, c);
 	c->kick_ev = event_new(base, -1, 0, upload_kick_cb, c);
 	c->idle_ev = evtimer_new(base, upload_idle_cb, c);
 	c->retry_ev = evtimer_new(base, upload_retry_cb, c);
@@ -1698,4 +1771,38 @@ upload_take(struct evhttp_request *req, struct upload_result *out)
 	c->ready = 0;
 	memset(&c->res, 0, sizeof c->res);
 	return 0;
+}
+
+int
+upload_connections(void)
+{
+	return upload_nconns;
+}
+
+int
+upload_peer_gone(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct upload_conn *c;
+	struct bufferevent *bev;
+	char b;
+	ssize_t n;
+	int fd;
+
+	if (evcon == NULL)
+		return 1;
+	bev = evhttp_connection_get_bufferevent(evcon);
+	TAILQ_FOREACH(c, &upload_conns, entry) {
+		if (c->bev == bev)
+			break;
+	}
+	if (c == NULL)
+		return 0;
+	if (c->eof_held)
+		return 1;
+	if ((fd = bufferevent_getfd(c->under)) == -1)
+		return 1;
+	/* evhttp stopped reading once it had the request: the socket itself knows */
+	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }

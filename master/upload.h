@@ -70,6 +70,13 @@ void	upload_free(struct upload_server *srv);
  */
 int	upload_take(struct evhttp_request *req, struct upload_result *out);
 
+/* Client connections open now (each one passes the filter). */
+int	upload_connections(void);
+
+/* 1 when the client of req has closed (or shut its sending side of) the connection: an
+ * answer might never be read. */
+int	upload_peer_gone(struct evhttp_request *req);
+
 /* Last path component, no control or bidi characters, no quotes, valid UTF-8, at
  * most UPLOAD_FILENAME_MAX bytes; "upload" when nothing is left. */
 void	upload_sanitize_filename(const char *raw, char *out, size_t size);

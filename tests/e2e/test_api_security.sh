@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Who gets in and what a hostile client can do (master/README.md, Security): the Host allow-list,
+# the Origin check, the token beyond loopback, and the hostile-client findings of issue 15
+# (leaks on /events disconnects, HEAD, half-closed requests, abandoned uploads, ...).
+# Raw HTTP goes through python3's socket module, the rest through curl.
+. "$(dirname "$0")/api_lib.sh"
+trap 'serve_stop; rm -rf "$T"' EXIT
+
+# raw REQUEST [shut]: sends REQUEST (bash $'..' escapes) on one connection, shuts the sending
+# side when asked, prints every byte the server sends until it closes (5 s at most)
+raw() {
+	python3 - "$PORT" "$1" "${2:-}" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(sys.argv[2].encode("latin-1"))
+if sys.argv[3] == "shut":
+    s.shutdown(socket.SHUT_WR)
+s.settimeout(5)
+out = b""
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out += b
+except socket.timeout:
+    pass
+sys.stdout.write(out.decode("latin-1"))
+EOF
+}
+njobs() { curl -s "$@" "$URL/jobs" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).jobs.length))'; }
+
+gen_clip "$T/clip.mp4" 2
+serve_start "$T/data" --workers 2 --segment-seconds 1 --allowed-host video.example || { fail startup; finish; }
+
+# --- Host allow-list (DNS rebinding) ---
+upload "$T/clip.mp4"
+A=$JOB
+http GET /jobs -H 'Host: evil.example'
+check "a foreign Host gets 421 with a JSON reason" [ "$CODE" = 421 -a "$(jget "$BODY" error)" = "Host not allowed" ]
+check "and no job list" bash -c '! grep -q "$1" <<<"$2"' _ "$A" "$BODY"
+http GET / -H 'Host: evil.example:8000'
+check "the page itself is refused to a foreign Host too" [ "$CODE" = 421 ]
+http DELETE /cleanup/$A -H 'Host: evil.example'
+check "a foreign Host cannot delete" [ "$CODE" = 421 ]
+ok=1
+for h in "localhost:$PORT" "127.0.0.1:$PORT" "[::1]:$PORT" "video.example" "VIDEO.example:443" "192.168.1.20:$PORT"; do
+	http GET /jobs -H "Host: $h"
+	[ "$CODE" = 200 ] || { ok=0; echo "Host $h: $CODE"; }
+done
+check "loopback names, addresses and --allowed-host names are answered" [ $ok = 1 ]
+http GET /status/$A
+check "the job is still there" [ "$CODE" = 200 ]
+
+# --- Origin on requests that change something ---
+before=$(njobs)
+http POST /upload -H 'Origin: https://evil.example' -F "file=@$T/clip.mp4"
+check "a cross-site upload is 403 with a JSON reason" [ "$CODE" = 403 -a "$(jget "$BODY" error)" = "Origin not allowed" ]
+check "and stores nothing" [ "$(njobs)" = "$before" -a -z "$(ls -A "$T/data/spool")" ]
+http POST /process -H 'Origin: https://evil.example' -H 'Content-Type: application/json' -d "{\"job_id\":\"$A\",\"filter_type\":\"blur\"}"
+check "a cross-site /process is 403" [ "$CODE" = 403 ]
+http DELETE /cleanup/$A -H 'Origin: null'
+check "a sandboxed page's DELETE is 403" [ "$CODE" = 403 ]
+http GET /status/$A
+check "the job is untouched: still uploaded" [ "$(jget "$BODY" status)" = uploaded ]
+http POST /process -H 'Content-Type: text/plain' -d "{\"job_id\":\"$A\",\"filter_type\":\"blur\"}"
+check "/process takes only application/json (a form post cannot start a job)" [ "$CODE" = 415 ]
+http GET /jobs -H 'Origin: https://evil.example'
+check "a cross-site read gets no CORS header" [ "$CODE" = 200 -a -z "$(header Access-Control-Allow-Origin)" ]
+http POST /process -H "Origin: http://127.0.0.1:$PORT" -H 'Content-Type: application/json' -d '{}'
+check "the page's own origin may post" [ "$CODE" = 400 ]
+http POST /process -H 'Origin: https://video.example' -H 'Host: video.example' -H 'Content-Type: application/json' -d '{}'
+check "so may the page behind a proxy under an allowed name" [ "$CODE" = 400 ]
+
+# --- the number of workers is the server's to choose ---
+http POST /process -H 'Content-Type: application/json' -d "{\"job_id\":\"$A\",\"filter_type\":\"grayscale\",\"workers\":64}"
+check "workers over --workers is 400 naming the most" [ "$CODE" = 400 ] && check "the 400 says 1 to 2" grep -q 'from 1 to 2' <<<"$BODY"
+http GET /health
+check "/health says max_workers and names no job" [ "$(jget "$BODY" max_workers)" = 2 -a "$(jget "$BODY" running)" = false ]
+
+# --- HEAD: the headers GET would send, no body ---
+get=$(raw $'GET /health HTTP/1.0\r\n\r\n')
+getlen=$(grep -i '^content-length:' <<<"$get" | tr -dc 0-9)
+two=$(raw $'HEAD /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /filters HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+check "HEAD /health has GET's Content-Length" grep -qi "^content-length: $getlen" <<<"$two"
+check "and no body: the next response on the connection follows its headers" \
+	python3 -c 'import sys; r=sys.stdin.read().split("\r\n\r\n"); sys.exit(0 if len(r) >= 2 and r[1].startswith("HTTP/1.1 200") else 1)' <<<"$two"
+size=$(stat -c %s "$T/clip.mp4")
+head=$(raw $'HEAD /input/'"$A"$' HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+check "HEAD /input has the file's length and no bytes of it" \
+	python3 -c 'import sys; r=sys.stdin.read(); h,_,b=r.partition("\r\n\r\n"); sys.exit(0 if "Content-Length: '"$size"'" in h and b == "" else 1)' <<<"$head"
+head=$(raw $'HEAD /events/'"$A"$' HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+check "HEAD /events answers the headers and nothing else" \
+	python3 -c 'import sys; r=sys.stdin.read(); h,_,b=r.partition("\r\n\r\n"); sys.exit(0 if "text/event-stream" in h and b == "" else 1)' <<<"$head"
+
+# --- a request whose client shut its sending side is answered ---
+r=$(raw $'GET /health HTTP/1.0\r\n\r\n' shut)
+check "half-closed GET /health is answered" grep -q '"status":"healthy"' <<<"$r"
+r=$(raw $'GET /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' shut)
+check "half-closed keep-alive GET /jobs is answered" grep -q "$A" <<<"$r"
+upload "$T/clip.mp4"
+B=$JOB
+r=$(raw $'DELETE /cleanup/'"$B"$' HTTP/1.0\r\n\r\n' shut)
+check "half-closed DELETE is answered" grep -q 'Job cleaned up successfully' <<<"$r"
+
+# --- an upload whose client left before the answer is not kept ---
+before=$(njobs)
+python3 - "$PORT" "$T/clip.mp4" <<'EOF'
+import socket, sys
+data = open(sys.argv[2], "rb").read()
+body = (b"--vrB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"gone.mp4\"\r\n"
+        b"Content-Type: video/mp4\r\n\r\n" + data + b"\r\n--vrB--\r\n")
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=vrB\r\n"
+          b"Content-Length: %d\r\n\r\n" % len(body) + body)
+s.close()
+EOF
+# the server logs the upload it drops, or answers the next /jobs with it when it keeps it
+for _ in $(seq 100); do
+	grep -q 'gone.mp4.*not kept' "$T/serve.log" && break
+	[ "$(njobs)" != "$before" ] && break
+	sleep 0.2
+done
+check "an abandoned upload does not become a job" [ "$(njobs)" = "$before" ]
+check "and leaves no file behind" [ -z "$(ls -A "$T/data/spool")" ]
+
+# --- /events ends when its job goes, and every dropped stream is freed (make asan) ---
+upload "$T/clip.mp4"
+C=$JOB
+python3 - "$PORT" "$C" <<'EOF' >"$T/events.out" &
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /events/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % sys.argv[2].encode())
+s.settimeout(20)
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        sys.stdout.write(b.decode("latin-1"))
+        sys.stdout.flush()
+        if b.endswith(b"\r\n0\r\n\r\n"):
+            break   # the last chunk: the stream ended, the connection may stay
+except socket.timeout:
+    sys.stdout.write("TIMEOUT")
+EOF
+evpid=$!
+for _ in $(seq 100); do grep -q 'event: status' "$T/events.out" 2>/dev/null && break; sleep 0.1; done
+http DELETE /cleanup/$C
+wait $evpid
+check "an uploaded job's stream ends with 'gone' when it is deleted" \
+	sh -c "grep -q 'event: gone' '$T/events.out' && ! grep -q TIMEOUT '$T/events.out'"
+python3 - "$PORT" "$A" <<'EOF'
+import socket, sys
+for _ in range(50):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"GET /events/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % sys.argv[2].encode())
+    got = b""
+    while b"event: status" not in got:
+        got += s.recv(65536)
+    s.close()
+EOF
+http GET /health
+check "50 event streams dropped by their clients: the server still answers" [ "$CODE" = 200 ]
+serve_stop
+check "nothing leaked (AddressSanitizer's report, under make asan)" sh -c "! grep -q 'LeakSanitizer' '$T/serve.log'"
+
+# --- the token beyond loopback ---
+rc=0
+"$MASTER" serve --host 0.0.0.0 --port "$(free_port)" --data-dir "$T/d2" >"$T/open.out" 2>"$T/open.err" || rc=$?
+check "--host 0.0.0.0 without --token-file exits 2" [ $rc = 2 ]
+check "with one line saying what to do" [ "$(wc -l <"$T/open.err")" = 1 ] && check "naming --token-file" grep -q -- '--token-file' "$T/open.err"
+TOKEN=0123456789abcdef0123456789abcdef
+printf '%s\n' "$TOKEN" >"$T/token"
+chmod 644 "$T/token"
+rc=0
+"$MASTER" serve --host 0.0.0.0 --port "$(free_port)" --data-dir "$T/d2" --token-file "$T/token" >"$T/open.out" 2>"$T/open.err" || rc=$?
+check "a token file others can read is refused (exit 2)" [ $rc = 2 ] && check "saying chmod 600" grep -q 'chmod 600' "$T/open.err"
+chmod 600 "$T/token"
+serve_start "$T/data" --workers 2 --token-file "$T/token" || { fail "startup with a token"; finish; }
+http GET /health
+check "/health stays open with a token" [ "$CODE" = 200 -a "$(jget "$BODY" token_required)" = true ]
+http GET /jobs
+check "/jobs without the token is 401 JSON" [ "$CODE" = 401 -a "$(jget "$BODY" error)" = Unauthorized ]
+check "with WWW-Authenticate: Bearer" grep -qi '^www-authenticate: bearer' "$HDRS"
+http GET /jobs -H "Authorization: Bearer ${TOKEN%?}x"
+check "a wrong token is 401" [ "$CODE" = 401 ]
+http GET /jobs -H "Authorization: Bearer ${TOKEN}0"
+check "the token with a byte more is 401" [ "$CODE" = 401 ]
+http GET /jobs -H "Authorization: Bearer $TOKEN"
+check "the token lets /jobs through" [ "$CODE" = 200 -a "$(jget "$BODY" jobs | grep -c "$A")" = 1 ]
+http GET "/input/$A"
+check "a video link without the token is 401" [ "$CODE" = 401 ]
+http GET /
+check "the page itself loads without the token (it asks for it)" [ "$CODE" = 200 ]
+http POST /login
+check "login without the token is 401" [ "$CODE" = 401 ]
+http POST /login -H "Authorization: Bearer $TOKEN"
+cookie=$(header Set-Cookie)
+check "login with the token sets an HttpOnly SameSite=Strict cookie" \
+	bash -c '[ "$1" = 204 ] && grep -q "; HttpOnly" <<<"$2" && grep -q "; SameSite=Strict" <<<"$2"' _ "$CODE" "$cookie"
+curl -s -o "$T/in.mp4" -H "Cookie: ${cookie%%;*}" "$URL/input/$A"
+check "the cookie opens the video link" cmp -s "$T/in.mp4" "$T/clip.mp4"
+http GET "/input/$A" -H "Cookie: vr_session=${cookie:11:20}"
+check "a wrong cookie is 401" [ "$CODE" = 401 ]
+finish
