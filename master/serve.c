@@ -668,7 +668,7 @@ serve_main(int argc, char **argv)
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(s.http, UPLOAD_EVHTTP_HEADERS_MAX);
 	/* bodies other than uploads are small JSON; uploads bypass this through the spooler */
-	evhttp_set_max_body_size(s.http, 1 << 20);
+	evhttp_set_max_body_size(s.http, UPLOAD_BODY_MAX);
 	/* a quarter second after the upload filter's own clock, so that a stalled
 	 * upload hears its 408 from the filter before evhttp just hangs up */
 	evhttp_set_timeout_tv(s.http, &(struct timeval){ s.o.timeout_s, 250000 });

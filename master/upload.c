@@ -23,6 +23,7 @@
 #include <event2/http.h>
 
 #include "common/log.h"
+#include "master/httputil.h"
 #include "master/multipart.h"
 #include "master/quota.h"
 
@@ -120,8 +121,9 @@ struct upload_conn {
 	int			 kill;		/* drop the connection from kick_ev */
 	int			 writing;	/* inside upload_write_cb */
 	int			 write_errno;
-	const char		*cont;		/* unsent part of "100 Continue" */
+	const char		*cont;		/* unsent part of "100 Continue" or a refusal */
 	size_t			 cont_left;
+	char			*refusal;	/* a whole response sent from here, then the end */
 
 	char			*head_buf;	/* copy of the head being looked for */
 	size_t			 head_got;	/* bytes copied and scanned */
@@ -1099,6 +1101,58 @@ upload_pass_framing(struct upload_conn *c, const struct upload_head *h)
 	}
 }
 
+/*
+ * Answers a request evhttp would answer in HTML, or not at all (a head too large, a method it
+ * does not know, a body over its limit), with a JSON error from here, then closes: evhttp never
+ * sees the request.
+ */
+static void
+upload_refuse(struct upload_conn *c, int status, const char *allow, const char *detail)
+{
+	char body[512];
+	int n, len;
+
+	log_warn("request refused with %d: %s", status, detail);
+	len = snprintf(body, sizeof body, "{\"error\":\"%s\",\"detail\":\"%s\"}",
+	    http_reason(status), detail);
+	free(c->refusal);
+	c->refusal = malloc(1024);
+	c->state = UPLOAD_DISCARD_ALL;
+	if (c->refusal == NULL) {
+		c->kill = 1;
+		event_active(c->kick_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	n = snprintf(c->refusal, 1024, "HTTP/1.1 %d %s\r\nContent-Type: application/json; "
+	    "charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n%s%s%s\r\n%s", status,
+	    http_reason(status), len, allow != NULL ? "Allow: " : "", allow != NULL ? allow : "",
+	    allow != NULL ? "\r\n" : "", body);
+	c->cont = c->refusal;
+	c->cont_left = (size_t)n;
+	upload_want_write(c);
+}
+
+/* 0 when evhttp may have the method; else the refusal has been sent. */
+static int
+upload_method_check(struct upload_conn *c, const char *method)
+{
+	static const char *const served[] = {
+		"GET", "HEAD", "POST", "DELETE", "OPTIONS", "PUT", "PATCH"
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof served / sizeof served[0]; i++)
+		if (strcmp(method, served[i]) == 0)
+			return 0;
+	/* methods HTTP defines get 405 with what is served; the rest are not implemented */
+	if (strcmp(method, "TRACE") == 0 || strcmp(method, "CONNECT") == 0)
+		upload_refuse(c, 405, "GET, HEAD, POST, DELETE, OPTIONS",
+		    "this server does not support this method");
+	else
+		upload_refuse(c, 501, NULL, "unknown request method");
+	return -1;
+}
+
 /* A complete head is at the front of src. */
 static void
 upload_head_done(struct upload_conn *c, struct evbuffer *src, struct evbuffer *dst)
@@ -1108,10 +1162,22 @@ upload_head_done(struct upload_conn *c, struct evbuffer *src, struct evbuffer *d
 	if (upload_head_parse(c->head_buf, c->head_len, &h) == -1 ||
 	    !upload_head_is_upload(&h)) {
 		upload_drop_result(c);
-		if (h.method == NULL || h.uri_elems == NULL || h.blank_start == 0)
-			c->state = UPLOAD_PASS_ALL;	/* evhttp will refuse it */
-		else
-			upload_pass_framing(c, &h);
+		if (h.method == NULL || h.uri_elems == NULL || h.blank_start == 0) {
+			upload_refuse(c, 400, NULL, "malformed request line or header");
+			evbuffer_drain(src, c->head_len);
+			goto done;
+		}
+		if (upload_method_check(c, h.method) == -1) {
+			evbuffer_drain(src, c->head_len);
+			goto done;
+		}
+		upload_pass_framing(c, &h);
+		if (c->state == UPLOAD_PASS_BODY && c->remaining > UPLOAD_BODY_MAX) {
+			upload_refuse(c, 413, NULL, "the request body is larger than the 1 MiB allowed "
+			    "here (uploads go to POST /upload)");
+			evbuffer_drain(src, c->head_len);
+			goto done;
+		}
 		evbuffer_remove_buffer(src, dst, c->head_len);
 		goto done;
 	}
@@ -1143,12 +1209,10 @@ upload_head_oversized(struct upload_conn *c, struct evbuffer *dst)
 		memset(&c->res, 0, sizeof c->res);
 		upload_answer(c, dst, 431, 1, "request head exceeds %d bytes",
 		    UPLOAD_HEAD_MAX);
+	} else if (c->head_line1 == 0) {
+		upload_refuse(c, 414, NULL, "the request line exceeds 16384 bytes");
 	} else {
-		log_warn("request head exceeds %d bytes, dropping the connection",
-		    UPLOAD_HEAD_MAX);
-		c->state = UPLOAD_DISCARD_ALL;
-		c->kill = 1;
-		event_active(c->kick_ev, EV_TIMEOUT, 0);
+		upload_refuse(c, 431, NULL, "the request head exceeds 16384 bytes");
 	}
 	upload_head_clear(&h);
 	upload_head_reset(c);
@@ -1491,6 +1555,13 @@ upload_write_cb(evutil_socket_t fd, short what, void *arg)
 			c->cont_left = 0;	/* the reading side will see the error */
 		if (c->cont_left > 0)
 			goto done;
+		if (c->refusal != NULL) {
+			/* said all there is to say: hang up (lingering, so that it is read) */
+			event_del(c->write_ev);
+			c->kill = 1;
+			event_active(c->kick_ev, EV_TIMEOUT, 0);
+			goto done;
+		}
 	}
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		event_del(c->write_ev);
@@ -1609,6 +1680,7 @@ upload_conn_free_cb(void *arg)
 		event_free(c->retry_ev);
 	if (c->held != NULL)
 		evbuffer_free(c->held);
+	free(c->refusal);
 	upload_head_reset(c);
 
 	/* under is still referenced by bev here; it does not own the fd */

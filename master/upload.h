@@ -27,6 +27,7 @@ struct quota;
  * UPLOAD_HEAD_MAX itself, and an upload's head reaches evhttp rewritten, up to 19 bytes
  * longer (Content-Length: 0 added) */
 #define UPLOAD_EVHTTP_HEADERS_MAX	(UPLOAD_HEAD_MAX + 64)
+#define UPLOAD_BODY_MAX		(1 << 20)	/* other bodies (JSON): larger ones get 413 */
 #define UPLOAD_FILENAME_MAX	200		/* bytes of a sanitized file name */
 #define UPLOAD_IDLE_DEFAULT_S	60
 #define UPLOAD_MIN_RATE_DEFAULT	500		/* bytes/s, as Apache's mod_reqtimeout */

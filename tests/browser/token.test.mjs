@@ -2,36 +2,13 @@
 // keeps it for the tab, and everything a person uses works with it - the upload, the event
 // stream, the videos and the download link (those three through the login cookie).
 //   BASE=http://127.0.0.1:PORT TOKEN=... CLIP=clip.mp4 node token.test.mjs
-import { chromium } from 'playwright-core';
+import { check, fail, failed, launch } from './harness.mjs';
 
 const BASE = process.env.BASE;
 const TOKEN = process.env.TOKEN;
 const CLIP = process.env.CLIP;
 
-let failed = 0;
-const pass = (name) => console.log(`PASS ${name}`);
-const fail = (name, why) => {
-	failed++;
-	console.log(`FAIL ${name}: ${String(why).replace(/\s+/g, ' ').slice(0, 400)}`);
-};
-async function check(name, fn) {
-	try {
-		const why = await fn();
-		if (typeof why === 'string')
-			fail(name, why);
-		else
-			pass(name);
-	} catch (e) {
-		fail(name, e.message || e);
-	}
-}
-
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-	headless: true,
-	args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 try {
 	const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -126,4 +103,4 @@ try {
 } finally {
 	await browser.close();
 }
-process.exit(failed ? 1 : 0);
+process.exit(failed() ? 1 : 0);

@@ -93,6 +93,36 @@ head=$(raw $'HEAD /events/'"$A"$' HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: clo
 check "HEAD /events answers the headers and nothing else" \
 	python3 -c 'import sys; r=sys.stdin.read(); h,_,b=r.partition("\r\n\r\n"); sys.exit(0 if "text/event-stream" in h and b == "" else 1)' <<<"$head"
 
+# --- what evhttp would answer in HTML (or not at all) is a JSON error ---
+# json_status RESPONSE: the status code when the body is a JSON {"error": ...}, else "not JSON"
+json_status() {
+	python3 -c 'import json, sys
+r = sys.stdin.read(); h, _, b = r.partition("\r\n\r\n")
+try:
+    ok = isinstance(json.loads(b).get("error"), str) and "application/json" in h
+except ValueError:
+    ok = False
+print(h.split(" ")[1] if ok else "not JSON: " + r[:80].replace("\r\n", " "))' <<<"$1"
+}
+long=$(printf '%020000d' 0)
+r=$(raw $'TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+check "TRACE is a JSON 405" [ "$(json_status "$r")" = 405 ] && check "naming what is allowed" grep -q '^Allow: GET' <<<"$r"
+r=$(raw $'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+check "CONNECT is a JSON 405" [ "$(json_status "$r")" = 405 ]
+r=$(raw $'BREW /pot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+check "an unknown method is a JSON 501" [ "$(json_status "$r")" = 501 ]
+r=$(raw $'\x16\x03\x01 hello garbage\r\n\r\n')
+check "a garbage request line is a JSON 400" [ "$(json_status "$r")" = 400 ]
+r=$(raw $'GET /'"$long"$' HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+check "a request line over 16 KB is a JSON 414" [ "$(json_status "$r")" = 414 ]
+r=$(raw $'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: '"$long"$'\r\n\r\n')
+check "a request head over 16 KB is a JSON 431" [ "$(json_status "$r")" = 431 ]
+head -c 2000000 /dev/zero | tr '\0' ' ' >"$T/big.json"
+http POST /process -H 'Content-Type: application/json' --data-binary "@$T/big.json"
+check "a 2 MB /process body is a JSON 413" [ "$CODE" = 413 -a -n "$(jget "$BODY" error)" ]
+http GET /health
+check "the server still answers" [ "$CODE" = 200 ]
+
 # --- a request whose client shut its sending side is answered ---
 r=$(raw $'GET /health HTTP/1.0\r\n\r\n' shut)
 check "half-closed GET /health is answered" grep -q '"status":"healthy"' <<<"$r"
