@@ -598,10 +598,17 @@ api_health(struct server *s, struct evhttp_request *req)
 
 /* ---- GET /preview/{id}?filter=SPEC&t=SECONDS&format=png|jpeg ---- */
 
+/* Previews rendering at once, and waiting for their turn; more are answered 503. Each one
+ * holds a decoded frame and its image (tens of MB at 8K). */
+#define API_PREVIEW_RUNNING	2
+#define API_PREVIEW_WAITING	32
+
 struct api_preview {
+	struct api_preview *next;       /* in the server's wait list */
 	struct server *s;
 	struct evhttp_request *req;     /* NULL once the connection closed */
 	struct evhttp_connection *evcon;
+	char id[JOBID_LEN + 1];
 	char input[4200], dir[4096], filter[FILTER_SPEC_MAX + 1];   /* a canonical chain */
 	double t;
 	int jpeg;
@@ -618,14 +625,28 @@ api_preview_closed_cb(struct evhttp_connection *evcon, void *arg)
 	pv->req = NULL;
 }
 
+static void api_preview_next(struct server *s);
+
 static void
 api_preview_done(struct api_preview *pv, const char *image, size_t len, int status, const char *error)
 {
+	struct server *s = pv->s;
 	struct evbuffer *body;
+	char err[256];
+	json_t *rec = NULL;
+	int gone = 0;
 
+	if (pv->req != NULL && error != NULL && status == 422) {
+		/* the job deleted while its frame rendered: that, not the video, is why */
+		rec = store_get(s->store, pv->id, err, sizeof err);
+		gone = rec == NULL;
+		json_decref(rec);
+	}
 	if (pv->req != NULL) {
 		evhttp_connection_set_closecb(pv->evcon, NULL, NULL);
-		if (error != NULL) {
+		if (gone) {
+			http_send_error(pv->req, 404, "Job not found", "the job was deleted");
+		} else if (error != NULL) {
 			http_send_error(pv->req, status, "Preview failed", error);
 		} else {
 			body = evbuffer_new();
@@ -638,6 +659,8 @@ api_preview_done(struct api_preview *pv, const char *image, size_t len, int stat
 		}
 	}
 	free(pv);
+	s->previews_running--;
+	api_preview_next(s);
 }
 
 static void
@@ -672,6 +695,34 @@ api_preview_probe_cb(int status, const char *out, size_t outlen, const char *err
 		api_preview_done(pv, NULL, 0, 500, err);
 }
 
+static void
+api_preview_run(struct api_preview *pv)
+{
+	char err[1024], url[4200];
+	char *argv[24];
+
+	pv->s->previews_running++;
+	probe_argv(pv->input, argv, url, sizeof url);
+	if (proc_start(pv->s->base, argv, 8 << 20, api_preview_probe_cb, pv, err, sizeof err) == NULL)
+		api_preview_done(pv, NULL, 0, 500, err);
+}
+
+/* Starts the previews that waited, as far as there is room; those whose client left go. */
+static void
+api_preview_next(struct server *s)
+{
+	struct api_preview *pv;
+
+	while (s->previews_running < API_PREVIEW_RUNNING && (pv = s->preview_wait) != NULL) {
+		s->preview_wait = pv->next;
+		s->previews_waiting--;
+		if (pv->req == NULL)
+			free(pv);
+		else
+			api_preview_run(pv);
+	}
+}
+
 int
 api_parse_preview(const char *query, struct api_preview_req *r, char *err, size_t errlen)
 {
@@ -704,6 +755,10 @@ api_parse_preview(const char *query, struct api_preview_req *r, char *err, size_
 	}
 	fmt = evhttp_find_header(&q, "format");
 	r->jpeg = fmt != NULL && (strcmp(fmt, "jpeg") == 0 || strcmp(fmt, "jpg") == 0);
+	if (fmt != NULL && !r->jpeg && strcmp(fmt, "png") != 0) {
+		detail = "format: png or jpeg";
+		goto done;
+	}
 	status = 200;
 done:
 	if (detail != NULL)
@@ -722,8 +777,7 @@ api_preview(struct server *s, struct evhttp_request *req, const char *id)
 	struct api_preview_req r;
 	struct api_preview *pv = NULL;
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	char err[1024], url[4200];
-	char *argv[24];
+	char err[1024];
 	json_t *rec;
 	int status;
 
@@ -748,15 +802,26 @@ api_preview(struct server *s, struct evhttp_request *req, const char *id)
 	pv->s = s;
 	pv->req = req;
 	pv->evcon = evhttp_request_get_connection(req);
+	snprintf(pv->id, sizeof pv->id, "%s", id);
 	snprintf(pv->filter, sizeof pv->filter, "%s", filter_chain_spec(r.fc));
 	server_job_dir(s, id, pv->dir, sizeof pv->dir);
 	snprintf(pv->input, sizeof pv->input, "%s/input", pv->dir);
-	probe_argv(pv->input, argv, url, sizeof url);
-	if (proc_start(s->base, argv, 8 << 20, api_preview_probe_cb, pv, err, sizeof err) == NULL) {
-		http_send_error(req, 500, "Internal Server Error", err);
+	if (s->previews_running >= API_PREVIEW_RUNNING && s->previews_waiting >= API_PREVIEW_WAITING) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		http_send_error(req, 503, "Service Unavailable", "too many previews at once; try again");
 		goto done;
 	}
 	evhttp_connection_set_closecb(pv->evcon, api_preview_closed_cb, pv);
+	if (s->previews_running < API_PREVIEW_RUNNING) {
+		api_preview_run(pv);
+	} else {
+		struct api_preview **pp = &s->preview_wait;
+
+		while (*pp != NULL)
+			pp = &(*pp)->next;
+		*pp = pv;
+		s->previews_waiting++;
+	}
 	pv = NULL;
 done:
 	free(pv);

@@ -44,6 +44,7 @@ struct server_opts {
 };
 
 struct server_sse;
+struct api_preview;
 
 struct server {
 	struct event_base *base;
@@ -65,6 +66,8 @@ struct server {
 	int job_phase;               /* last phase stored, to store only changes */
 
 	struct server_sse *sse;      /* open event streams */
+	struct api_preview *preview_wait;  /* previews waiting for a turn (master/api.c) */
+	int previews_running, previews_waiting;
 	struct event *ev_push;       /* coalesces progress pushes */
 	struct event *ev_expire;
 	struct event *ev_ping;       /* keeps idle event streams from timing out */

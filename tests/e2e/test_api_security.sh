@@ -192,6 +192,43 @@ for _ in range(50):
 EOF
 http GET /health
 check "50 event streams dropped by their clients: the server still answers" [ "$CODE" = 200 ]
+
+# --- previews: bounded in number and in the frame they hold ---
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=7680x4320:rate=1:duration=1" \
+	-c:v libx264 -preset ultrafast -pix_fmt yuv420p "$T/8k.mp4"
+upload "$T/8k.mp4"
+K=$JOB
+hwm0=$(awk '/VmHWM/ {print $2}' "/proc/$SERVE_PID/status")
+python3 - "$PORT" "$K" >"$T/previews.out" <<'EOF'
+import http.client, json, struct, sys, threading
+res = []
+def one(i):
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=120)
+    c.request("GET", "/preview/%s?filter=grayscale&t=0&format=jpeg" % sys.argv[2])
+    r = c.getresponse(); b = r.read()
+    if r.status == 200 and b[:2] == b"\xff\xd8":
+        i = 2   # the JPEG's frame header has its size
+        while b[i + 1] not in (0xc0, 0xc1, 0xc2):
+            i += 2 + struct.unpack(">H", b[i + 2:i + 4])[0]
+        res.append("jpeg %dx%d" % struct.unpack(">HH", b[i + 5:i + 9])[::-1])
+    elif r.status == 503 and "error" in json.loads(b):
+        res.append("busy")
+    else:
+        res.append("%d %r" % (r.status, b[:80]))
+ts = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print("\n".join(sorted(res)))
+EOF
+hwm1=$(awk '/VmHWM/ {print $2}' "/proc/$SERVE_PID/status")
+check "6 previews of an 8K video at once: every one a 4K still" [ "$(grep -c "^jpeg 3840x2160$" "$T/previews.out")" = 6 ]
+echo "master peak RSS: $hwm0 KiB before the previews, $hwm1 KiB after"
+if [ -n "${VR_SANITIZED:-}" ]; then
+	echo "SKIP preview memory: ASan holds freed memory in quarantine"
+else
+	check "and the master's peak memory stays under 400 MB" [ "$hwm1" -lt 409600 ]
+fi
+http GET "/preview/$K?format=gif"
+check "format=gif is 400, not a PNG" [ "$CODE" = 400 ]
 serve_stop
 check "nothing leaked (AddressSanitizer's report, under make asan)" sh -c "! grep -q 'LeakSanitizer' '$T/serve.log'"
 
