@@ -244,7 +244,7 @@ rc=0
 "$MASTER" serve --host 0.0.0.0 --port "$(free_port)" --data-dir "$T/d2" --token-file "$T/token" >"$T/open.out" 2>"$T/open.err" || rc=$?
 check "a token file others can read is refused (exit 2)" [ $rc = 2 ] && check "saying chmod 600" grep -q 'chmod 600' "$T/open.err"
 chmod 600 "$T/token"
-serve_start "$T/data" --workers 2 --token-file "$T/token" || { fail "startup with a token"; finish; }
+serve_start "$T/data" --workers 2 --token-file "$T/token" --timeout 2 --max-connections 4 || { fail "startup with a token"; finish; }
 http GET /health
 check "/health stays open with a token" [ "$CODE" = 200 -a "$(jget "$BODY" token_required)" = true ]
 http GET /jobs
@@ -270,4 +270,39 @@ curl -s -o "$T/in.mp4" -H "Cookie: ${cookie%%;*}" "$URL/input/$A"
 check "the cookie opens the video link" cmp -s "$T/in.mp4" "$T/clip.mp4"
 http GET "/input/$A" -H "Cookie: vr_session=${cookie:11:20}"
 check "a wrong cookie is 401" [ "$CODE" = 401 ]
+
+# --- slow readers and too many connections (this server: --timeout 2 --max-connections 4) ---
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=6" \
+	-c:v libx264 -preset ultrafast -b:v 8M "$T/big.mp4"
+http POST /upload -H "Authorization: Bearer $TOKEN" -F "file=@$T/big.mp4"
+BIG=$(jget "$BODY" job_id)
+fds() { ls "/proc/$SERVE_PID/fd" | wc -l; }
+fd0=$(fds)
+python3 - "$PORT" "$BIG" "$TOKEN" "$SERVE_PID" "$fd0" <<'EOF' >"$T/slow.out"
+import os, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /input/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n"
+          % (sys.argv[2].encode(), sys.argv[3].encode()))
+# one byte a second, until the master has let go of the connection and its file (30 s at most)
+for i in range(30):
+    s.recv(1)
+    time.sleep(1)
+    if len(os.listdir("/proc/%s/fd" % sys.argv[4])) <= int(sys.argv[5]):
+        print("released")
+        break
+EOF
+check "a download read at 1 byte/s is cut off by --timeout" grep -q released "$T/slow.out"
+python3 - "$PORT" "$TOKEN" <<'EOF' >"$T/many.out"
+import socket, sys
+idle = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(4)]
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n" % sys.argv[2].encode())
+s.settimeout(10)
+print(s.recv(65536).decode("latin-1"))
+EOF
+check "a connection beyond --max-connections gets 503" [ "$(json_status "$(cat "$T/many.out")")" = 503 ]
+http GET /jobs -H "Authorization: Bearer $TOKEN"
+check "and once they are gone, requests are served again" [ "$CODE" = 200 ]
 finish
