@@ -1,5 +1,6 @@
 #include "master/serve.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -306,6 +307,29 @@ serve_job_free_cb(evutil_socket_t fd, short what, void *arg)
 	job_free(arg);
 }
 
+/* A job's error as a client may see it: the server's paths (the data directory) left out. */
+static void
+serve_hide_paths(struct server *s, json_t *rec)
+{
+	const char *e = json_string_value(json_object_get(rec, "error"));
+	char dir[4200], out[2048], *hit;
+	size_t n, k = 0;
+
+	if (e == NULL)
+		return;
+	snprintf(dir, sizeof dir, "%s/%s/", s->jobs_dir, s->job_id);
+	n = strlen(dir);
+	while ((hit = strstr(e, dir)) != NULL && k < sizeof out - 1) {
+		k += (size_t)snprintf(out + k, sizeof out - k, "%.*s", (int)(hit - e), e);
+		e = hit + n;
+	}
+	if (k == 0)
+		return;
+	if (k < sizeof out - 1)
+		snprintf(out + k, sizeof out - k, "%s", e);
+	json_object_set_new(rec, "error", json_string(out));
+}
+
 static void
 serve_done_cb(struct job *j, void *arg)
 {
@@ -319,6 +343,7 @@ serve_done_cb(struct job *j, void *arg)
 	json_object_del(rep, "output_path");
 	json_object_update(s->job_rec, rep);
 	json_decref(rep);
+	serve_hide_paths(s, s->job_rec);
 	if (s->stopping && job_phase(j) == JOB_FAILED) {
 		/* interrupted by shutdown, not failed: it runs again after a restart */
 		json_object_set_new(s->job_rec, "status", json_string("queued"));
@@ -498,7 +523,33 @@ serve_expire_cb(evutil_socket_t fd, short what, void *arg)
 	json_decref(ids);
 }
 
-/* After a restart: jobs that were queued or running are queued again, oldest first. */
+/* Job directories without a record: a crash between an upload's rename and its insert. At
+ * start-up no upload is in flight, so none of them can still become a job. */
+static void
+serve_remove_orphans(struct server *s)
+{
+	char err[512], dir[4200];
+	struct dirent *d;
+	json_t *rec;
+	DIR *dp;
+
+	if ((dp = opendir(s->jobs_dir)) == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		if (!jobid_valid(d->d_name))
+			continue;
+		if ((rec = store_get(s->store, d->d_name, err, sizeof err)) != NULL || err[0] != '\0') {
+			json_decref(rec);   /* a job, or the database cannot tell: kept */
+			continue;
+		}
+		log_info("job directory %s has no record: removed", d->d_name);
+		server_job_dir(s, d->d_name, dir, sizeof dir);
+		quota_rm_rf(s->quota, dir);
+	}
+	closedir(dp);
+}
+
+/* After a restart: jobs that were queued or running are queued again, in their order. */
 static void
 serve_recover(struct server *s)
 {
@@ -506,6 +557,8 @@ serve_recover(struct server *s)
 	char err[512];
 	json_t *list, *rec;
 	size_t i, k;
+
+	serve_remove_orphans(s);
 
 	for (k = 0; k < 2; k++) {
 		list = store_list_status(s->store, states[k], err, sizeof err);

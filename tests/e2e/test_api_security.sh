@@ -78,6 +78,16 @@ check "workers over --workers is 400 naming the most" [ "$CODE" = 400 ] && check
 http GET /health
 check "/health says max_workers and names no job" [ "$(jget "$BODY" max_workers)" = 2 -a "$(jget "$BODY" running)" = false ]
 
+# --- a failed job's error does not show the server's paths ---
+upload "$T/clip.mp4"
+F=$JOB
+head -c 100000 /dev/urandom >"$T/data/jobs/$F/input"
+http POST /process -H 'Content-Type: application/json' -d "{\"job_id\":\"$F\",\"filter_type\":\"grayscale\"}"
+wait_status "$F" failed 60
+http GET /status/$F
+check "a job whose input broke fails" [ "$(jget "$BODY" status)" = failed ]
+check "and its error does not name the data directory" bash -c '! grep -q "$1" <<<"$2"' _ "$T/data" "$(jget "$BODY" error)"
+
 # --- HEAD: the headers GET would send, no body ---
 # the length of GET's body, counted
 getlen=$(curl -s "$URL/health" | wc -c)
@@ -305,4 +315,29 @@ EOF
 check "a connection beyond --max-connections gets 503" [ "$(json_status "$(cat "$T/many.out")")" = 503 ]
 http GET /jobs -H "Authorization: Bearer $TOKEN"
 check "and once they are gone, requests are served again" [ "$CODE" = 200 ]
+
+# --- a restart keeps the queue's order, and removes job directories without a record ---
+# remote-only workers that never answer: the first job stays processing, the others queued
+serve_start "$T/q" --workers 0 --remote 'sleep 600' --segment-seconds 1 || { fail "startup for the queue"; finish; }
+upload "$T/clip.mp4"; QA=$JOB
+upload "$T/clip.mp4"; QB=$JOB
+upload "$T/clip.mp4"; QX=$JOB
+for id in $QX $QB $QA; do
+	http POST /process -H 'Content-Type: application/json' -d "{\"job_id\":\"$id\",\"filter_type\":\"grayscale\"}"
+done
+http GET /status/$QA
+check "queued X, B, A: A is third" [ "$(jget "$BODY" queue_position)" = 2 ]
+serve_stop
+orphan=01234567-89ab-4cde-8f01-23456789abcd
+mkdir -p "$T/q/jobs/$orphan" && echo x >"$T/q/jobs/$orphan/input"
+serve_start "$T/q" --workers 0 --remote 'sleep 600' --segment-seconds 1 || { fail "restart for the queue"; finish; }
+http GET /status/$QX
+x=$(jget "$BODY" status)
+http GET /status/$QB
+b=$(jget "$BODY" queue_position)
+http GET /status/$QA
+a=$(jget "$BODY" queue_position)
+check "after a restart X runs, then B, then A (not upload order)" [ "$x" = processing -a "$b" = 1 -a "$a" = 2 ]
+check "a job directory without a record is removed at start-up" [ ! -e "$T/q/jobs/$orphan" ]
+serve_stop
 finish
