@@ -19,6 +19,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "master/access.h"
 #include "master/cli.h"
 #include "master/httputil.h"
 #include "master/jobid.h"
@@ -50,28 +51,6 @@ struct api_upload {
 
 /* ---- CORS ---- */
 
-static int
-api_origin_allowed(const struct server *s, const char *origin)
-{
-	static const char *loopback[] = { "http://localhost", "http://127.0.0.1", "http://[::1]" };
-	size_t i, n;
-	int k;
-
-	for (i = 0; i < sizeof loopback / sizeof loopback[0]; i++) {
-		n = strlen(loopback[i]);
-		if (strncmp(origin, loopback[i], n) != 0)
-			continue;
-		if (origin[n] == '\0')
-			return 1;
-		if (origin[n] == ':' && origin[n + 1] != '\0' && strspn(origin + n + 1, "0123456789") == strlen(origin + n + 1))
-			return 1;
-	}
-	for (k = 0; k < s->o.ncors; k++)
-		if (strcmp(origin, s->o.cors[k]) == 0)
-			return 1;
-	return 0;
-}
-
 /* Loopback pages (the original's dev server) may call us; any other site gets no CORS
  * headers, so it cannot drive a user's local master from their browser. */
 static void
@@ -81,11 +60,11 @@ api_cors(const struct server *s, struct evhttp_request *req)
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 
 	evhttp_add_header(h, "Vary", "Origin");
-	if (origin == NULL || !api_origin_allowed(s, origin))
+	if (origin == NULL || !access_origin_allowed(&s->access, origin, NULL))
 		return;
 	evhttp_add_header(h, "Access-Control-Allow-Origin", origin);
 	evhttp_add_header(h, "Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
-	evhttp_add_header(h, "Access-Control-Allow-Headers", "Content-Type, Range");
+	evhttp_add_header(h, "Access-Control-Allow-Headers", "Content-Type, Range, Authorization");
 	evhttp_add_header(h, "Access-Control-Expose-Headers", "Content-Range, Content-Length, Content-Disposition");
 	evhttp_add_header(h, "Access-Control-Max-Age", "600");
 }
@@ -133,6 +112,12 @@ api_send_file(struct evhttp_request *req, const char *path, const char *ctype, c
 		start = 0;
 		n = (int64_t)st.st_size;
 		break;
+	}
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		close(fd);
+		http_send_length(req, start > 0 || n != (int64_t)st.st_size ? 206 : 200,
+		    start > 0 || n != (int64_t)st.st_size ? "Partial Content" : "OK", NULL, n);
+		return;
 	}
 	body = evbuffer_new();
 	/* the kernel sends the file (sendfile) when the buffer drains to a socket: the master
@@ -191,7 +176,7 @@ api_page(struct server *s, struct evhttp_request *req, const char *path)
 		evbuffer_add_reference(body, a->data, a->size, NULL, NULL);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "no-cache");
-		evhttp_send_reply(req, 200, "OK", body);
+		http_send_body(req, 200, "OK", body);
 		evbuffer_free(body);
 		return;
 	}
@@ -213,7 +198,10 @@ api_upload_closed_cb(struct evhttp_connection *evcon, void *arg)
 {
 	struct api_upload *u = arg;
 
-	/* the client left before we answered: the probe's callback cleans up */
+	/* the client left before we answered: the probe's callback cleans up. The request was
+	 * detached from the connection, unfinished, and is ours to free (see sse_closed_cb) */
+	if (evhttp_request_get_connection(u->req) == NULL)
+		evhttp_request_free(u->req);
 	u->req = NULL;
 }
 
@@ -274,6 +262,17 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 		/* too large to render here: 413 like an oversized upload, saying which limit */
 		http_send_json(u->req, 413, json_pack("{s:s, s:s, s:s, s:f, s:f}", "error",
 		    "Video too large", "detail", x.reason, "limit", x.limit, "value", x.value, "max", x.max));
+		api_upload_free(u);
+		return;
+	}
+	if (upload_peer_gone(u->req)) {
+		/* the client gave up (curl -m, a closed tab) and will never learn the job id:
+		 * an upload nobody can name is not kept */
+		log_info("upload %s: the client closed the connection before the answer; not kept",
+		    u->filename);
+		evhttp_add_header(evhttp_request_get_output_headers(u->req), "Connection", "close");
+		http_send_error(u->req, 400, "Upload abandoned", "the connection was closed before the "
+		    "upload was stored; keep it open until the answer");
 		api_upload_free(u);
 		return;
 	}
@@ -448,8 +447,15 @@ api_process(struct server *s, struct evhttp_request *req)
 		http_send_error(req, status, r.title, err);
 		goto done;
 	}
-	if (s->o.workers == 0)
+	if (s->o.workers == 0) {
 		r.workers = 0;  /* a server of remote workers only keeps it that way */
+	} else if (r.workers > s->o.workers) {
+		/* each worker is a process and a frame in memory: the server's owner sets the most */
+		snprintf(err, sizeof err, "workers: a whole number from 1 to %d (this server's "
+		    "--workers; GET /health says max_workers)", s->o.workers);
+		http_send_error(req, 400, r.title, err);
+		goto done;
+	}
 	if ((rec = store_get(s->store, r.job_id, err, sizeof err)) == NULL) {
 		http_send_error(req, 404, "Job not found", "no job has this id; upload a video first");
 		goto done;
@@ -624,20 +630,29 @@ api_jobs(struct server *s, struct evhttp_request *req)
 static void
 api_health(struct server *s, struct evhttp_request *req)
 {
-	http_send_json(req, 200, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s?, s:i, s:I, s:f, s:i, s:I}",
+	/* open to anyone who reaches the server, so it names no job */
+	http_send_json(req, 200, json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:b, s:b, s:i, s:I, s:f, s:i, s:I}",
 	    "status", "healthy", "service", "video-renderer", "version", VR_VERSION,
-	    "workers", s->o.workers, "remote_workers", s->o.slurm.nlaunchers, "queue_length", s->qlen,
-	    "running", s->job_id[0] ? s->job_id : NULL, "max_upload_mb", s->o.max_upload_mb,
+	    "workers", s->o.workers, "max_workers", s->o.workers, "remote_workers", s->o.slurm.nlaunchers,
+	    "queue_length", s->qlen, "running", s->job_id[0] != '\0',
+	    "token_required", s->access.token[0] != '\0', "max_upload_mb", s->o.max_upload_mb,
 	    "max_pixels", (json_int_t)s->o.limits.max_pixels, "max_duration", s->o.limits.max_duration,
 	    "max_disk_mb", s->o.max_disk_mb, "disk_used_bytes", (json_int_t)quota_used(s->quota)));
 }
 
 /* ---- GET /preview/{id}?filter=SPEC&t=SECONDS&format=png|jpeg ---- */
 
+/* Previews rendering at once, and waiting for their turn; more are answered 503. Each one
+ * holds a decoded frame and its image (tens of MB at 8K). */
+#define API_PREVIEW_RUNNING	2
+#define API_PREVIEW_WAITING	32
+
 struct api_preview {
+	struct api_preview *next;       /* in the server's wait list */
 	struct server *s;
 	struct evhttp_request *req;     /* NULL once the connection closed */
 	struct evhttp_connection *evcon;
+	char id[JOBID_LEN + 1];
 	char input[4200], dir[4096], filter[FILTER_SPEC_MAX + 1];   /* a canonical chain */
 	double t;
 	int jpeg;
@@ -647,17 +662,35 @@ struct api_preview {
 static void
 api_preview_closed_cb(struct evhttp_connection *evcon, void *arg)
 {
-	((struct api_preview *)arg)->req = NULL;
+	struct api_preview *pv = arg;
+
+	if (evhttp_request_get_connection(pv->req) == NULL)
+		evhttp_request_free(pv->req);
+	pv->req = NULL;
 }
+
+static void api_preview_next(struct server *s);
 
 static void
 api_preview_done(struct api_preview *pv, const char *image, size_t len, int status, const char *error)
 {
+	struct server *s = pv->s;
 	struct evbuffer *body;
+	char err[256];
+	json_t *rec = NULL;
+	int gone = 0;
 
+	if (pv->req != NULL && error != NULL && status == 422) {
+		/* the job deleted while its frame rendered: that, not the video, is why */
+		rec = store_get(s->store, pv->id, err, sizeof err);
+		gone = rec == NULL;
+		json_decref(rec);
+	}
 	if (pv->req != NULL) {
 		evhttp_connection_set_closecb(pv->evcon, NULL, NULL);
-		if (error != NULL) {
+		if (gone) {
+			http_send_error(pv->req, 404, "Job not found", "the job was deleted");
+		} else if (error != NULL) {
 			http_send_error(pv->req, status, "Preview failed", error);
 		} else {
 			body = evbuffer_new();
@@ -665,11 +698,13 @@ api_preview_done(struct api_preview *pv, const char *image, size_t len, int stat
 			evhttp_add_header(evhttp_request_get_output_headers(pv->req), "Content-Type",
 			    pv->jpeg ? "image/jpeg" : "image/png");
 			evhttp_add_header(evhttp_request_get_output_headers(pv->req), "Cache-Control", "max-age=3600");
-			evhttp_send_reply(pv->req, 200, "OK", body);
+			http_send_body(pv->req, 200, "OK", body);
 			evbuffer_free(body);
 		}
 	}
 	free(pv);
+	s->previews_running--;
+	api_preview_next(s);
 }
 
 static void
@@ -704,6 +739,34 @@ api_preview_probe_cb(int status, const char *out, size_t outlen, const char *err
 		api_preview_done(pv, NULL, 0, 500, err);
 }
 
+static void
+api_preview_run(struct api_preview *pv)
+{
+	char err[1024], url[4200];
+	char *argv[24];
+
+	pv->s->previews_running++;
+	probe_argv(pv->input, argv, url, sizeof url);
+	if (proc_start(pv->s->base, argv, 8 << 20, api_preview_probe_cb, pv, err, sizeof err) == NULL)
+		api_preview_done(pv, NULL, 0, 500, err);
+}
+
+/* Starts the previews that waited, as far as there is room; those whose client left go. */
+static void
+api_preview_next(struct server *s)
+{
+	struct api_preview *pv;
+
+	while (s->previews_running < API_PREVIEW_RUNNING && (pv = s->preview_wait) != NULL) {
+		s->preview_wait = pv->next;
+		s->previews_waiting--;
+		if (pv->req == NULL)
+			free(pv);
+		else
+			api_preview_run(pv);
+	}
+}
+
 int
 api_parse_preview(const char *query, struct api_preview_req *r, char *err, size_t errlen)
 {
@@ -736,6 +799,10 @@ api_parse_preview(const char *query, struct api_preview_req *r, char *err, size_
 	}
 	fmt = evhttp_find_header(&q, "format");
 	r->jpeg = fmt != NULL && (strcmp(fmt, "jpeg") == 0 || strcmp(fmt, "jpg") == 0);
+	if (fmt != NULL && !r->jpeg && strcmp(fmt, "png") != 0) {
+		detail = "format: png or jpeg";
+		goto done;
+	}
 	status = 200;
 done:
 	if (detail != NULL)
@@ -754,8 +821,7 @@ api_preview(struct server *s, struct evhttp_request *req, const char *id)
 	struct api_preview_req r;
 	struct api_preview *pv = NULL;
 	const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	char err[1024], url[4200];
-	char *argv[24];
+	char err[1024];
 	json_t *rec;
 	int status;
 
@@ -780,15 +846,26 @@ api_preview(struct server *s, struct evhttp_request *req, const char *id)
 	pv->s = s;
 	pv->req = req;
 	pv->evcon = evhttp_request_get_connection(req);
+	snprintf(pv->id, sizeof pv->id, "%s", id);
 	snprintf(pv->filter, sizeof pv->filter, "%s", filter_chain_spec(r.fc));
 	server_job_dir(s, id, pv->dir, sizeof pv->dir);
 	snprintf(pv->input, sizeof pv->input, "%s/input", pv->dir);
-	probe_argv(pv->input, argv, url, sizeof url);
-	if (proc_start(s->base, argv, 8 << 20, api_preview_probe_cb, pv, err, sizeof err) == NULL) {
-		http_send_error(req, 500, "Internal Server Error", err);
+	if (s->previews_running >= API_PREVIEW_RUNNING && s->previews_waiting >= API_PREVIEW_WAITING) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		http_send_error(req, 503, "Service Unavailable", "too many previews at once; try again");
 		goto done;
 	}
 	evhttp_connection_set_closecb(pv->evcon, api_preview_closed_cb, pv);
+	if (s->previews_running < API_PREVIEW_RUNNING) {
+		api_preview_run(pv);
+	} else {
+		struct api_preview **pp = &s->preview_wait;
+
+		while (*pp != NULL)
+			pp = &(*pp)->next;
+		*pp = pv;
+		s->previews_waiting++;
+	}
 	pv = NULL;
 done:
 	free(pv);
@@ -815,6 +892,12 @@ api_download_input(struct server *s, struct evhttp_request *req, const char *id)
 	api_download(s, req, id, 1);
 }
 
+static void
+api_login(struct server *s, struct evhttp_request *req)
+{
+	access_login(&s->access, req);
+}
+
 /* Routes with a fixed path. */
 static const struct api_route {
 	const char *path;
@@ -827,6 +910,7 @@ static const struct api_route {
 	{ "/health", EVHTTP_REQ_GET, "GET, HEAD", api_health },
 	{ "/jobs", EVHTTP_REQ_GET, "GET, HEAD", api_jobs },
 	{ "/filters", EVHTTP_REQ_GET, "GET, HEAD", api_filters },
+	{ "/login", EVHTTP_REQ_POST, "POST, OPTIONS", api_login },
 };
 
 /* Routes that end in a job id. */
@@ -856,6 +940,18 @@ api_method_ok(enum evhttp_cmd_type want, enum evhttp_cmd_type m, struct evhttp_r
 	return 0;
 }
 
+/* Answers a refused request; an upload's spooled file goes first (nothing is stored). */
+static void
+api_refuse(struct server *s, struct evhttp_request *req, const struct access_refusal *r)
+{
+	struct upload_result up;
+
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST && upload_take(req, &up) == 0 &&
+	    up.status == 0)
+		quota_rm_rf(s->quota, up.path);
+	access_refuse(req, r);
+}
+
 void
 api_handle_cb(struct evhttp_request *req, void *arg)
 {
@@ -863,6 +959,7 @@ api_handle_cb(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	struct access_refusal refusal;
 	size_t i, n;
 
 	api_cors(s, req);
@@ -870,21 +967,39 @@ api_handle_cb(struct evhttp_request *req, void *arg)
 		http_send_error(req, 400, "Bad Request", "malformed request path");
 		return;
 	}
+	/* the Host and Origin rules hold for every request, the page's files included */
+	if (access_check(&s->access, req, 0, &refusal) == -1) {
+		api_refuse(s, req, &refusal);
+		return;
+	}
 	if (m == EVHTTP_REQ_OPTIONS) {
 		evhttp_send_reply(req, 204, "No Content", NULL);
+		return;
+	}
+	if (upload_connections() > s->o.max_connections) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
+		api_refuse(s, req, &(struct access_refusal){ .status = 503, .error =
+		    "Service Unavailable", .detail = "too many open connections (--max-connections)" });
 		return;
 	}
 	log_debug("method %d %s", (int)m, path);
 	for (i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++) {
 		if (strcmp(path, api_routes[i].path) != 0)
 			continue;
-		if (api_method_ok(api_routes[i].method, m, req, api_routes[i].allow))
+		/* the token guards the API; /health stays open to monitors and names no job */
+		if (api_routes[i].fn != api_health &&
+		    access_check(&s->access, req, 1, &refusal) == -1)
+			api_refuse(s, req, &refusal);
+		else if (api_method_ok(api_routes[i].method, m, req, api_routes[i].allow))
 			api_routes[i].fn(s, req);
 		return;
 	}
 	/* an id then a file name: the same access as /download */
 	if (strncmp(path, "/stream/", 8) == 0) {
-		if (api_method_ok(EVHTTP_REQ_GET, m, req, "GET, HEAD"))
+		if (access_check(&s->access, req, 1, &refusal) == -1)
+			api_refuse(s, req, &refusal);
+		else if (api_method_ok(EVHTTP_REQ_GET, m, req, "GET, HEAD"))
 			api_stream(s, req, path + 8);
 		return;
 	}
@@ -893,7 +1008,9 @@ api_handle_cb(struct evhttp_request *req, void *arg)
 		if (strncmp(path, api_id_routes[i].prefix, n) != 0)
 			continue;
 		/* nothing from a URL becomes a path unless it is exactly a job id */
-		if (!jobid_valid(path + n))
+		if (access_check(&s->access, req, 1, &refusal) == -1)
+			api_refuse(s, req, &refusal);
+		else if (!jobid_valid(path + n))
 			http_send_error(req, 404, "Job not found", "not a job id");
 		else if (api_method_ok(api_id_routes[i].method, m, req, api_id_routes[i].allow))
 			api_id_routes[i].fn(s, req, path + n);

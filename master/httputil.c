@@ -44,6 +44,7 @@ http_reason(int status)
 	case 415: return "Unsupported Media Type";
 	case 416: return "Range Not Satisfiable";
 	case 417: return "Expectation Failed";
+	case 421: return "Misdirected Request";
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
@@ -126,16 +127,49 @@ http_json_string(const char *s)
 	return j;
 }
 
+void
+http_send_length(struct evhttp_request *req, int status, const char *reason, struct evbuffer *body,
+    int64_t length)
+{
+	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+	char len[32];
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+		evhttp_send_reply(req, status, reason, body);
+		return;
+	}
+	/* evhttp 2.1 would send the body of a HEAD, which a keep-alive client then reads as
+	 * the next response: only the headers go, with the length a GET would get */
+	if (length < 0)
+		length = body != NULL ? (int64_t)evbuffer_get_length(body) : 0;
+	if (evhttp_find_header(headers, "Content-Length") == NULL) {
+		snprintf(len, sizeof len, "%lld", (long long)length);
+		evhttp_add_header(headers, "Content-Length", len);
+	}
+	if (body != NULL)
+		evbuffer_drain(body, evbuffer_get_length(body));
+	evbuffer_drain(evhttp_request_get_output_buffer(req),
+	    evbuffer_get_length(evhttp_request_get_output_buffer(req)));
+	evhttp_send_reply(req, status, reason, NULL);
+}
+
+void
+http_send_body(struct evhttp_request *req, int status, const char *reason, struct evbuffer *body)
+{
+	http_send_length(req, status, reason, body, -1);
+}
+
 /* Sends text (JSON) as the body; the one place that ends a JSON response. */
 static void
 http_send_text(struct evhttp_request *req, int status, const char *text, size_t len)
 {
 	struct evkeyvalq *headers = evhttp_request_get_output_headers(req);
+	struct evbuffer *body = evhttp_request_get_output_buffer(req);
 
 	evhttp_remove_header(headers, "Content-Type");
 	evhttp_add_header(headers, "Content-Type", "application/json; charset=utf-8");
-	evbuffer_add(evhttp_request_get_output_buffer(req), text, len);
-	evhttp_send_reply(req, status, http_reason(status), NULL);
+	evbuffer_add(body, text, len);
+	http_send_length(req, status, http_reason(status), NULL, (int64_t)len);
 }
 
 void

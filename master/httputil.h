@@ -1,6 +1,7 @@
 #ifndef MASTER_HTTPUTIL_H
 #define MASTER_HTTPUTIL_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/http.h>
 #include <jansson.h>
@@ -29,6 +30,15 @@ json_t *http_read_json(struct evhttp_request *req, size_t max_bytes, int *status
 
 /* The checks of http_read_json on a body already in memory (400 and 422, as there). */
 json_t *http_parse_json(const char *data, size_t len, int *status, char *err, size_t errlen);
+
+/*
+ * evhttp_send_reply, except that a HEAD gets the headers only, with the Content-Length of
+ * the body (or length, when >= 0: a file that was not read for a HEAD).
+ */
+void http_send_body(struct evhttp_request *req, int status, const char *reason,
+    struct evbuffer *body);
+void http_send_length(struct evhttp_request *req, int status, const char *reason,
+    struct evbuffer *body, int64_t length);
 
 /* The reason phrase of a status code (RFC 9110 wording), never NULL. */
 const char *http_reason(int status);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,14 @@ preview_start(struct event_base *base, const struct preview_req *r, preview_cb c
 	pv->jpeg = r->jpeg;
 	pv->width = r->probe->out_w;
 	pv->height = r->probe->out_h;
+	if ((double)pv->width * pv->height > PREVIEW_MAX_PIXELS) {
+		/* a still to look at, not to measure: an 8K frame is rendered at 4K, in a quarter
+		 * of the memory (the decoded frame and its image are held while it renders) */
+		double k = sqrt((double)PREVIEW_MAX_PIXELS / ((double)pv->width * pv->height));
+
+		pv->width = (int)(pv->width * k) & ~1;
+		pv->height = (int)(pv->height * k) & ~1;
+	}
 	pv->fc = filter_chain_parse(r->filter, err, errlen);
 	if (pv->fc == NULL || filter_chain_prepare(pv->fc, pv->width, pv->height,
 	    strcmp(r->probe->matrix, "bt709") == 0 ? FILTER_BT709 : FILTER_BT601, err, errlen) == -1)
@@ -139,10 +148,13 @@ preview_start(struct event_base *base, const struct preview_req *r, preview_cb c
 	snprintf(ts, sizeof ts, "%.3f", t);
 	snprintf(url, sizeof url, "file:%s", r->input);
 	memset(&task, 0, sizeof task);
-	task.width = pv->width;
-	task.height = pv->height;
+	task.width = r->probe->out_w;
+	task.height = r->probe->out_h;
 	task.rotation = r->probe->rotation;
 	render_vf(&task, vf, sizeof vf);
+	if (pv->width != task.width)
+		snprintf(vf + strlen(vf), sizeof vf - strlen(vf), ",scale=%d:%d:flags=area", pv->width,
+		    pv->height);
 	{
 		char *argv[] = { "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
 		    "-protocol_whitelist", "file", "-format_whitelist", PROBE_DEMUXERS,

@@ -12,6 +12,9 @@ struct probe;
  * chain filters it here, a second ffmpeg child encodes the image. Two short children, so a
  * preview takes a fraction of a second.
  */
+/* Frames larger than this are scaled down to it (4K): the memory a preview holds is bounded. */
+#define PREVIEW_MAX_PIXELS	(3840 * 2160)
+
 typedef void (*preview_cb)(const char *image, size_t len, const char *error, void *arg);
 
 struct preview_req {

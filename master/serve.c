@@ -1,8 +1,10 @@
 #include "master/serve.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "master/access.h"
 #include "master/cli.h"
 #include "master/ffversion.h"
 #include "master/job.h"
@@ -64,6 +67,12 @@ serve_usage(FILE *out)
 	    "  --preset NAME       x264 preset (default veryfast)\n"
 	    "  --crf N             x264 quality (default 20)\n"
 	    "  --cors-origin URL   also allow this origin (repeatable); loopback origins always are\n"
+	    "  --allowed-host NAME also answer requests for this host name (repeatable); loopback\n"
+	    "                      names and IP addresses always are (see README: Security)\n"
+	    "  --token-file FILE   every API request needs Authorization: Bearer TOKEN, TOKEN being\n"
+	    "                      the file's first line (chmod 600); needed unless --host is loopback\n"
+	    "  --max-connections N open client connections; more are answered 503 (default: from\n"
+	    "                      the open-files limit, at most 1024)\n"
 	    "  --web-dir DIR       serve the page from DIR instead of the copy built in\n"
 	    "  -v, --verbose       debug logging\n"
 	    "  -h, --help          this help\n", program_invocation_short_name);
@@ -73,8 +82,8 @@ static int
 serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *err, size_t errlen)
 {
 	enum { O_HOST = 256, O_PORT, O_DATA, O_WORKERS, O_MAXUP, O_KEEP, O_SEG, O_PRESET, O_CRF, O_CORS, O_WEB,
-	    O_REMOTE, O_TASK_TIMEOUT, O_TIMEOUT, O_MAXPIX, O_MAXDUR, O_MAXDISK,
-	    O_SLURM = 512, O_SLURM_ARGS, O_SLURM_WORKER };
+	    O_REMOTE, O_TASK_TIMEOUT, O_TIMEOUT, O_MAXPIX, O_MAXDUR, O_MAXDISK, O_ALLOWHOST, O_TOKEN,
+	    O_MAXCONN, O_SLURM = 512, O_SLURM_ARGS, O_SLURM_WORKER };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -93,6 +102,9 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 		{ "remote", required_argument, NULL, O_REMOTE },
 		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "allowed-host", required_argument, NULL, O_ALLOWHOST },
+		{ "token-file", required_argument, NULL, O_TOKEN },
+		{ "max-connections", required_argument, NULL, O_MAXCONN },
 		/* Slurm (master/slurm.h) */
 		{ "slurm", required_argument, NULL, O_SLURM },
 		{ "slurm-args", required_argument, NULL, O_SLURM_ARGS },
@@ -187,6 +199,20 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			if (*end || end == optarg || d < 1 || d > 3600 || d != (int)d)
 				return util_err(err, errlen, "--timeout takes 1 to 3600 seconds, not '%s'", optarg);
 			o->timeout_s = (int)d;
+			break;
+		case O_ALLOWHOST:
+			if (o->nhosts == ACCESS_HOSTS_MAX)
+				return util_err(err, errlen, "too many --allowed-host");
+			o->hosts[o->nhosts++] = optarg;
+			break;
+		case O_TOKEN:
+			o->token_file = optarg;
+			break;
+		case O_MAXCONN:
+			d = strtod(optarg, &end);
+			if (*end || end == optarg || d < 1 || d > 1000000 || d != (int)d)
+				return util_err(err, errlen, "--max-connections takes 1 to 1000000, not '%s'", optarg);
+			o->max_connections = (int)d;
 			break;
 		/* Slurm */
 		case O_SLURM:
@@ -297,6 +323,29 @@ serve_job_free_cb(evutil_socket_t fd, short what, void *arg)
 	job_free(arg);
 }
 
+/* A job's error as a client may see it: the server's paths (the data directory) left out. */
+static void
+serve_hide_paths(struct server *s, json_t *rec)
+{
+	const char *e = json_string_value(json_object_get(rec, "error"));
+	char dir[4200], out[2048], *hit;
+	size_t n, k = 0;
+
+	if (e == NULL)
+		return;
+	snprintf(dir, sizeof dir, "%s/%s/", s->jobs_dir, s->job_id);
+	n = strlen(dir);
+	while ((hit = strstr(e, dir)) != NULL && k < sizeof out - 1) {
+		k += (size_t)snprintf(out + k, sizeof out - k, "%.*s", (int)(hit - e), e);
+		e = hit + n;
+	}
+	if (k == 0)
+		return;
+	if (k < sizeof out - 1)
+		snprintf(out + k, sizeof out - k, "%s", e);
+	json_object_set_new(rec, "error", json_string(out));
+}
+
 static void
 serve_done_cb(struct job *j, void *arg)
 {
@@ -316,6 +365,7 @@ serve_done_cb(struct job *j, void *arg)
 	json_object_del(rep, "output_path");
 	json_object_update(s->job_rec, rep);
 	json_decref(rep);
+	serve_hide_paths(s, s->job_rec);
 	if (s->stopping && job_phase(j) == JOB_FAILED) {
 		/* interrupted by shutdown, not failed: it runs again after a restart */
 		json_object_set_new(s->job_rec, "status", json_string("queued"));
@@ -464,6 +514,8 @@ server_remove(struct server *s, const char *id, char *err, size_t errlen)
 	server_job_dir(s, id, dir, sizeof dir);
 	if (quota_rm_rf(s->quota, dir) == -1 && errno != ENOENT)
 		log_warn("cannot remove all of %s: %s", dir, strerror(errno));
+	/* its streams hear "gone" and end, whatever phase it was in */
+	sse_push(s, id);
 	return 1;
 }
 
@@ -497,7 +549,33 @@ serve_expire_cb(evutil_socket_t fd, short what, void *arg)
 	json_decref(ids);
 }
 
-/* After a restart: jobs that were queued or running are queued again, oldest first. */
+/* Job directories without a record: a crash between an upload's rename and its insert. At
+ * start-up no upload is in flight, so none of them can still become a job. */
+static void
+serve_remove_orphans(struct server *s)
+{
+	char err[512], dir[4200];
+	struct dirent *d;
+	json_t *rec;
+	DIR *dp;
+
+	if ((dp = opendir(s->jobs_dir)) == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		if (!jobid_valid(d->d_name))
+			continue;
+		if ((rec = store_get(s->store, d->d_name, err, sizeof err)) != NULL || err[0] != '\0') {
+			json_decref(rec);   /* a job, or the database cannot tell: kept */
+			continue;
+		}
+		log_info("job directory %s has no record: removed", d->d_name);
+		server_job_dir(s, d->d_name, dir, sizeof dir);
+		quota_rm_rf(s->quota, dir);
+	}
+	closedir(dp);
+}
+
+/* After a restart: jobs that were queued or running are queued again, in their order. */
 static void
 serve_recover(struct server *s)
 {
@@ -505,6 +583,8 @@ serve_recover(struct server *s)
 	char err[512];
 	json_t *list, *rec;
 	size_t i, k;
+
+	serve_remove_orphans(s);
 
 	for (k = 0; k < 2; k++) {
 		list = store_list_status(s->store, states[k], err, sizeof err);
@@ -550,6 +630,31 @@ serve_signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(s->base, &grace);
 }
 
+/* The Host, Origin and token rules from the options. */
+static int
+serve_access(struct server *s, char *err, size_t errlen)
+{
+	struct access *a = &s->access;
+	struct rlimit rl;
+	int i;
+
+	a->bound = s->o.host;
+	for (i = 0; i < s->o.nhosts; i++)
+		a->hosts[a->nhosts++] = s->o.hosts[i];
+	for (i = 0; i < s->o.ncors; i++)
+		a->cors[a->ncors++] = s->o.cors[i];
+	if (s->o.token_file != NULL && access_load_token(a, s->o.token_file, err, errlen) == -1)
+		return -1;
+	if (s->o.max_connections == 0) {
+		/* each connection is one descriptor; leave room for the pool's pipes and ffmpeg's */
+		s->o.max_connections = 1024;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		    rl.rlim_cur < 1024 + 256)
+			s->o.max_connections = rl.rlim_cur > 512 ? (int)rl.rlim_cur - 256 : (int)rl.rlim_cur / 2;
+	}
+	return 0;
+}
+
 int
 serve_main(int argc, char **argv)
 {
@@ -578,6 +683,16 @@ serve_main(int argc, char **argv)
 		return 2;
 	}
 	log_init('M', verbose ? LOG_DEBUG : LOG_INFO);
+	if (!access_is_loopback(s.o.host) && s.o.token_file == NULL) {
+		fprintf(stderr, "master serve: --host %s serves the API beyond this machine: give "
+		    "--token-file FILE (one line of 16+ characters, chmod 600), or use --host 127.0.0.1\n",
+		    s.o.host);
+		return 2;
+	}
+	if (serve_access(&s, err, sizeof err) == -1) {
+		fprintf(stderr, "master serve: %s\n", err);
+		return 2;
+	}
 	if (s.o.workers == 0 && s.o.nremote == 0 && s.o.slurm.workers == 0) {
 		fprintf(stderr, "master serve: --workers 0 needs at least one --remote worker (or --slurm N)\n");
 		return 2;
@@ -636,7 +751,7 @@ serve_main(int argc, char **argv)
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(s.http, UPLOAD_EVHTTP_HEADERS_MAX);
 	/* bodies other than uploads are small JSON; uploads bypass this through the spooler */
-	evhttp_set_max_body_size(s.http, 1 << 20);
+	evhttp_set_max_body_size(s.http, UPLOAD_BODY_MAX);
 	/* a quarter second after the upload filter's own clock, so that a stalled
 	 * upload hears its 408 from the filter before evhttp just hangs up */
 	evhttp_set_timeout_tv(s.http, &(struct timeval){ s.o.timeout_s, 250000 });

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "master/access.h"
 #include "master/limits.h"
 #include "master/slurm.h"
 
@@ -38,9 +39,14 @@ struct server_opts {
 	int crf;
 	const char *cors[16];        /* extra allowed origins */
 	int ncors;
+	const char *hosts[ACCESS_HOSTS_MAX];  /* --allowed-host */
+	int nhosts;
+	const char *token_file;      /* --token-file: the bearer token every API request needs */
+	int max_connections;         /* open client connections; more are answered 503 */
 };
 
 struct server_sse;
+struct api_preview;
 
 struct server {
 	struct event_base *base;
@@ -49,6 +55,7 @@ struct server {
 	struct store *store;
 	struct quota *quota;         /* the data directory's bytes (and --max-disk-mb) */
 	struct server_opts o;
+	struct access access;        /* Host, Origin and token checks (master/access.c) */
 	char jobs_dir[4096], spool_dir[4096];
 
 	/* the queue: ids waiting, oldest first */
@@ -61,6 +68,8 @@ struct server {
 	int job_phase;               /* last phase stored, to store only changes */
 
 	struct server_sse *sse;      /* open event streams */
+	struct api_preview *preview_wait;  /* previews waiting for a turn (master/api.c) */
+	int previews_running, previews_waiting;
 	struct event *ev_push;       /* coalesces progress pushes */
 	struct event *ev_expire;
 	struct event *ev_ping;       /* keeps idle event streams from timing out */

@@ -39,7 +39,13 @@ sse_closed_cb(struct evhttp_connection *evcon, void *arg)
 {
 	struct server_sse *e = arg;
 
-	/* the client went away: evhttp frees the request, we forget it */
+	/*
+	 * The client went away. evhttp 2.1 frees only the requests still on the connection;
+	 * an unfinished one (ours: the stream never ended) was detached from it first
+	 * (evhttp_connection_incoming_fail) and is ours to free.
+	 */
+	if (evhttp_request_get_connection(e->req) == NULL)
+		evhttp_request_free(e->req);
 	sse_unlink(e->s, e);
 	free(e);
 }
@@ -96,6 +102,13 @@ sse_open(struct server *s, struct evhttp_request *req, const char *id)
 		return;
 	}
 	json_decref(rec);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		/* a stream has no length: the headers say what GET would be, and that is all */
+		evhttp_add_header(h, "Content-Type", "text/event-stream; charset=utf-8");
+		evhttp_add_header(h, "Cache-Control", "no-cache");
+		evhttp_send_reply(req, 200, "OK", NULL);
+		return;
+	}
 	e = calloc(1, sizeof *e);
 	if (e == NULL) {
 		http_send_error(req, 500, "Internal Server Error", "out of memory");

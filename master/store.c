@@ -194,8 +194,12 @@ store_open(const char *path, char *err, size_t errlen)
 	    store_prepare(st, "DELETE FROM jobs WHERE id = ?1", &st->del, err, errlen) != 0 ||
 	    store_prepare(st, "SELECT id, record FROM jobs ORDER BY created DESC, id DESC"
 	    " LIMIT ?1", &st->list, err, errlen) != 0 ||
+	    /* in the order they were queued: a restart keeps the queue as it was (a damaged record,
+	     * reported by the caller, sorts by creation) */
 	    store_prepare(st, "SELECT id, record FROM jobs WHERE status = ?1"
-	    " ORDER BY created, id", &st->list_status, err, errlen) != 0 ||
+	    " ORDER BY CASE WHEN json_valid(record) THEN json_extract(record, '$.queued_at') END,"
+	    " created, id", &st->list_status, err,
+	    errlen) != 0 ||
 	    store_prepare(st, "SELECT id FROM jobs WHERE created < ?1 ORDER BY created, id",
 	    &st->list_older, err, errlen) != 0)
 		goto fail;

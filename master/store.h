@@ -30,7 +30,8 @@ int store_delete(struct store *st, const char *job_id, char *err, size_t errlen)
 /* Array of records, newest first, at most limit (all when limit < 0). NULL on error. */
 json_t *store_list(struct store *st, int limit, char *err, size_t errlen);
 
-/* Array of records with the given status, oldest first (to re-queue after a restart). */
+/* Array of records with the given status in the order they were queued (to re-queue after a
+ * restart). */
 json_t *store_list_status(struct store *st, const char *status, char *err, size_t errlen);
 
 /* Array of the ids (strings) of jobs created before `before` (epoch seconds), oldest first. */

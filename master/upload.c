@@ -23,6 +23,7 @@
 #include <event2/http.h>
 
 #include "common/log.h"
+#include "master/httputil.h"
 #include "master/multipart.h"
 #include "master/quota.h"
 
@@ -120,8 +121,9 @@ struct upload_conn {
 	int			 kill;		/* drop the connection from kick_ev */
 	int			 writing;	/* inside upload_write_cb */
 	int			 write_errno;
-	const char		*cont;		/* unsent part of "100 Continue" */
+	const char		*cont;		/* unsent part of "100 Continue" or a refusal */
 	size_t			 cont_left;
+	char			*refusal;	/* a whole response sent from here, then the end */
 
 	char			*head_buf;	/* copy of the head being looked for */
 	size_t			 head_got;	/* bytes copied and scanned */
@@ -144,18 +146,26 @@ struct upload_conn {
 	int			 fail_status;	/* set by the part callbacks */
 	char			 fail_reason[256];
 
+	/* under's own callbacks (the filter's), which ours wrap to hold back a half-close */
+	bufferevent_data_cb	 under_read, under_write;
+	bufferevent_event_cb	 under_event;
+	void			*under_arg;
+	int			 eof_held;	/* the client shut its side; evhttp not told yet */
+
 	int			 ready;		/* res belongs to the last head released */
 	int			 res_close;
 	struct upload_result	 res;
 };
 
 static TAILQ_HEAD(, upload_conn) upload_conns = TAILQ_HEAD_INITIALIZER(upload_conns);
+static int upload_nconns;
 
 static const char upload_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 static void	upload_server_unref(struct upload_server *srv);
 static void	upload_want_write(struct upload_conn *c);
 static void	upload_write_cb(evutil_socket_t fd, short what, void *arg);
+static void	upload_eof_release(struct upload_conn *c);
 
 static int
 upload_alive(struct upload_conn *c)
@@ -1091,6 +1101,58 @@ upload_pass_framing(struct upload_conn *c, const struct upload_head *h)
 	}
 }
 
+/*
+ * Answers a request evhttp would answer in HTML, or not at all (a head too large, a method it
+ * does not know, a body over its limit), with a JSON error from here, then closes: evhttp never
+ * sees the request.
+ */
+static void
+upload_refuse(struct upload_conn *c, int status, const char *allow, const char *detail)
+{
+	char body[512];
+	int n, len;
+
+	log_warn("request refused with %d: %s", status, detail);
+	len = snprintf(body, sizeof body, "{\"error\":\"%s\",\"detail\":\"%s\"}",
+	    http_reason(status), detail);
+	free(c->refusal);
+	c->refusal = malloc(1024);
+	c->state = UPLOAD_DISCARD_ALL;
+	if (c->refusal == NULL) {
+		c->kill = 1;
+		event_active(c->kick_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	n = snprintf(c->refusal, 1024, "HTTP/1.1 %d %s\r\nContent-Type: application/json; "
+	    "charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n%s%s%s\r\n%s", status,
+	    http_reason(status), len, allow != NULL ? "Allow: " : "", allow != NULL ? allow : "",
+	    allow != NULL ? "\r\n" : "", body);
+	c->cont = c->refusal;
+	c->cont_left = (size_t)n;
+	upload_want_write(c);
+}
+
+/* 0 when evhttp may have the method; else the refusal has been sent. */
+static int
+upload_method_check(struct upload_conn *c, const char *method)
+{
+	static const char *const served[] = {
+		"GET", "HEAD", "POST", "DELETE", "OPTIONS", "PUT", "PATCH"
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof served / sizeof served[0]; i++)
+		if (strcmp(method, served[i]) == 0)
+			return 0;
+	/* methods HTTP defines get 405 with what is served; the rest are not implemented */
+	if (strcmp(method, "TRACE") == 0 || strcmp(method, "CONNECT") == 0)
+		upload_refuse(c, 405, "GET, HEAD, POST, DELETE, OPTIONS",
+		    "this server does not support this method");
+	else
+		upload_refuse(c, 501, NULL, "unknown request method");
+	return -1;
+}
+
 /* A complete head is at the front of src. */
 static void
 upload_head_done(struct upload_conn *c, struct evbuffer *src, struct evbuffer *dst)
@@ -1100,10 +1162,22 @@ upload_head_done(struct upload_conn *c, struct evbuffer *src, struct evbuffer *d
 	if (upload_head_parse(c->head_buf, c->head_len, &h) == -1 ||
 	    !upload_head_is_upload(&h)) {
 		upload_drop_result(c);
-		if (h.method == NULL || h.uri_elems == NULL || h.blank_start == 0)
-			c->state = UPLOAD_PASS_ALL;	/* evhttp will refuse it */
-		else
-			upload_pass_framing(c, &h);
+		if (h.method == NULL || h.uri_elems == NULL || h.blank_start == 0) {
+			upload_refuse(c, 400, NULL, "malformed request line or header");
+			evbuffer_drain(src, c->head_len);
+			goto done;
+		}
+		if (upload_method_check(c, h.method) == -1) {
+			evbuffer_drain(src, c->head_len);
+			goto done;
+		}
+		upload_pass_framing(c, &h);
+		if (c->state == UPLOAD_PASS_BODY && c->remaining > UPLOAD_BODY_MAX) {
+			upload_refuse(c, 413, NULL, "the request body is larger than the 1 MiB allowed "
+			    "here (uploads go to POST /upload)");
+			evbuffer_drain(src, c->head_len);
+			goto done;
+		}
 		evbuffer_remove_buffer(src, dst, c->head_len);
 		goto done;
 	}
@@ -1135,12 +1209,10 @@ upload_head_oversized(struct upload_conn *c, struct evbuffer *dst)
 		memset(&c->res, 0, sizeof c->res);
 		upload_answer(c, dst, 431, 1, "request head exceeds %d bytes",
 		    UPLOAD_HEAD_MAX);
+	} else if (c->head_line1 == 0) {
+		upload_refuse(c, 414, NULL, "the request line exceeds 16384 bytes");
 	} else {
-		log_warn("request head exceeds %d bytes, dropping the connection",
-		    UPLOAD_HEAD_MAX);
-		c->state = UPLOAD_DISCARD_ALL;
-		c->kill = 1;
-		event_active(c->kick_ev, EV_TIMEOUT, 0);
+		upload_refuse(c, 431, NULL, "the request head exceeds 16384 bytes");
 	}
 	upload_head_clear(&h);
 	upload_head_reset(c);
@@ -1301,6 +1373,7 @@ upload_kick_cb(evutil_socket_t fd, short what, void *arg)
 		upload_input(c, bufferevent_get_input(c->under),
 		    bufferevent_get_input(c->bev));
 		upload_deliver(c);
+		upload_eof_release(c);
 	}
 	bufferevent_decref(c->bev);
 }
@@ -1341,6 +1414,62 @@ upload_idle_cb(evutil_socket_t fd, short what, void *arg)
 	upload_answer(c, bufferevent_get_input(c->bev), 408, 1, "the upload %s", why);
 	upload_deliver(c);
 	bufferevent_decref(c->bev);
+}
+
+/* --- half-close --- */
+
+/* 1 while something of the client's is unanswered: its reply being written, or request
+ * bytes evhttp has not taken yet. */
+static int
+upload_owes_reply(struct upload_conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
+	    evbuffer_get_length(bufferevent_get_input(c->under)) > 0 || c->cont_left > 0;
+}
+
+/* Tells evhttp of a held end of input once nothing is owed any more. */
+static void
+upload_eof_release(struct upload_conn *c)
+{
+	if (!c->eof_held || !upload_alive(c) || upload_owes_reply(c))
+		return;
+	c->eof_held = 0;
+	c->under_event(c->under, BEV_EVENT_READING | BEV_EVENT_EOF, c->under_arg);
+}
+
+static void
+upload_under_read_cb(struct bufferevent *under, void *arg)
+{
+	struct upload_conn *c = arg;
+
+	c->under_read(under, c->under_arg);
+}
+
+static void
+upload_under_write_cb(struct bufferevent *under, void *arg)
+{
+	struct upload_conn *c = arg;
+
+	c->under_write(under, c->under_arg);
+}
+
+/*
+ * A client may send its request and shut its sending side (`nc -N`, shutdown(SHUT_WR)): the
+ * end of input then arrives while the reply is still on its way, and evhttp, told at once,
+ * would drop the connection with it. The end is held until the reply is out.
+ */
+static void
+upload_under_event_cb(struct bufferevent *under, short what, void *arg)
+{
+	struct upload_conn *c = arg;
+
+	if ((what & BEV_EVENT_READING) && (what & BEV_EVENT_EOF) && upload_alive(c) &&
+	    upload_owes_reply(c)) {
+		c->eof_held = 1;
+		return;
+	}
+	c->under_event(under, what, c->under_arg);
 }
 
 /* --- output --- */
@@ -1426,6 +1555,13 @@ upload_write_cb(evutil_socket_t fd, short what, void *arg)
 			c->cont_left = 0;	/* the reading side will see the error */
 		if (c->cont_left > 0)
 			goto done;
+		if (c->refusal != NULL) {
+			/* said all there is to say: hang up (lingering, so that it is read) */
+			event_del(c->write_ev);
+			c->kill = 1;
+			event_active(c->kick_ev, EV_TIMEOUT, 0);
+			goto done;
+		}
 	}
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		event_del(c->write_ev);
@@ -1446,8 +1582,10 @@ upload_write_cb(evutil_socket_t fd, short what, void *arg)
 		event_del(c->write_ev);
 		errno = c->write_errno;
 		bufferevent_trigger_event(c->bev, BEV_EVENT_WRITING | BEV_EVENT_ERROR, 0);
-	} else if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	} else if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		event_del(c->write_ev);
+		upload_eof_release(c);
+	}
 done:
 	bufferevent_decref(c->bev);
 }
@@ -1524,6 +1662,7 @@ upload_conn_free_cb(void *arg)
 	int fd, pending = 0, mid_upload;
 
 	TAILQ_REMOVE(&upload_conns, c, entry);
+	upload_nconns--;
 	mid_upload = c->state == UPLOAD_SPOOL || c->state == UPLOAD_DISCARD_ALL;
 	upload_spool_abort(c);
 	upload_drop_result(c);
@@ -1541,6 +1680,7 @@ upload_conn_free_cb(void *arg)
 		event_free(c->retry_ev);
 	if (c->held != NULL)
 		evbuffer_free(c->held);
+	free(c->refusal);
 	upload_head_reset(c);
 
 	/* under is still referenced by bev here; it does not own the fd */
@@ -1581,6 +1721,11 @@ upload_bev_cb(struct event_base *base, void *arg)
 	/* as a socket bufferevent's: upload_write_cb writes it to the fd, sendfile included */
 	evbuffer_set_flags(bufferevent_get_output(c->bev), EVBUFFER_FLAG_DRAINS_TO_FD);
 	TAILQ_INSERT_TAIL(&upload_conns, c, entry);
+	upload_nconns++;
+	bufferevent_getcb(c->under, &c->under_read, &c->under_write, &c->under_event,
+	    &c->under_arg);
+	bufferevent_setcb(c->under, upload_under_read_cb, upload_under_write_cb,
+	    upload_under_event_cb, c);
 	c->kick_ev = event_new(base, -1, 0, upload_kick_cb, c);
 	c->idle_ev = evtimer_new(base, upload_idle_cb, c);
 	c->retry_ev = evtimer_new(base, upload_retry_cb, c);
@@ -1698,4 +1843,38 @@ upload_take(struct evhttp_request *req, struct upload_result *out)
 	c->ready = 0;
 	memset(&c->res, 0, sizeof c->res);
 	return 0;
+}
+
+int
+upload_connections(void)
+{
+	return upload_nconns;
+}
+
+int
+upload_peer_gone(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct upload_conn *c;
+	struct bufferevent *bev;
+	char b;
+	ssize_t n;
+	int fd;
+
+	if (evcon == NULL)
+		return 1;
+	bev = evhttp_connection_get_bufferevent(evcon);
+	TAILQ_FOREACH(c, &upload_conns, entry) {
+		if (c->bev == bev)
+			break;
+	}
+	if (c == NULL)
+		return 0;
+	if (c->eof_held)
+		return 1;
+	if ((fd = bufferevent_getfd(c->under)) == -1)
+		return 1;
+	/* evhttp stopped reading once it had the request: the socket itself knows */
+	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }

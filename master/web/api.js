@@ -24,8 +24,35 @@ function apiErrorFrom(status, text) {
 	return new ApiError(status, `The server answered ${status}`, text ? text.slice(0, 200) : '');
 }
 
+// A server started with --token-file wants its token on every API call. The page keeps it for
+// the tab only (sessionStorage: gone with the tab, never sent to another site). Links that
+// cannot carry a header (video, download, event stream) use the HttpOnly cookie of apiLogin.
+const TOKEN_KEY = 'vr-token';
+
+function apiAuth(headers) {
+	const token = sessionStorage.getItem(TOKEN_KEY);
+	if (token)
+		headers.Authorization = `Bearer ${token}`;
+	return headers;
+}
+
+// POST /login with a token: resolves once the server took it (and set its cookie).
+export async function apiLogin(token) {
+	let res;
+	try {
+		res = await fetch('/login', { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+	} catch (e) {
+		throw new ApiError(0, 'The server cannot be reached.', e.message);
+	}
+	if (!res.ok)
+		throw apiErrorFrom(res.status, await res.text());
+	sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+export const apiSavedToken = () => sessionStorage.getItem(TOKEN_KEY);
+
 async function apiRequest(method, path, body) {
-	const opts = { method, headers: { Accept: 'application/json' } };
+	const opts = { method, headers: apiAuth({ Accept: 'application/json' }) };
 	if (body !== undefined) {
 		opts.headers['Content-Type'] = 'application/json';
 		opts.body = JSON.stringify(body);
@@ -63,7 +90,7 @@ const apiPreviewUrl = (id, spec, t) =>
 export async function apiPreview(id, spec, t, signal) {
 	let res;
 	try {
-		res = await fetch(apiPreviewUrl(id, spec, t), { signal });
+		res = await fetch(apiPreviewUrl(id, spec, t), { signal, headers: apiAuth({}) });
 	} catch (e) {
 		if (e.name === 'AbortError')
 			throw e;
@@ -81,6 +108,9 @@ export function apiUpload(file, onProgress) {
 	const promise = new Promise((resolve, reject) => {
 		xhr.open('POST', '/upload');
 		xhr.setRequestHeader('Accept', 'application/json');
+		const auth = apiAuth({}).Authorization;
+		if (auth)
+			xhr.setRequestHeader('Authorization', auth);
 		xhr.upload.addEventListener('progress', (e) => {
 			onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
 		});

@@ -1,6 +1,6 @@
 // The page: wires upload -> source -> filter -> run -> results, and the list of jobs.
 // The current job is kept in the address (#job=ID) so a reload reopens it.
-import { apiFilters, apiFollow, apiHealth, apiInputUrl, apiPreview, apiProcess, apiStatus } from './api.js';
+import { apiFilters, apiFollow, apiHealth, apiInputUrl, apiLogin, apiPreview, apiProcess, apiSavedToken, apiStatus } from './api.js';
 import { filtersInit } from './filters.js';
 import { fmtBytes, fmtFps, fmtSeconds, h, isNum, showError } from './format.js';
 import { jobsInit } from './jobs.js';
@@ -267,7 +267,7 @@ function appHeader() {
 	} else if (s && s.status === 'queued') {
 		busy = 'queued';
 	} else {
-		// running is the id of the job rendering now (null when idle)
+		// running says whether a job renders now (a count on servers that run several)
 		busy = isNum(hl.running) ? (hl.running > 0 ? `${hl.running} running` : 'idle')
 			: hl.running ? 'rendering a job' : 'idle';
 	}
@@ -287,6 +287,7 @@ async function appHealth() {
 		upload.setLimit(hl.max_upload_mb);
 		if (first) {
 			$('workers').value = String(hl.workers);
+			$('workers').max = String(hl.max_workers || hl.workers);
 			$('workers-hint').textContent = `Default: all ${hl.workers} cores of the server.`;
 		}
 	} catch {
@@ -295,9 +296,41 @@ async function appHealth() {
 	}
 }
 
+// A server with a token: the saved one, else the one the person types, until the server takes it.
+async function appSignIn() {
+	const saved = apiSavedToken();
+	if (saved) {
+		try {
+			await apiLogin(saved);
+			return;
+		} catch {
+			/* a restarted server with another token: ask */
+		}
+	}
+	const dlg = $('login');
+	const form = $('login-form');
+	const err = $('login-error');
+	dlg.showModal();
+	await new Promise((resolve) => {
+		form.addEventListener('submit', async (e) => {
+			e.preventDefault();
+			err.hidden = true;
+			try {
+				await apiLogin($('login-token').value.trim());
+				dlg.close();
+				resolve();
+			} catch (ex) {
+				showError(err, { error: ex.status === 401 ? 'The server did not take this token.' : ex.error, detail: ex.detail });
+			}
+		});
+	});
+}
+
 async function appMain() {
 	$('run-form').addEventListener('submit', appStart);
 	await appHealth();
+	if (app.health && app.health.token_required)
+		await appSignIn();
 	setInterval(appHealth, 10000);
 	try {
 		const f = await apiFilters();

@@ -1,7 +1,7 @@
 // The bundled page in a real Chromium, as a person would use it: upload, pick blur, start,
 // watch, read the results. Prints "PASS name" / "FAIL name: why" lines (tests/run counts them).
 //   BASE=http://127.0.0.1:PORT CLIP=clip.mp4 BAD=text.mp4 ARTIFACTS=dir node page.test.mjs
-import { chromium } from 'playwright-core';
+import { check, fail, failed, launch } from './harness.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -14,25 +14,6 @@ const CLIP_DURATION = Number(process.env.CLIP_DURATION || 'NaN');
 const LONG = process.env.LONG;		/* a longer clip for the stream's checks */
 const LONG_DURATION = Number(process.env.LONG_DURATION || 'NaN');
 const RUN_TIMEOUT = 60000;
-
-let failed = 0;
-const pass = (name) => console.log(`PASS ${name}`);
-const fail = (name, why) => {
-	failed++;
-	console.log(`FAIL ${name}: ${String(why).replace(/\s+/g, ' ').slice(0, 400)}`);
-};
-// check(name, fn): fn throws or returns a string (the reason) to fail
-async function check(name, fn) {
-	try {
-		const why = await fn();
-		if (typeof why === 'string')
-			fail(name, why);
-		else
-			pass(name);
-	} catch (e) {
-		fail(name, e.message || e);
-	}
-}
 
 // Console errors and uncaught exceptions of a page; `allow` filters out the expected ones.
 function watch(page, allow = () => false) {
@@ -50,12 +31,7 @@ const num = (text) => {
 	return m ? Number(m[0]) : NaN;
 };
 
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-	headless: true,
-	args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 try {
 	const health = await (await fetch(`${BASE}/health`)).json();
@@ -478,4 +454,4 @@ try {
 } finally {
 	await browser.close();
 }
-process.exit(failed ? 1 : 0);
+process.exit(failed() ? 1 : 0);

@@ -59,7 +59,7 @@ second=$JOB
 check "a second one still fits" [ "$CODE" = 200 ]
 # refused from its Content-Length alone: the head is sent, the body never is
 resp=$(exec 3<>"/dev/tcp/127.0.0.1/$PORT"
-	printf 'POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1500000\r\n\r\n' >&3
+	printf 'POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1500000\r\n\r\n' >&3
 	timeout 5 cat <&3)
 check "an upload that would exceed the quota is 507 before its body is sent" grep -q '^HTTP/1.1 507' <<<"$resp"
 check "the reason names the quota" grep -q 'would exceed the disk quota of 1 MiB (--max-disk-mb)' <<<"$resp"
@@ -112,7 +112,7 @@ echo "error: $(jget "$BODY" error)"
 check "its error says why" grep -q 'File too large' <<<"$(jget "$BODY" error)"
 check "no partial output is left" job_files_clean efbig "$JOB"
 http GET /health
-check "the master is still serving after the failed job" [ "$CODE" = 200 -a "$(jget "$BODY" running)" = null ]
+check "the master is still serving after the failed job" [ "$CODE" = 200 -a "$(jget "$BODY" running)" = false ]
 serve_stop
 
 # ---- a disk that is really full (ENOSPC): a 3 MiB tmpfs, where we may mount one (root) ----

@@ -1598,9 +1598,11 @@ test_upload_head_too_large(void **state)
 	assert_true(r.eof);
 	assert_int_equal(t->res[0].status, 431);
 
-	/* not an upload: dropped without an answer */
+	/* not an upload: answered by the filter itself (JSON), then closed */
 	test_run(t, test_client_big_head, "GET / HTTP/1.1\r\nHost: t\r\n", &r);
-	assert_int_equal(r.nresp, 0);
+	assert_int_equal(r.nresp, 1);
+	assert_int_equal(r.resp[0].status, 431);
+	assert_true(r.resp[0].conn_close);
 	assert_true(r.eof);
 	assert_int_equal(test_spool_count(t), 0);
 }
