@@ -118,6 +118,15 @@ test_seg_split_enough_files(void **state)
 	free(v);
 }
 
+static void
+test_seg_touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fclose(f);
+}
+
 /* A file without timestamps to cut by is one piece: a link to it, listed from 0 to its length. */
 static void
 test_seg_whole(void **state)
@@ -126,13 +135,10 @@ test_seg_whole(void **state)
 	struct seg *v = NULL;
 	ssize_t k;
 	int n = 0;
-	FILE *f;
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(in, sizeof in, "%s/camera clip.h264", dir);
-	f = fopen(in, "w");
-	assert_non_null(f);
-	fclose(f);
+	test_seg_touch(in);
 	assert_int_equal(seg_whole(in, dir, 2.5, err, sizeof err), 0);
 	assert_int_equal(seg_read_list(dir, &v, &n, err, sizeof err), 0);
 	assert_int_equal(n, 1);
@@ -150,9 +156,7 @@ test_seg_whole(void **state)
 	snprintf(link, sizeof link, "%s/list.csv", dir);
 	unlink(link);
 	snprintf(in, sizeof in, "%s/odd.h 264", dir);
-	f = fopen(in, "w");
-	assert_non_null(f);
-	fclose(f);
+	test_seg_touch(in);
 	assert_int_equal(seg_whole(in, dir, 1, err, sizeof err), 0);
 	assert_int_equal(seg_read_list(dir, &v, &n, err, sizeof err), 0);
 	assert_string_equal(v[0].name, "whole");
