@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/util.h"
 #include "master/seg.h"
 
 /* How many pieces a cut at len makes of duration (the cutter starts one at every len). */
@@ -116,6 +118,56 @@ test_seg_split_enough_files(void **state)
 	free(v);
 }
 
+static void
+test_seg_touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fclose(f);
+}
+
+/* A file without timestamps to cut by is one piece: a link to it, listed from 0 to its length. */
+static void
+test_seg_whole(void **state)
+{
+	char dir[] = "/tmp/vr-seg-XXXXXX", in[256], link[512], target[512], err[256];
+	struct seg *v = NULL;
+	ssize_t k;
+	int n = 0;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(in, sizeof in, "%s/camera clip.h264", dir);
+	test_seg_touch(in);
+	assert_int_equal(seg_whole(in, dir, 2.5, err, sizeof err), 0);
+	assert_int_equal(seg_read_list(dir, &v, &n, err, sizeof err), 0);
+	assert_int_equal(n, 1);
+	/* the extension stays: a hint for ffmpeg's probe of a bare stream */
+	assert_string_equal(v[0].name, "whole.h264");
+	assert_true(v[0].start == 0 && fabs(v[0].end - 2.5) < 1e-9);
+	snprintf(link, sizeof link, "%s/whole.h264", dir);
+	k = readlink(link, target, sizeof target - 1);
+	assert_true(k > 0);
+	target[k] = '\0';
+	assert_string_equal(target, in);
+	free(v);
+	/* an extension that is not plain is left out */
+	unlink(link);
+	snprintf(link, sizeof link, "%s/list.csv", dir);
+	unlink(link);
+	snprintf(in, sizeof in, "%s/odd.h 264", dir);
+	test_seg_touch(in);
+	assert_int_equal(seg_whole(in, dir, 1, err, sizeof err), 0);
+	assert_int_equal(seg_read_list(dir, &v, &n, err, sizeof err), 0);
+	assert_string_equal(v[0].name, "whole");
+	free(v);
+	/* a missing input says so */
+	snprintf(in, sizeof in, "%s/gone.h264", dir);
+	assert_int_equal(seg_whole(in, dir, 1, err, sizeof err), -1);
+	assert_non_null(strstr(err, "gone.h264"));
+	util_rm_rf(dir);
+}
+
 int
 main(void)
 {
@@ -124,6 +176,7 @@ main(void)
 		cmocka_unit_test(test_seg_length_invariants),
 		cmocka_unit_test(test_seg_split_one_keyframe),
 		cmocka_unit_test(test_seg_split_enough_files),
+		cmocka_unit_test(test_seg_whole),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
