@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "master/format.h"
 #include "master/limits.h"
 
 #define VR_VERSION "0.1.0"
@@ -29,6 +30,11 @@ struct cli_opts {
 	double at;                   /* --at: the preview's time in seconds */
 	struct limits limits;        /* --max-pixels, --max-duration (0: none) */
 	int help, version;
+	/* the output's format: --format, --codec, --bitrate, --audio (and --crf), resolved with
+	 * the output's extension into `format` by cli_parse */
+	const char *container, *codec, *audio;
+	int bitrate;
+	struct format format;
 };
 
 /* 0 ok, -1 usage error (message in err). */

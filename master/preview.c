@@ -118,7 +118,7 @@ preview_start(struct event_base *base, const struct preview_req *r, preview_cb c
 	pv->height = r->probe->out_h;
 	pv->fc = filter_chain_parse(r->filter, err, errlen);
 	if (pv->fc == NULL || filter_chain_prepare(pv->fc, pv->width, pv->height,
-	    strcmp(r->probe->matrix, "bt709") == 0 ? FILTER_BT709 : FILTER_BT601, err, errlen) == -1)
+	    render_matrix(r->probe->matrix), err, errlen) == -1)
 		goto fail;
 	snprintf(pv->raw, sizeof pv->raw, "%s/preview-XXXXXX", r->tmpdir);
 	{
@@ -142,6 +142,7 @@ preview_start(struct event_base *base, const struct preview_req *r, preview_cb c
 	task.width = pv->width;
 	task.height = pv->height;
 	task.rotation = r->probe->rotation;
+	task.color_range = r->probe->color_range;
 	render_vf(&task, vf, sizeof vf);
 	{
 		char *argv[] = { "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
