@@ -219,6 +219,14 @@ format_plan_extra(const struct format_container *c, const struct probe_extra *x,
 			format_note(pl->converted, "subtitle stream %d: %s -> %s", x->index, x->codec, how);
 	} else if (strcmp(x->type, "attachment") == 0 && strcmp(c->name, "mkv") == 0) {
 		snprintf(how, n, "copy");
+	} else if (strcmp(x->codec, "gpmd") == 0 && strcmp(c->text_sub, "mov_text") == 0) {
+		snprintf(how, n, "copy");  /* GoPro's telemetry: MP4 and MOV carry it */
+	} else if (strcmp(x->codec, "tmcd") == 0) {
+		/* the timecode rides on the video stream's "timecode" tag, mapped with its metadata:
+		 * MP4 and MOV make a timecode track of it again, Matroska keeps the tag */
+		if (strcmp(c->text_sub, "mov_text") != 0)
+			format_note(pl->converted, "data stream %d (tmcd): kept as the video's timecode tag",
+			    x->index);
 	} else {
 		format_note(pl->dropped, "%s stream %d (%s): %s cannot carry it", x->type, x->index,
 		    x->codec, c->name);

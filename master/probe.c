@@ -187,7 +187,9 @@ probe_fidelity(struct probe *p, json_t *video, json_t *streams)
 		if (p->nextra == PROBE_MAX_EXTRA || (strcmp(type, "subtitle") != 0 &&
 		    strcmp(type, "data") != 0 && strcmp(type, "attachment") != 0))
 			continue;
-		tag = probe_str(s, "codec_name")[0] ? probe_str(s, "codec_name") : probe_str(s, "codec_tag_string");
+		/* a data stream is known by its tag ("gpmd", "tmcd"), its codec being "bin_data" */
+		tag = strcmp(type, "data") == 0 && probe_str(s, "codec_tag_string")[0] != '[' ?
+		    probe_str(s, "codec_tag_string") : probe_str(s, "codec_name");
 		probe_copy(p->extra[p->nextra].type, sizeof p->extra[0].type, type);
 		probe_copy(p->extra[p->nextra].codec, sizeof p->extra[0].codec, tag[0] ? tag : "unknown");
 		p->extra[p->nextra++].index = (int)probe_count(s, "index", INT_MAX);

@@ -140,9 +140,8 @@ test_format_plan_streams(void **state)
 	assert_string_equal(pl.audio[1], "aac");
 	assert_string_equal(pl.extra[0], "mov_text");
 	assert_string_equal(pl.extra[1], "");
-	assert_string_equal(pl.extra[2], "");
 	assert_true(test_format_has(pl.dropped, "subtitle stream 4 (hdmv_pgs_subtitle)"));
-	assert_true(test_format_has(pl.dropped, "data stream 5 (gpmd)"));
+	assert_string_equal(pl.extra[2], "copy");
 	assert_true(test_format_has(pl.converted, "audio stream 1: vorbis -> aac"));
 	/* colour tags as the input had them; "unknown" is no tag */
 	assert_string_equal(pl.range, "pc");
@@ -157,6 +156,7 @@ test_format_plan_streams(void **state)
 	assert_string_equal(pl.audio[1], "copy");
 	assert_string_equal(pl.extra[1], "copy");
 	assert_int_equal(json_array_size(pl.dropped), 1);
+	assert_true(test_format_has(pl.dropped, "data stream 5 (gpmd): mkv cannot carry it"));
 	format_plan_free(&pl);
 
 	/* WebM: opus by default, only text subtitles (as WebVTT) */
