@@ -110,6 +110,13 @@ join_argv(const char *dir, const char *input, const struct probe *p, const struc
 	argv[i++] = "1:s:v:0";
 	argv[i++] = "-map_chapters";
 	argv[i++] = "1";
+	/* the input's brands would make an MP4 claim to be QuickTime, or the other way round */
+	argv[i++] = "-metadata";
+	argv[i++] = "major_brand=";
+	argv[i++] = "-metadata";
+	argv[i++] = "minor_version=";
+	argv[i++] = "-metadata";
+	argv[i++] = "compatible_brands=";
 	if (mp4) {
 		/* use_metadata_tags keeps QuickTime's keys (make, model, location) as they were */
 		argv[i++] = "-movflags";
