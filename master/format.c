@@ -163,6 +163,60 @@ format_json(const struct format *f)
 	    "audio", f->audio[0] ? f->audio : "auto");
 }
 
+/* A string field of o, or NULL when absent, null or "auto"; -1 when it is something else. */
+static int
+format_field(json_t *o, const char *key, const char **out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return -1;
+	if (strcmp(json_string_value(v), "auto") != 0 && json_string_value(v)[0] != '\0')
+		*out = json_string_value(v);
+	return 0;
+}
+
+int
+format_from_json(struct format *f, json_t *o, int crf, char *err, size_t errlen)
+{
+	const char *container, *codec, *audio;
+	json_t *v;
+	int bitrate = 0;
+
+	if (o != NULL && !json_is_object(o))
+		return util_err(err, errlen, "the format is an object");
+	if (format_field(o, "format", &container) == -1 ||
+	    (container == NULL && format_field(o, "container", &container) == -1))
+		return util_err(err, errlen, "format: mp4, mov, mkv or webm");
+	if (format_field(o, "codec", &codec) == -1)
+		return util_err(err, errlen, "codec: h264, hevc, av1 or vp9");
+	if (format_field(o, "audio", &audio) == -1)
+		return util_err(err, errlen, "audio: copy, aac or opus");
+	v = json_object_get(o, "crf");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < -1 || json_integer_value(v) > 63)
+			return util_err(err, errlen, "crf: a whole number from 0 to 63 (51 for h264 and hevc)");
+		crf = (int)json_integer_value(v);
+	}
+	v = json_object_get(o, "bitrate");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000)
+			return util_err(err, errlen, "bitrate: kbit/s, a whole number from 1 to 1000000");
+		bitrate = (int)json_integer_value(v);
+	}
+	return format_resolve(f, NULL, container, codec, audio, crf, bitrate, err, errlen);
+}
+
+const char *
+format_mime(const struct format *f)
+{
+	return strcmp(f->container, "mov") == 0 ? "video/quicktime" : strcmp(f->container, "mkv") == 0 ?
+	    "video/x-matroska" : strcmp(f->container, "webm") == 0 ? "video/webm" : "video/mp4";
+}
+
 /* A colour name from ffprobe passed on to the encoder: only plain names, never "unknown". */
 static void
 format_tag(char *dst, size_t n, const char *src)

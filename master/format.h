@@ -33,6 +33,12 @@ const char *format_muxer(const struct format *f);
 int format_crf(const struct format *f);
 /* {"container", "codec", "crf", "bitrate", "audio"} (new reference). */
 json_t *format_json(const struct format *f);
+/* format_resolve from an object's "format" (or "container"), "codec", "crf", "bitrate" (kbit/s)
+ * and "audio" fields, each optional or null, as POST /process takes them and the job record
+ * keeps them; crf is the default crf (-1: the codec's). -1 with a message naming the field. */
+int format_from_json(struct format *f, json_t *o, int crf, char *err, size_t errlen);
+/* The MIME type of f's container. */
+const char *format_mime(const struct format *f);
 
 /* How each stream of one input goes out. */
 struct format_plan {
