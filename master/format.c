@@ -15,7 +15,7 @@ static const struct format_container {
 	const char *audio_enc;      /* audio codecs we may encode to; the first is the default */
 	const char *text_sub;       /* what text subtitles become ("" none) */
 } format_containers[] = {
-	{ "mp4", "mp4", "mp4 m4v", "h264 hevc av1 vp9", "aac mp3 ac3 eac3 opus flac alac", "aac opus",
+	{ "mp4", "mp4", "mp4 m4v", "h264 hevc av1 vp9", "aac mp3 ac3 eac3 opus alac", "aac opus",
 	    "mov_text" },
 	{ "mov", "mov", "mov qt", "h264 hevc", "aac mp3 ac3 eac3 alac pcm_s16le pcm_s16be pcm_s24le "
 	    "pcm_s24be pcm_s32le pcm_f32le", "aac", "mov_text" },

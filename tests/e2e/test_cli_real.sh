@@ -57,7 +57,7 @@ for path in "$MEDIA"/*.mp4 "$MEDIA"/*.mov "$MEDIA"/*.mkv "$MEDIA"/*.webm "$MEDIA
 	if [ "$want_audio" = yes ]; then
 		a=$(acodec "$out")
 		# copied when MP4 holds it (AAC, MP3, AC-3...), else AAC
-		a_in=$(acodec "$path")
+		a_in=$(acodec "$path" | cut -d, -f1)
 		if [ "$a" = aac ] || [ "$a" = "$a_in" ]; then pass "$n-audio"; else fail "$n-audio" "audio codec '$a', want aac or $a_in copied"; fi
 		check "$n-audio-length" near "$(duration "$out" a)" "$(duration "$out" v)" 0.15
 	else
