@@ -414,6 +414,11 @@ api_parse_process(json_t *body, struct api_process_req *r, char *err, size_t err
 		}
 		r->segment_seconds = json_number_value(v);
 	}
+	/* the output's format, refused here when the container cannot hold the codec */
+	if (format_from_json(&r->format, body, r->crf, err, errlen) == -1) {
+		r->title = "Invalid format";
+		goto fail;
+	}
 	return 200;
 fail:
 	if (detail != NULL)
@@ -432,7 +437,7 @@ api_process(struct server *s, struct evhttp_request *req)
 	    "progress", "phase", "segments_done", "segments_total", "frames_in", NULL };
 	char err[1024], out[4200], dir[4096];
 	struct api_process_req r = { .workers = s->o.workers, .baseline = 1,
-	    .segment_seconds = s->o.segment_seconds };
+	    .segment_seconds = s->o.segment_seconds, .crf = s->o.crf };
 	json_t *body = NULL, *rec = NULL;
 	const char *st;
 	int status, i;
@@ -477,6 +482,7 @@ api_process(struct server *s, struct evhttp_request *req)
 	json_object_set_new(rec, "workers", json_integer(r.workers));
 	json_object_set_new(rec, "baseline", json_boolean(r.baseline));
 	json_object_set_new(rec, "segment_seconds", json_real(r.segment_seconds));
+	json_object_set_new(rec, "output_format", format_json(&r.format));
 	json_object_set_new(rec, "queued_at", json_real(util_wall()));
 	if (store_put(s->store, rec, err, sizeof err) == -1 || server_enqueue(s, r.job_id, err, sizeof err) == -1) {
 		http_send_error(req, 500, "Internal Server Error", err);
@@ -505,9 +511,10 @@ api_status(struct server *s, struct evhttp_request *req, const char *id)
 	http_send_json(req, 200, rec);
 }
 
-/* "holiday clip.mov" processed with blur -> "holiday clip.blur.mp4", ASCII only in the header */
+/* "holiday clip.mov" processed with blur -> "holiday clip.blur.mp4" (.EXT of the output's
+ * container), ASCII only in the header */
 static void
-api_download_name(json_t *rec, char *buf, size_t n)
+api_download_name(json_t *rec, const char *ext, char *buf, size_t n)
 {
 	const char *src = json_string_value(json_object_get(rec, "filename"));
 	const char *filter = json_string_value(json_object_get(rec, "filter_type"));
@@ -515,6 +522,8 @@ api_download_name(json_t *rec, char *buf, size_t n)
 	size_t i, k = 0;
 
 	cli_default_output(src ? src : "video", filter ? filter : "filtered", tmp, sizeof tmp);
+	if (strlen(tmp) > 4 && strcmp(tmp + strlen(tmp) - 4, ".mp4") == 0)
+		snprintf(tmp + strlen(tmp) - 3, sizeof tmp - (strlen(tmp) - 3), "%s", ext);
 	for (i = 0; tmp[i] != '\0' && k + 1 < n; i++) {
 		unsigned char c = (unsigned char)tmp[i];
 
@@ -528,6 +537,7 @@ api_download(struct server *s, struct evhttp_request *req, const char *id, int o
 {
 	char err[512], dir[4096], path[4200], name[300];
 	const char *st, *fmt;
+	struct format f;
 	json_t *rec = store_get(s->store, id, err, sizeof err);
 
 	if (rec == NULL) {
@@ -551,8 +561,11 @@ api_download(struct server *s, struct evhttp_request *req, const char *id, int o
 		return;
 	}
 	snprintf(path, sizeof path, "%s/output.mp4", dir);
-	api_download_name(rec, name, sizeof name);
-	api_send_file(req, path, "video/mp4", name);
+	/* the file keeps its name whatever its container; the download is named after it */
+	if (format_from_json(&f, json_object_get(rec, "output_format"), -1, err, sizeof err) == -1)
+		format_from_json(&f, NULL, -1, err, sizeof err);
+	api_download_name(rec, format_ext(&f), name, sizeof name);
+	api_send_file(req, path, format_mime(&f), name);
 	json_decref(rec);
 }
 

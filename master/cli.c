@@ -69,12 +69,19 @@ cli_usage(FILE *out, const char *prog)
 	    "                           replaced and its segment re-run (default 300)\n"
 	    "  -s, --segment-seconds S  longest segment, cut on keyframes; evened out so their count\n"
 	    "                           is a multiple of the workers (default 10)\n"
-	    "  -o, --output PATH        output MP4 file (default: next to the input, NAME.FILTER.mp4,\n"
-	    "                           e.g. NAME.blur-sigma5.mp4); with several inputs, a directory\n"
+	    "  -o, --output PATH        output file (default: next to the input, NAME.FILTER.mp4,\n"
+	    "                           e.g. NAME.blur-sigma5.mp4); with several inputs, a directory;\n"
+	    "                           its extension picks the container: mp4, mov, mkv, webm\n"
 	    "  -y, --overwrite          replace an output that exists (default: refuse)\n"
 	    "  -n, --no-overwrite       never replace one: stop if it exists\n"
-	    "      --preset NAME        x264 preset (default veryfast)\n"
-	    "      --crf N              x264 quality, 0-51 (default 20)\n"
+	    "      --format NAME        the container whatever the name: mp4, mov, mkv, webm\n"
+	    "      --codec NAME         video codec: h264 (default), hevc, av1, vp9 (webm: vp9)\n"
+	    "      --preset NAME        encoder speed, x264's names (default veryfast)\n"
+	    "      --crf N              constant quality: 0-51 for h264/hevc (default 20/24),\n"
+	    "                           0-63 for av1/vp9 (default 34/33)\n"
+	    "      --bitrate RATE       average bitrate instead of crf, e.g. 2500k or 4M\n"
+	    "      --audio HOW          copy, aac or opus (default: copy when the container\n"
+	    "                           holds the input's audio, else aac, opus for webm)\n"
 	    "      --compare            also render with one worker first: reports the speedup and\n"
 	    "                           whether both outputs are byte-identical (twice the work)\n"
 	    "      --no-baseline        render once (the default)\n"
@@ -103,12 +110,37 @@ cli_usage(FILE *out, const char *prog)
 	    "130 interrupted (SIGINT), 143 terminated (SIGTERM).\n", prog);
 }
 
+/* "2500k", "4M", "800000" (bits) -> kbit/s. */
+static int
+cli_bitrate(const char *s, int *kbps)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !(v > 0))
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		end++;
+	else if (*end == 'M' || *end == 'm')
+		v *= 1000, end++;
+	else
+		v /= 1000;
+	if (*end != '\0' || v < 1 || v > 1000000)
+		return -1;
+	*kbps = (int)(v + 0.5);
+	return 0;
+}
+
 int
 cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION, O_PREVIEW, O_AT,
 	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT,
-	    O_HLS, O_COMPARE, O_START, O_END, O_SLURM = 512, O_SLURM_ARGS, O_SLURM_WORKER };
+	    O_HLS, O_COMPARE, O_START, O_END, O_SLURM = 512, O_SLURM_ARGS, O_SLURM_WORKER,
+	    /* the output's format */
+	    O_FORMAT = 768, O_CODEC, O_BITRATE, O_AUDIO };
 	static const struct option longopts[] = {
 		{ "filter", required_argument, NULL, 'f' },
 		{ "workers", required_argument, NULL, 'w' },
@@ -141,6 +173,11 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "slurm", required_argument, NULL, O_SLURM },
 		{ "slurm-args", required_argument, NULL, O_SLURM_ARGS },
 		{ "slurm-worker", required_argument, NULL, O_SLURM_WORKER },
+		/* the output's format */
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "codec", required_argument, NULL, O_CODEC },
+		{ "bitrate", required_argument, NULL, O_BITRATE },
+		{ "audio", required_argument, NULL, O_AUDIO },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *presets[] = { "ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -153,7 +190,7 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	memset(o, 0, sizeof *o);
 	o->filter = "grayscale";
 	o->preset = "veryfast";
-	o->crf = 20;
+	o->crf = -1;
 	o->segment_seconds = 10;
 	o->workers = -1;
 	o->task_timeout = 300;
@@ -194,8 +231,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		case O_CRF:
 			errno = 0;
 			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 0 || v > 51)
-				return util_err(err, errlen, "--crf takes a whole number from 0 to 51, not '%s'", optarg);
+			if (errno || *end || end == optarg || v < 0 || v > 63)
+				return util_err(err, errlen, "--crf takes a whole number from 0 to 63, not '%s'", optarg);
 			o->crf = (int)v;
 			break;
 		case O_NOBASE:
@@ -269,6 +306,21 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 			    "slurm-worker", optarg, err, errlen) == -1)
 				return -1;
 			break;
+		/* the output's format: checked with the output's name below */
+		case O_FORMAT:
+			o->container = optarg;
+			break;
+		case O_CODEC:
+			o->codec = optarg;
+			break;
+		case O_AUDIO:
+			o->audio = optarg;
+			break;
+		case O_BITRATE:
+			if (cli_bitrate(optarg, &o->bitrate) == -1)
+				return util_err(err, errlen, "--bitrate takes a rate such as 2500k or 4M "
+				    "(1k to 1000M), not '%s'", optarg);
+			break;
 		case ':':
 			return util_err(err, errlen, "option %s needs a value", argv[optind - 1]);
 		default:
@@ -305,6 +357,10 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	if (fc == NULL)
 		return util_err(err, errlen, "--filter: %s", ferr);
 	filter_chain_free(fc);
+	/* a codec the container cannot hold is refused now, before any work */
+	if (!o->preview && format_resolve(&o->format, o->output, o->container, o->codec, o->audio,
+	    o->crf, o->bitrate, err, errlen) == -1)
+		return -1;
 	return 0;
 }
 
@@ -505,6 +561,27 @@ cli_realtime(json_t *rep, const struct probe *p)
 	return par > 0 && p->duration > 0 ? p->duration / par : 0;
 }
 
+/* The output's format, and what it could not keep as it was. */
+static void
+cli_report_format(FILE *out, json_t *rep)
+{
+	json_t *f = json_object_get(rep, "format"), *v;
+	size_t i;
+
+	if (json_integer_value(json_object_get(f, "bitrate")) > 0)
+		fprintf(out, "format      %s, %s at %lld kbit/s\n", json_string_value(json_object_get(f, "container")),
+		    json_string_value(json_object_get(f, "codec")),
+		    (long long)json_integer_value(json_object_get(f, "bitrate")));
+	else
+		fprintf(out, "format      %s, %s crf %lld\n", json_string_value(json_object_get(f, "container")),
+		    json_string_value(json_object_get(f, "codec")),
+		    (long long)json_integer_value(json_object_get(f, "crf")));
+	json_array_foreach(json_object_get(rep, "converted"), i, v)
+		fprintf(out, "converted   %s\n", json_string_value(v));
+	json_array_foreach(json_object_get(rep, "dropped"), i, v)
+		fprintf(out, "dropped     %s\n", json_string_value(v));
+}
+
 static void
 cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts *o)
 {
@@ -542,6 +619,7 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 	fprintf(out, "output      %s\n", json_string_value(json_object_get(rep, "output_path")));
 	if (o->hls_dir != NULL)
 		fprintf(out, "stream      %s/index.m3u8\n", o->hls_dir);
+	cli_report_format(out, rep);
 }
 
 /* One render's line among several inputs' */
@@ -753,6 +831,7 @@ cli_render(const struct cli_opts *o, const char *filter, struct ffversion_check 
 	jo.filter = filter;
 	jo.preset = o->preset;
 	jo.crf = o->crf;
+	jo.format = o->format;
 	jo.workers = o->workers;
 	jo.remote = o->slurm.launchers;
 	jo.nremote = o->slurm.nlaunchers;
@@ -884,6 +963,9 @@ cli_output_for(const struct cli_opts *o, const char *in, const char *filter, cha
 			snprintf(name, sizeof name, ".from%gs.mp4", o->start);
 		snprintf(out + strlen(out) - 4, n - (strlen(out) - 4), "%s", name);
 	}
+	/* the container's own extension: NAME.FILTER.mkv for --format mkv */
+	if (!o->preview && strlen(out) > 4 && strcmp(out + strlen(out) - 4, ".mp4") == 0)
+		snprintf(out + strlen(out) - 3, n - (strlen(out) - 3), "%s", format_ext(&o->format));
 	return 0;
 }
 

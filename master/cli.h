@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "master/format.h"
 #include "master/limits.h"
 #include "master/slurm.h"
 
@@ -39,6 +40,11 @@ struct cli_opts {
 	int compare;                 /* --compare: the one-worker baseline too (baseline) */
 	int range;                   /* --start or --end given */
 	double start, end;           /* seconds; end 0: to the end */
+	/* the output's format: --format, --codec, --bitrate, --audio (and --crf), resolved with
+	 * the output's extension into `format` by cli_parse */
+	const char *container, *codec, *audio;
+	int bitrate;
+	struct format format;
 };
 
 /* 0 ok, -1 usage error (message in err). */

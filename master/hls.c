@@ -61,6 +61,14 @@ hls_playlist(char *buf, size_t n, const double *dur, int listed, int target, int
 	return w;
 }
 
+/* What an HLS player takes in an MPEG-TS segment as it is; anything else becomes AAC. */
+static int
+hls_audio_copyable(const char *codec)
+{
+	return strcmp(codec, "aac") == 0 || strcmp(codec, "mp3") == 0;
+}
+
+
 void
 hls_remux_argv(const char *piece, const char *input, const struct probe *p, double start,
     double dur, const char *out, char **argv, char bufs[6][4096])
@@ -93,7 +101,7 @@ hls_remux_argv(const char *piece, const char *input, const struct probe *p, doub
 		argv[i++] = "-map";
 		argv[i++] = "1:a:0";
 		argv[i++] = "-c:a";
-		argv[i++] = join_audio_copyable(p->audio_codec[0]) ? "copy" : "aac";
+		argv[i++] = hls_audio_copyable(p->audio_codec[0]) ? "copy" : "aac";
 		argv[i++] = "-b:a";
 		argv[i++] = "192k";
 	}

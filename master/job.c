@@ -31,6 +31,7 @@ struct job {
 	enum job_phase phase;
 	char error[1024];
 	struct probe probe;
+	struct format_plan plan;     /* how each stream goes out (after the probe) */
 	struct proc *proc;           /* the child running now (probe, cut, join) */
 	struct pool *pool;           /* the pool running now */
 
@@ -112,6 +113,11 @@ job_new(struct event_base *base, const struct job_opts *o, job_cb progress, job_
 	j->o.filter = strdup(o->filter);
 	j->o.preset = strdup(o->preset ? o->preset : "veryfast");
 	j->o.hls_dir = o->hls_dir ? strdup(o->hls_dir) : NULL;
+	if (j->o.format.container[0] == '\0' &&
+	    format_resolve(&j->o.format, NULL, NULL, NULL, NULL, o->crf, 0, NULL, 0) == -1) {
+		job_free(j);
+		return NULL;
+	}
 	j->progress = progress;
 	j->done = done;
 	j->arg = arg;
@@ -145,6 +151,7 @@ job_free(struct job *j)
 	free((char *)j->o.preset);
 	free((char *)j->o.hls_dir);
 	hls_free(j->hls);
+	format_plan_free(&j->plan);
 	free(j->segs);
 	free(j->seg_frames);
 	free(j->seg_ok);
@@ -255,6 +262,19 @@ job_drain_event(struct event_base *base)
 
 /* ---- probe ---- */
 
+/* What the output will not keep as it was is said before the work, not found out after. */
+static void
+job_log_plan(const struct job *j)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(j->plan.dropped, i, v)
+		log_warn("dropped: %s", json_string_value(v));
+	json_array_foreach(j->plan.converted, i, v)
+		log_info("converted: %s", json_string_value(v));
+}
+
 static void
 job_probe_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
 {
@@ -280,6 +300,11 @@ job_probe_cb(int status, const char *out, size_t outlen, const char *errtail, vo
 		job_fail(j, "%s: %s", j->o.input, x.reason);
 		return;
 	}
+	if (format_plan(&j->o.format, &j->probe, &j->plan, err, sizeof err) == -1) {
+		job_fail(j, "%s: %s", j->o.input, err);
+		return;
+	}
+	job_log_plan(j);
 	log_info("%s: %dx%d%s, %.3f fps%s, %.2f s, %lld frames, %s%s%s", j->o.input,
 	    j->probe.width, j->probe.height, j->probe.rotation ? " (rotated)" : "", j->probe.fps,
 	    j->probe.cfr ? "" : " (variable)", j->probe.duration, (long long)j->probe.frames,
@@ -598,6 +623,21 @@ job_seg_frames(const struct job *j, int s)
 	return n > 0 ? n : 1;  /* 0 would mean "all" to the worker */
 }
 
+/* The encoder's side of a task: codec, rate control, pixel format and colour tags. */
+static void
+job_task_format(const struct job *j, json_t *task)
+{
+	const struct format_plan *pl = &j->plan;
+
+	json_object_set_new(task, "codec", json_string(j->o.format.codec));
+	json_object_set_new(task, "bitrate", json_integer(j->o.format.bitrate));
+	json_object_set_new(task, "pix_fmt", json_string(pl->pix_fmt));
+	json_object_set_new(task, "color_range", json_string(pl->range));
+	json_object_set_new(task, "color_primaries", json_string(pl->primaries));
+	json_object_set_new(task, "color_trc", json_string(pl->transfer));
+	json_object_set_new(task, "colorspace", json_string(pl->space));
+}
+
 static void
 job_map(struct job *j, enum job_phase ph)
 {
@@ -653,7 +693,9 @@ job_map(struct job *j, enum job_phase ph)
 		    "segment", s, "input", in, "output", out, "filter", j->o.filter,
 		    "fps", j->probe.fps_rational, "cfr", j->probe.cfr, "width", j->probe.out_w,
 		    "height", j->probe.out_h, "rotation", j->probe.rotation, "preset", j->o.preset,
-		    "crf", j->o.crf, "matrix", j->probe.matrix);
+		    "crf", format_crf(&j->o.format), "matrix", j->probe.matrix);
+		if (task != NULL)
+			job_task_format(j, task);
 		if (task != NULL && (j->segs[s].skip > 0 || j->segs[s].count > 0)) {
 			json_object_set_new(task, "skip", json_integer(j->segs[s].skip));
 			json_object_set_new(task, "count", json_integer(j->segs[s].count));
@@ -712,7 +754,7 @@ static void
 job_join(struct job *j)
 {
 	char err[512], part[4096], bufs[JOIN_BUFS][4096];
-	char *argv[64];
+	char *argv[JOIN_ARGV];
 
 	j->phase = JOB_MERGING;
 	j->t_phase = util_now();
@@ -722,7 +764,7 @@ job_join(struct job *j)
 		return;
 	}
 	snprintf(part, sizeof part, "%s.part", j->o.output);
-	join_argv(j->o.workdir, j->o.input, &j->probe, part, argv, bufs);
+	join_argv(j->o.workdir, j->o.input, &j->probe, &j->o.format, &j->plan, part, argv, bufs);
 	j->proc = proc_start(j->base, argv, 1 << 20, job_join_cb, j, err, sizeof err);
 	if (j->proc == NULL)
 		job_fail(j, "%s", err);
@@ -848,5 +890,8 @@ job_report(const struct job *j)
 	json_object_set_new(r, "retries", json_deep_copy(j->retries));
 	if (j->phase > JOB_PROBING && j->probe.frames > 0)
 		json_object_set_new(r, "input", probe_json(&j->probe));
+	json_object_set_new(r, "format", format_json(&j->o.format));
+	json_object_set_new(r, "dropped", j->plan.dropped ? json_deep_copy(j->plan.dropped) : json_array());
+	json_object_set_new(r, "converted", j->plan.converted ? json_deep_copy(j->plan.converted) : json_array());
 	return r;
 }

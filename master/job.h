@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "master/format.h"
 #include "master/limits.h"
 
 struct event_base;
@@ -18,11 +19,12 @@ struct probe;
  */
 struct job_opts {
 	const char *input;
-	const char *output;        /* final MP4; written as OUTPUT.part then renamed */
+	const char *output;        /* the result; written as OUTPUT.part then renamed */
 	const char *workdir;       /* scratch space, created if missing */
 	const char *filter;        /* a valid filter chain spec */
 	const char *preset;        /* x264 preset */
-	int crf;
+	int crf;                   /* used when format is left empty (then MP4, H.264) */
+	struct format format;      /* container, codec, audio (format_resolve) */
 	int workers;               /* local worker processes (0: remote ones only) */
 	char *const *remote;       /* launcher commands of remote workers (master/remote.h); must
 	                            * outlive the job */

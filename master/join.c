@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "master/format.h"
 #include "master/probe.h"
 
 int
@@ -27,18 +28,31 @@ join_write_list(const char *dir, const char *subdir, int n, char *err, size_t er
 	return 0;
 }
 
-int
-join_audio_copyable(const char *codec)
+/* Maps the original's stream SPEC to output stream `out` with its own metadata, coded with
+ * codec; uses four strings of bufs. */
+static int
+join_map(char **argv, int i, char bufs[][4096], const char *spec, int out, const char *codec)
 {
-	return strcmp(codec, "aac") == 0 || strcmp(codec, "mp3") == 0;
+	snprintf(bufs[0], 4096, "1:%s", spec);
+	snprintf(bufs[1], 4096, "-map_metadata:s:%d", out);
+	snprintf(bufs[2], 4096, "1:s:%s", spec);
+	snprintf(bufs[3], 4096, "-c:%d", out);
+	argv[i++] = "-map";
+	argv[i++] = bufs[0];
+	argv[i++] = bufs[1];
+	argv[i++] = bufs[2];
+	argv[i++] = bufs[3];
+	argv[i++] = (char *)codec;
+	return i;
 }
 
 void
-join_argv(const char *dir, const char *input, const struct probe *p, const char *output,
-    char **argv, char bufs[JOIN_BUFS][4096])
+join_argv(const char *dir, const char *input, const struct probe *p, const struct format *f,
+    const struct format_plan *pl, const char *output, char **argv, char bufs[JOIN_BUFS][4096])
 {
+	int mp4 = strcmp(f->container, "mp4") == 0 || strcmp(f->container, "mov") == 0;
+	int i, a, k, out = 1, b = 4;
 	double shift;
-	int i, a;
 
 	snprintf(bufs[0], 4096, "%s/concat.txt", dir);
 	snprintf(bufs[1], 4096, "file:%s", input);
@@ -50,40 +64,66 @@ join_argv(const char *dir, const char *input, const struct probe *p, const char 
 	argv[i++] = "concat";
 	argv[i++] = "-i";
 	argv[i++] = bufs[0];
-	if (p->naudio > 0) {
-		/* The joined video starts at 0 where the original video started; ffmpeg shifts the
-		 * original input by its earliest stream, so move the audio by the difference to keep
-		 * it where it was relative to the picture. */
-		shift = p->start_min - p->video_start;
-		if (fabs(shift) > 0.0005) {
-			snprintf(bufs[3], 4096, "%.6f", shift);
-			argv[i++] = "-itsoffset";
-			argv[i++] = bufs[3];
-		}
-		i = probe_input_args(argv, i, bufs[1]);
+	/* The joined video starts at 0 where the original video started; ffmpeg shifts the
+	 * original input by its earliest stream, so move the audio by the difference to keep it
+	 * where it was relative to the picture. */
+	shift = p->start_min - p->video_start;
+	if (p->naudio > 0 && fabs(shift) > 0.0005) {
+		snprintf(bufs[3], 4096, "%.6f", shift);
+		argv[i++] = "-itsoffset";
+		argv[i++] = bufs[3];
 	}
+	/* the original is always opened: its metadata comes back even without other streams */
+	i = probe_input_args(argv, i, bufs[1]);
 	argv[i++] = "-map";
 	argv[i++] = "0:v:0";
 	argv[i++] = "-c:v";
 	argv[i++] = "copy";
-	for (a = 0; a < p->naudio; a++) {
-		snprintf(bufs[4 + 2 * a], 4096, "1:a:%d", a);
-		snprintf(bufs[5 + 2 * a], 4096, "-c:a:%d", a);
-		argv[i++] = "-map";
-		argv[i++] = bufs[4 + 2 * a];
-		argv[i++] = bufs[5 + 2 * a];
-		argv[i++] = join_audio_copyable(p->audio_codec[a]) ? "copy" : "aac";
+	if (strcmp(f->codec, "hevc") == 0 && mp4) {
+		/* what Apple's players and browsers want for HEVC in MP4 */
+		argv[i++] = "-tag:v";
+		argv[i++] = "hvc1";
 	}
-	if (p->naudio > 0) {
-		argv[i++] = "-b:a";
-		argv[i++] = "192k";
+	for (a = 0; a < p->naudio; a++, out++) {
+		snprintf(bufs[b + 4], 4096, "a:%d", a);
+		i = join_map(argv, i, &bufs[b], bufs[b + 4], out,
+		    strcmp(pl->audio[a], "opus") == 0 ? "libopus" : pl->audio[a]);
+		if (strcmp(pl->audio[a], "copy") != 0) {
+			snprintf(bufs[b + 5], 4096, "-b:%d", out);
+			argv[i++] = bufs[b + 5];
+			argv[i++] = strcmp(pl->audio[a], "opus") == 0 ? "128k" : "192k";
+		}
+		b += 6;
 	}
+	for (k = 0; k < p->nextra; k++) {
+		if (pl->extra[k][0] == '\0')
+			continue;
+		snprintf(bufs[b + 4], 4096, "%d", p->extra[k].index);
+		i = join_map(argv, i, &bufs[b], bufs[b + 4], out++, pl->extra[k]);
+		b += 5;
+	}
+	/* naming one stream's metadata turns off ffmpeg's copying of the others': each stream
+	 * above named its own */
 	argv[i++] = "-map_metadata";
-	argv[i++] = "-1";
-	argv[i++] = "-movflags";
-	argv[i++] = "+faststart";
+	argv[i++] = "1";
+	argv[i++] = "-map_metadata:s:0";
+	argv[i++] = "1:s:v:0";
+	argv[i++] = "-map_chapters";
+	argv[i++] = "1";
+	/* the input's brands would make an MP4 claim to be QuickTime, or the other way round */
+	argv[i++] = "-metadata";
+	argv[i++] = "major_brand=";
+	argv[i++] = "-metadata";
+	argv[i++] = "minor_version=";
+	argv[i++] = "-metadata";
+	argv[i++] = "compatible_brands=";
+	if (mp4) {
+		/* use_metadata_tags keeps QuickTime's keys (make, model, location) as they were */
+		argv[i++] = "-movflags";
+		argv[i++] = "+faststart+use_metadata_tags";
+	}
 	argv[i++] = "-f";
-	argv[i++] = "mp4";
+	argv[i++] = (char *)format_muxer(f);
 	argv[i++] = bufs[2];
 	argv[i] = NULL;
 }

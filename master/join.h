@@ -4,20 +4,23 @@
 #include <stddef.h>
 
 struct probe;
+struct format;
+struct format_plan;
 
-/* strings join_argv keeps: four paths and two options per audio stream (PROBE_MAX_AUDIO) */
-#define JOIN_BUFS (4 + 2 * 8)
+/* strings join_argv keeps: four paths, six per audio stream (PROBE_MAX_AUDIO) and five per
+ * extra stream (PROBE_MAX_EXTRA) */
+#define JOIN_BUFS (4 + 6 * 8 + 5 * 16)
+/* argv slots join_argv needs at most */
+#define JOIN_ARGV 200
 
 /* Writes DIR/concat.txt naming SUBDIR/out_NNNNN.mp4 for n segments, for the concat demuxer. */
 int join_write_list(const char *dir, const char *subdir, int n, char *err, size_t errlen);
 
-/* The ffmpeg command that concatenates the encoded segments (stream copy) and muxes the
- * original's audio back: copied when it is AAC or MP3 (what MP4 players and browsers all
- * play), else encoded to AAC. Output is MP4 with +faststart. argv needs 64 slots. */
-void join_argv(const char *dir, const char *input, const struct probe *p, const char *output,
-    char **argv, char bufs[JOIN_BUFS][4096]);
-
-/* True when this audio codec is copied as it is. */
-int join_audio_copyable(const char *codec);
+/* The ffmpeg command that concatenates the encoded segments (stream copy) into f's container
+ * and brings back from the original what the plan keeps: its audio (copied or encoded), its
+ * subtitle and attachment streams, its global, video-stream and chapter metadata (the other
+ * streams' metadata follows them). argv needs JOIN_ARGV slots. */
+void join_argv(const char *dir, const char *input, const struct probe *p, const struct format *f,
+    const struct format_plan *pl, const char *output, char **argv, char bufs[JOIN_BUFS][4096]);
 
 #endif

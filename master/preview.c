@@ -127,7 +127,7 @@ preview_start(struct event_base *base, const struct preview_req *r, preview_cb c
 	}
 	pv->fc = filter_chain_parse(r->filter, err, errlen);
 	if (pv->fc == NULL || filter_chain_prepare(pv->fc, pv->width, pv->height,
-	    strcmp(r->probe->matrix, "bt709") == 0 ? FILTER_BT709 : FILTER_BT601, err, errlen) == -1)
+	    render_matrix(r->probe->matrix), err, errlen) == -1)
 		goto fail;
 	snprintf(pv->raw, sizeof pv->raw, "%s/preview-XXXXXX", r->tmpdir);
 	{
@@ -151,6 +151,7 @@ preview_start(struct event_base *base, const struct preview_req *r, preview_cb c
 	task.width = r->probe->out_w;
 	task.height = r->probe->out_h;
 	task.rotation = r->probe->rotation;
+	task.color_range = r->probe->color_range;
 	render_vf(&task, vf, sizeof vf);
 	if (pv->width != task.width)
 		snprintf(vf + strlen(vf), sizeof vf - strlen(vf), ",scale=%d:%d:flags=area", pv->width,

@@ -207,6 +207,41 @@ probe_raw_stream(const char *format)
 	return 0;
 }
 
+/* Colour tags, bit depth, subsampling and the streams besides video and audio: what the
+ * output must keep (format.c decides how). */
+static void
+probe_fidelity(struct probe *p, json_t *video, json_t *streams)
+{
+	const char *pf = p->pix_fmt, *type, *tag;
+	json_t *s;
+	size_t i;
+
+	probe_copy(p->color_range, sizeof p->color_range, probe_str(video, "color_range"));
+	probe_copy(p->color_primaries, sizeof p->color_primaries, probe_str(video, "color_primaries"));
+	probe_copy(p->color_transfer, sizeof p->color_transfer, probe_str(video, "color_transfer"));
+	probe_copy(p->color_space, sizeof p->color_space, probe_str(video, "color_space"));
+	if (strncmp(pf, "yuvj", 4) == 0)
+		snprintf(p->color_range, sizeof p->color_range, "pc");
+	if (strcmp(p->color_range, "tv") != 0 && strcmp(p->color_range, "pc") != 0)
+		p->color_range[0] = '\0';
+	p->depth = strstr(pf, "p16") ? 16 : strstr(pf, "p14") ? 14 : strstr(pf, "p12") ? 12 :
+	    strstr(pf, "p10") || strstr(pf, "p010") ? 10 : 8;
+	p->chroma = strstr(pf, "444") ? 444 : strstr(pf, "422") || strcmp(pf, "nv16") == 0 ||
+	    strncmp(pf, "p210", 4) == 0 ? 422 : 420;
+	json_array_foreach(streams, i, s) {
+		type = probe_str(s, "codec_type");
+		if (p->nextra == PROBE_MAX_EXTRA || (strcmp(type, "subtitle") != 0 &&
+		    strcmp(type, "data") != 0 && strcmp(type, "attachment") != 0))
+			continue;
+		/* a data stream is known by its tag ("gpmd", "tmcd"), its codec being "bin_data" */
+		tag = strcmp(type, "data") == 0 && probe_str(s, "codec_tag_string")[0] != '[' ?
+		    probe_str(s, "codec_tag_string") : probe_str(s, "codec_name");
+		probe_copy(p->extra[p->nextra].type, sizeof p->extra[0].type, type);
+		probe_copy(p->extra[p->nextra].codec, sizeof p->extra[0].codec, tag[0] ? tag : "unknown");
+		p->extra[p->nextra++].index = (int)probe_count(s, "index", INT_MAX);
+	}
+}
+
 int
 probe_parse(const char *json, size_t len, const char *errtail, int64_t file_size, struct probe *p,
     char *err, size_t errlen)
@@ -339,11 +374,14 @@ probe_parse(const char *json, size_t len, const char *errtail, int64_t file_size
 	if (p->bitrate <= 0 && p->duration > 0)
 		p->bitrate = (double)file_size * 8 / p->duration;
 	/* BT.709 when the file says so, or for HD when it says nothing (the common convention) */
-	if (strcmp(probe_str(video, "color_space"), "bt709") == 0 ||
+	if (strncmp(probe_str(video, "color_space"), "bt2020", 6) == 0)
+		snprintf(p->matrix, sizeof p->matrix, "bt2020");
+	else if (strcmp(probe_str(video, "color_space"), "bt709") == 0 ||
 	    (probe_str(video, "color_space")[0] == '\0' && p->height >= 720))
 		snprintf(p->matrix, sizeof p->matrix, "bt709");
 	else
 		snprintf(p->matrix, sizeof p->matrix, "bt601");
+	probe_fidelity(p, video, streams);
 	rc = 0;
 done:
 	json_decref(root);
@@ -432,5 +470,11 @@ probe_json(const struct probe *p)
 	json_object_set_new(j, "output_height", json_integer(p->out_h));
 	json_object_set_new(j, "fps_rational", json_string(p->fps_rational));
 	json_object_set_new(j, "matrix", json_string(p->matrix));
+	json_object_set_new(j, "color_range", json_string(p->color_range));
+	json_object_set_new(j, "color_primaries", json_string(p->color_primaries));
+	json_object_set_new(j, "color_transfer", json_string(p->color_transfer));
+	json_object_set_new(j, "color_space", json_string(p->color_space));
+	json_object_set_new(j, "bit_depth", json_integer(p->depth));
+	json_object_set_new(j, "chroma_subsampling", json_integer(p->chroma));
 	return j;
 }

@@ -15,6 +15,14 @@
 	"png_pipe,jpeg_pipe,webp_pipe,bmp_pipe,tiff_pipe"
 
 #define PROBE_MAX_AUDIO 8
+#define PROBE_MAX_EXTRA 16
+
+/* A subtitle, data or attachment stream: what the output keeps when its container can. */
+struct probe_extra {
+	char type[12];          /* "subtitle", "data", "attachment" */
+	char codec[32];         /* codec_name, or the codec tag ("gpmd", "tmcd") when it has none */
+	int index;              /* absolute stream index in the input */
+};
 
 struct probe {
 	char format[64];        /* demuxer name */
@@ -39,7 +47,17 @@ struct probe {
 	double audio_start;
 	int64_t size;           /* bytes */
 	double bitrate;         /* bits per second */
-	char matrix[8];         /* "bt601" or "bt709" */
+	char matrix[8];         /* "bt601", "bt709" or "bt2020": how the RGB filters convert */
+	/* What the input says of its colours, as ffprobe names them ("" when it says nothing):
+	 * the output is tagged the same (format.c). */
+	char color_range[8];    /* "tv" or "pc" (yuvj pixel formats are "pc") */
+	char color_primaries[16];
+	char color_transfer[16];
+	char color_space[16];
+	int depth;              /* bits per sample: 8, 10, 12 */
+	int chroma;             /* chroma subsampling: 420, 422, 444 */
+	int nextra;
+	struct probe_extra extra[PROBE_MAX_EXTRA];
 };
 
 /* Reads ffprobe's JSON (-show_format -show_streams -count_packets) and the end of its stderr

@@ -65,7 +65,7 @@ serve_usage(FILE *out)
 	    "  --keep-hours H      remove jobs older than this (default 24)\n"
 	    "  --segment-seconds S longest segment (default 10; evened out over the workers)\n"
 	    "  --preset NAME       x264 preset (default veryfast)\n"
-	    "  --crf N             x264 quality (default 20)\n"
+	    "  --crf N             default quality, 0-51 (default: the codec's, 20 for h264)\n"
 	    "  --cors-origin URL   also allow this origin (repeatable); loopback origins always are\n"
 	    "  --allowed-host NAME also answer requests for this host name (repeatable); loopback\n"
 	    "                      names and IP addresses always are (see README: Security)\n"
@@ -405,6 +405,7 @@ serve_next(struct server *s)
 	char err[1024], id[40], dir[4096], in[4200], out[4200], work[4200], hls[4200], what[128];
 	struct job_opts jo;
 	json_t *rec;
+	int fmt_ok;
 
 	while (s->job == NULL && s->qlen > 0 && !s->stopping) {
 		snprintf(id, sizeof id, "%s", s->queue[0]);
@@ -428,6 +429,9 @@ serve_next(struct server *s)
 		jo.filter = json_string_value(json_object_get(rec, "filter_type"));
 		jo.preset = s->o.preset;
 		jo.crf = s->o.crf;
+		/* the output's format as /process checked it (a record from before it: MP4, H.264) */
+		fmt_ok = format_from_json(&jo.format, json_object_get(rec, "output_format"), s->o.crf,
+		    err, sizeof err) == 0;
 		jo.workers = (int)json_integer_value(json_object_get(rec, "workers"));
 		jo.remote = s->o.slurm.launchers;
 		jo.nremote = s->o.slurm.nlaunchers;
@@ -435,7 +439,7 @@ serve_next(struct server *s)
 		jo.segment_seconds = json_number_value(json_object_get(rec, "segment_seconds"));
 		jo.baseline = json_is_true(json_object_get(rec, "baseline"));
 		jo.limits = s->o.limits;
-		if (jo.filter == NULL || jo.workers + jo.nremote < 1 || jo.segment_seconds <= 0) {
+		if (jo.filter == NULL || jo.workers + jo.nremote < 1 || jo.segment_seconds <= 0 || !fmt_ok) {
 			json_object_set_new(rec, "status", json_string("failed"));
 			json_object_set_new(rec, "error", json_string("the job record is incomplete"));
 			serve_store(s, rec);
@@ -677,7 +681,7 @@ serve_main(int argc, char **argv)
 	s.o.keep_hours = 24;
 	s.o.segment_seconds = 10;
 	s.o.preset = "veryfast";
-	s.o.crf = 20;
+	s.o.crf = -1;
 	if (serve_parse(argc, argv, &s.o, &verbose, err, sizeof err) == -1) {
 		fprintf(stderr, "master serve: %s\nTry '%s serve --help'.\n", err, program_invocation_short_name);
 		return 2;

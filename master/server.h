@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "master/access.h"
+#include "master/format.h"
 #include "master/limits.h"
 #include "master/slurm.h"
 
@@ -88,6 +89,8 @@ struct api_process_req {
 	struct filter_chain *fc;     /* the caller's to free */
 	int workers, baseline;
 	double segment_seconds;
+	struct format format;        /* "format", "codec", "crf", "bitrate", "audio" */
+	int crf;                     /* the server's --crf, the default */
 	const char *title;           /* the "error" of a refusal */
 };
 /* 200, or the status of the refusal (400; 404 for what is not a job id) with the detail in

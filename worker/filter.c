@@ -625,7 +625,7 @@ filter_chain_prepare(struct filter_chain *fc, int width, int height, enum filter
 		    "16384x16384", width, height);
 		return -1;
 	}
-	if (m != FILTER_BT601 && m != FILTER_BT709) {
+	if (m != FILTER_BT601 && m != FILTER_BT709 && m != FILTER_BT2020) {
 		snprintf(err, errlen, "unknown colour matrix %d", (int)m);
 		return -1;
 	}

@@ -16,7 +16,7 @@ struct frame {
 	int width, height;
 };
 
-enum filter_matrix { FILTER_BT601, FILTER_BT709 };
+enum filter_matrix { FILTER_BT601, FILTER_BT709, FILTER_BT2020 };
 
 struct filter_chain;
 

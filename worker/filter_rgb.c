@@ -217,8 +217,8 @@ filter_rgb_setup(struct filter_inst *fi, int w, int h, enum filter_matrix mat,
     const double m[3][3], char *err, size_t errlen)
 {
 	struct filter_rgb_state	*st;
-	double			 kr = mat == FILTER_BT709 ? 0.2126 : 0.299;
-	double			 kb = mat == FILTER_BT709 ? 0.0722 : 0.114;
+	double			 kr = mat == FILTER_BT709 ? 0.2126 : mat == FILTER_BT2020 ? 0.2627 : 0.299;
+	double			 kb = mat == FILTER_BT709 ? 0.0722 : mat == FILTER_BT2020 ? 0.0593 : 0.114;
 	double			 kg = 1 - kr - kb, cu = 112 / 255.0 / (1 - kb);
 	double			 cv = 112 / 255.0 / (1 - kr), cl = 219 / 255.0;
 	size_t			 wide, size;

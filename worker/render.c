@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/spawn.h"
 #include "common/util.h"
+#include "worker/encode.h"
 #include "worker/filter.h"
 #include "worker/ring.h"
 #include "worker/route.h"
@@ -53,8 +54,18 @@ render_vf(const struct render_task *t, char *buf, size_t n)
 		turn = "transpose=cclock,";
 		break;
 	}
-	k = snprintf(buf, n, "%scrop=%d:%d:0:0,format=yuv420p", turn, t->width, t->height);
+	/* the filters' maths is on limited range: a full-range picture is brought there */
+	k = snprintf(buf, n, "%scrop=%d:%d:0:0,%sformat=yuv420p", turn, t->width, t->height,
+	    t->color_range != NULL && strcmp(t->color_range, "pc") == 0 ?
+	    "scale=in_range=pc:out_range=tv," : "");
 	return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+enum filter_matrix
+render_matrix(const char *name)
+{
+	return strcmp(name, "bt709") == 0 ? FILTER_BT709 : strcmp(name, "bt2020") == 0 ?
+	    FILTER_BT2020 : FILTER_BT601;
 }
 
 static double
@@ -104,7 +115,7 @@ int
 render_segment(const struct render_task *t, render_progress_fn progress, void *arg,
     struct render_result *res, char *err, size_t errlen)
 {
-	char vf[256], size[32], crf[16], tmp[4096], ferr[256];
+	char vf[256], size[32], tmp[4096], ferr[256], encbufs[ENCODE_BUFS][64];
 	struct filter_chain *fc = NULL;
 	struct frame fr;
 	struct ring ring = { 0 };
@@ -130,14 +141,12 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		util_err(err, errlen, "segment %d: %s", t->segment, ferr);
 		goto done;
 	}
-	if (filter_chain_prepare(fc, t->width, t->height,
-	    strcmp(t->matrix, "bt709") == 0 ? FILTER_BT709 : FILTER_BT601, ferr, sizeof ferr) == -1) {
+	if (filter_chain_prepare(fc, t->width, t->height, render_matrix(t->matrix), ferr, sizeof ferr) == -1) {
 		util_err(err, errlen, "segment %d: %s", t->segment, ferr);
 		goto done;
 	}
 	render_vf(t, vf, sizeof vf);
 	snprintf(size, sizeof size, "%dx%d", t->width, t->height);
-	snprintf(crf, sizeof crf, "%d", t->crf);
 	if (pipe2(dec_out, O_CLOEXEC) == -1 || pipe2(enc_in, O_CLOEXEC) == -1) {
 		util_err(err, errlen, "segment %d: cannot create pipes: %s", t->segment, strerror(errno));
 		goto done;
@@ -158,7 +167,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	}
 	{
 		/* -threads 1 everywhere: one worker is one core, so the timings mean what they say. */
-		char *dargv[40], *eargv[40];
+		char *dargv[40], *eargv[24 + ENCODE_ARGS];
 		int i = 0, k = 0;
 
 		dargv[i++] = "ffmpeg"; dargv[i++] = "-nostdin"; dargv[i++] = "-hide_banner";
@@ -180,10 +189,14 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		eargv[k++] = "-loglevel"; eargv[k++] = "error"; eargv[k++] = "-y";
 		eargv[k++] = "-f"; eargv[k++] = "rawvideo"; eargv[k++] = "-pix_fmt"; eargv[k++] = "yuv420p";
 		eargv[k++] = "-s"; eargv[k++] = size; eargv[k++] = "-framerate"; eargv[k++] = (char *)t->fps;
-		eargv[k++] = "-i"; eargv[k++] = "pipe:0"; eargv[k++] = "-c:v"; eargv[k++] = "libx264";
-		eargv[k++] = "-preset"; eargv[k++] = (char *)t->preset; eargv[k++] = "-crf"; eargv[k++] = crf;
-		eargv[k++] = "-threads"; eargv[k++] = "1"; eargv[k++] = "-pix_fmt"; eargv[k++] = "yuv420p";
-		eargv[k++] = "-color_range"; eargv[k++] = "tv"; eargv[k++] = "-f"; eargv[k++] = "mp4";
+		eargv[k++] = "-i"; eargv[k++] = "pipe:0";
+		if (strcmp(t->color_range, "pc") == 0) {
+			/* back to the range the input had */
+			eargv[k++] = "-filter_threads"; eargv[k++] = "1";
+			eargv[k++] = "-vf"; eargv[k++] = "scale=in_range=tv:out_range=pc";
+		}
+		k = encode_args(t, eargv, k, encbufs);
+		eargv[k++] = "-f"; eargv[k++] = "mp4";
 		eargv[k++] = tmp; eargv[k] = NULL;
 
 		dec = spawn(dargv, -1, dec_out[1], dec_err, err, errlen);

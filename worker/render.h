@@ -15,7 +15,13 @@ struct render_task {
 	const char *filter;     /* filter chain spec */
 	const char *fps;        /* output frame rate as a rational, "30000/1001" */
 	const char *preset;     /* x264 preset */
-	const char *matrix;     /* "bt601" or "bt709": how the RGB filters convert */
+	const char *matrix;     /* "bt601", "bt709" or "bt2020": how the RGB filters convert */
+	const char *codec;      /* h264, hevc, av1, vp9 */
+	const char *pix_fmt;    /* what the encoder writes */
+	/* colour tags for the encoder, as ffmpeg names them ("" when unknown); a full-range
+	 * ("pc") picture is filtered in limited range and turned back to full range to encode */
+	const char *color_range, *color_primaries, *color_trc, *colorspace;
+	int bitrate;            /* kbit/s; 0: crf */
 	int cfr;                /* 1: pass frames through as they are; 0: resample to fps */
 	int width, height;      /* output size: upright and even */
 	int rotation;           /* clockwise degrees to turn the decoded picture: 0, 90, 180, 270 */
@@ -44,11 +50,15 @@ extern volatile int render_stop;
 int render_segment(const struct render_task *t, render_progress_fn progress, void *arg,
     struct render_result *res, char *err, size_t errlen);
 
+/* The matrix the filters use for a task's "matrix" name. */
+enum filter_matrix render_matrix(const char *name);
+
 /* Points f at a packed yuv420p frame of an even width x height in buf (as ffmpeg's rawvideo
  * writes it); returns the frame's size in bytes. */
 size_t render_frame_wrap(struct frame *f, uint8_t *buf, int width, int height);
 
-/* Builds the decoder's -vf graph for a task: rotation, crop to even size, 8-bit 4:2:0. */
+/* Builds the decoder's -vf graph for a task: rotation, crop to even size, limited range,
+ * 8-bit 4:2:0. */
 int render_vf(const struct render_task *t, char *buf, size_t n);
 
 #endif

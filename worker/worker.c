@@ -65,6 +65,17 @@ worker_parse_task(json_t *j, struct render_task *t, char *err, size_t errlen)
 		snprintf(err, errlen, "bad task: %s", jerr.text);
 		return -1;
 	}
+	t->codec = "h264";
+	t->pix_fmt = "yuv420p";
+	t->color_range = "tv";
+	t->color_primaries = t->color_trc = t->colorspace = "";
+	if (json_unpack_ex(j, &jerr, 0, "{s?s, s?s, s?i, s?s, s?s, s?s, s?s}", "codec", &t->codec,
+	    "pix_fmt", &t->pix_fmt, "bitrate", &t->bitrate, "color_range", &t->color_range,
+	    "color_primaries", &t->color_primaries, "color_trc", &t->color_trc,
+	    "colorspace", &t->colorspace) == -1) {
+		snprintf(err, errlen, "bad task: %s", jerr.text);
+		return -1;
+	}
 	t->skip = skip;
 	t->count = count;
 	return 0;

@@ -234,6 +234,22 @@ async function appStart(e) {
 		}
 		body.segment_seconds = seg;
 	}
+	// the output's format: what is left empty is the server's default
+	for (const [id, key] of [['out-format', 'format'], ['out-codec', 'codec'], ['out-audio', 'audio']]) {
+		if ($(id).value !== '')
+			body[key] = $(id).value;
+	}
+	for (const [id, key] of [['out-crf', 'crf'], ['out-bitrate', 'bitrate']]) {
+		const raw = $(id).value.trim();
+		if (raw === '')
+			continue;
+		if (!/^[0-9]+$/.test(raw)) {
+			showError(errBox, `${key === 'crf' ? 'The quality (CRF)' : 'The bitrate'} must be a whole number.`);
+			$(id).focus();
+			return;
+		}
+		body[key] = Number(raw);
+	}
 	const start = $('start');
 	start.disabled = true;
 	showError(errBox, null);

@@ -128,6 +128,13 @@ export function resultsInit() {
 				facts.append(resultsFact('Time saved', fmtSeconds(s.sequential_time - s.parallel_time)));
 			if ((s.retries || []).length)
 				facts.append(resultsFact('Retries', String(s.retries.length)));
+			if (s.format && s.format.container)
+				facts.append(resultsFact('Format', `${s.format.container.toUpperCase()}, ${s.format.codec}`));
+			// what the output could not keep as it was, said rather than hidden
+			for (const [label, list] of [['Converted', s.converted], ['Dropped', s.dropped]]) {
+				if (Array.isArray(list) && list.length)
+					facts.append(resultsFact(label, list.join('; ')));
+			}
 
 			const orig = $('res-original');
 			const proc = $('res-processed');
@@ -143,7 +150,10 @@ export function resultsInit() {
 
 			const dl = $('download');
 			dl.href = apiDownloadUrl(job.id);
-			dl.setAttribute('download', s.output_filename || 'processed.mp4');
+			const ext = s.format && s.format.container ? s.format.container : 'mp4';
+			// the server names the file (Content-Disposition), with its container's extension
+			dl.setAttribute('download', '');
+			dl.textContent = `Download ${ext.toUpperCase()}`;
 			section.hidden = false;
 		},
 	};

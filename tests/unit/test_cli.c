@@ -61,7 +61,10 @@ test_cli_defaults(void **state)
 	assert_null(o.output);
 	assert_string_equal(o.filter, "grayscale");
 	assert_string_equal(o.preset, "veryfast");
-	assert_int_equal(o.crf, 20);
+	assert_int_equal(o.crf, -1);
+	assert_int_equal(format_crf(&o.format), 20);
+	assert_string_equal(o.format.container, "mp4");
+	assert_string_equal(o.format.codec, "h264");
 	assert_int_equal(o.workers, -1);
 	assert_true(o.segment_seconds == 10.0);
 	/* one pass by default: the baseline only with --compare */

@@ -299,7 +299,8 @@ static void
 ref_rgb(const struct tframe *in, struct tframe *out, const double M[3][3],
     enum filter_matrix m)
 {
-	double	kr = m == FILTER_BT709 ? 0.2126 : 0.299, kb = m == FILTER_BT709 ? 0.0722 : 0.114;
+	double	kr = m == FILTER_BT709 ? 0.2126 : m == FILTER_BT2020 ? 0.2627 : 0.299;
+	double	kb = m == FILTER_BT709 ? 0.0722 : m == FILTER_BT2020 ? 0.0593 : 0.114;
 	double	kg = 1 - kr - kb, *sum;
 	int	w = in->f.width, h = in->f.height, cw = (w + 1) / 2, ch = (h + 1) / 2;
 	int	x, y, i, j, c;
@@ -625,7 +626,8 @@ test_kernels_match_reference(void **state)
 		for (s = 0; s < sizeof ksizes / sizeof ksizes[0]; s++) {
 			for (content = 0; content < TF_NCONTENT; content++) {
 				pad = (content & 1) ? 13 : 0;
-				m = (content + (int)s) & 1 ? FILTER_BT709 : FILTER_BT601;
+				m = (content + (int)s) % 3 == 1 ? FILTER_BT709 :
+				    (content + (int)s) % 3 == 2 ? FILTER_BT2020 : FILTER_BT601;
 				tf_alloc(&in, ksizes[s][0], ksizes[s][1], pad);
 				tf_fill(&in, (enum tf_content)content, 1234u + (uint32_t)s);
 				tf_copy(&got, &in);
@@ -635,7 +637,7 @@ test_kernels_match_reference(void **state)
 				snprintf(what, sizeof what, "%s on %dx%d %s (row padding %d, %s)",
 				    kcases[c].spec, ksizes[s][0], ksizes[s][1],
 				    tf_content_name[content], pad, m == FILTER_BT709 ? "bt709" :
-				    "bt601");
+				    m == FILTER_BT2020 ? "bt2020" : "bt601");
 				tf_expect(&got, &want, kcases[c].tol, what);
 				tf_free(&in);
 				tf_free(&got);
