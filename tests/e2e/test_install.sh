@@ -62,7 +62,7 @@ fi
 
 # ---- the help names the installed programs ----
 help() { PATH="$P/bin:$PATH" "$@" --help 2>&1; }
-check "video-renderer --help names video-renderer" bash -c '[ "$(head -n 1 <<<"$1")" = "usage: video-renderer [options] FILE" ]' _ "$(help video-renderer)"
+check "video-renderer --help names video-renderer" bash -c '[ "$(head -n 1 <<<"$1")" = "usage: video-renderer [options] FILE..." ]' _ "$(help video-renderer)"
 check "video-renderer serve --help names video-renderer" bash -c '[ "$(head -n 1 <<<"$1")" = "usage: video-renderer serve [options]" ]' _ "$(help video-renderer serve)"
 check "video-worker --help names video-worker" bash -c '[ "$(head -n 1 <<<"$1")" = "usage: video-worker [--name NAME]" ]' _ "$(help video-worker)"
 
