@@ -52,7 +52,7 @@ cli_usage(FILE *out)
 	    "                           'ssh -T host video-worker' (repeatable; see README)\n"
 	    "      --task-timeout S     seconds a worker may go without progress before it is\n"
 	    "                           replaced and its segment re-run (default 300)\n"
-	    "  -s, --segment-seconds S  longest segment, cut on keyframes; evened out so their count\n"
+	    "  -s, --segment-seconds S  longest segment, ends on any frame; evened out so their count\n"
 	    "                           is a multiple of the workers (default 10)\n"
 	    "  -o, --output FILE        output MP4 (default: next to the input, NAME.FILTER.mp4)\n"
 	    "      --preset NAME        x264 preset (default veryfast)\n"

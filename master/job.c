@@ -33,7 +33,9 @@ struct job {
 	struct proc *proc;           /* the child running now (probe, cut, join) */
 	struct pool *pool;           /* the pool running now */
 
-	struct seg *segs;
+	struct seg *units;           /* the files the cutter wrote */
+	int nunits;
+	struct seg *segs;            /* the pieces rendered: runs of units and frame ranges */
 	int nseg;
 	int64_t *seg_frames;         /* frames done per segment in the current phase */
 	int segs_done;
@@ -57,6 +59,8 @@ static void job_cut(struct job *j);
 static void job_map(struct job *j, enum job_phase ph);
 static void job_join(struct job *j);
 static int64_t job_seg_frames(const struct job *j, int s);
+static int64_t job_frames(const struct job *j);
+static int job_pieces(const struct job *j);
 
 const char *
 job_phase_name(enum job_phase ph)
@@ -129,6 +133,7 @@ job_free(struct job *j)
 	free((char *)j->o.workdir);
 	free((char *)j->o.filter);
 	free((char *)j->o.preset);
+	free(j->units);
 	free(j->segs);
 	free(j->seg_frames);
 	free(j->open_entry);
@@ -300,15 +305,19 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 		job_fail(j, "cannot cut %s into segments: ffmpeg %s: %s", j->o.input, how, errtail);
 		return;
 	}
-	if (seg_read_list(dir, &j->segs, &j->nseg, err, sizeof err) == -1) {
+	if (seg_read_list(dir, &j->units, &j->nunits, err, sizeof err) == -1) {
 		job_fail(j, "%s", err);
 		return;
 	}
 	if (!j->probe.cfr) {
 		/* a variable rate is resampled per file: each keeps the frames its time span holds */
+		j->segs = j->units;
+		j->nseg = j->nunits;
+		j->units = NULL;
 		for (i = 0; i < j->nseg; i++)
 			j->segs[i].count = job_seg_frames(j, i);
-	} else if (seg_split(&j->segs, &j->nseg, j->probe.duration, j->probe.fps, j->o.workers + j->o.nremote) == -1) {
+	} else if (seg_plan(j->units, j->nunits, job_frames(j), j->probe.fps, job_pieces(j),
+	    &j->segs, &j->nseg) == -1) {
 		job_fail(j, "out of memory");
 		return;
 	}
@@ -317,8 +326,31 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 		job_fail(j, "out of memory");
 		return;
 	}
-	log_info("cut into %d segments in %.2f s", j->nseg, j->split_time);
+	log_info("cut into %d files, rendered as %d segments, in %.2f s", j->units ? j->nunits : j->nseg,
+	    j->nseg, j->split_time);
 	job_map(j, j->o.baseline ? JOB_SEQUENTIAL : JOB_PARALLEL);
+}
+
+/* The frames of a constant-rate input, as counted by the probe. */
+static int64_t
+job_frames(const struct job *j)
+{
+	return j->probe.frames > 0 ? j->probe.frames : llround(j->probe.duration * j->probe.fps);
+}
+
+/* The piece length: at most --segment-seconds, their count a multiple of the workers. */
+static double
+job_piece_length(const struct job *j)
+{
+	return seg_length(j->probe.duration, j->o.workers + j->o.nremote, j->o.segment_seconds);
+}
+
+static int
+job_pieces(const struct job *j)
+{
+	double len = job_piece_length(j);
+
+	return len > 0 ? (int)ceil(j->probe.duration / len - 1e-9) : 1;
 }
 
 static void
@@ -326,6 +358,7 @@ job_cut(struct job *j)
 {
 	char dir[4096], bufs[4][4096], err[512];
 	char *argv[40];
+	double len;
 
 	j->phase = JOB_SPLITTING;
 	j->t_phase = util_now();
@@ -335,8 +368,10 @@ job_cut(struct job *j)
 		job_fail(j, "%s", err);
 		return;
 	}
-	seg_cut_argv(j->o.input, dir,
-	    seg_length(j->probe.duration, j->o.workers + j->o.nremote, j->o.segment_seconds), argv, bufs);
+	/* A constant rate is cut finer than the pieces, which are then made of whole files
+	 * and frame ranges (seg_plan); a variable one is resampled file by file. */
+	len = job_piece_length(j);
+	seg_cut_argv(j->o.input, dir, j->probe.cfr ? seg_unit_length(len) : len, argv, bufs);
 	j->proc = proc_start(j->base, argv, 1 << 20, job_cut_cb, j, err, sizeof err);
 	if (j->proc == NULL)
 		job_fail(j, "%s", err);
@@ -485,6 +520,26 @@ job_seg_frames(const struct job *j, int s)
 	return n > 0 ? n : 1;  /* 0 would mean "all" to the worker */
 }
 
+/* A piece of several files lists them all, in order, as "inputs" ("input" is the first). */
+static int
+job_task_inputs(const struct job *j, int s, json_t *task)
+{
+	char path[4096];
+	json_t *a = json_array();
+	int k;
+
+	if (a == NULL)
+		return -1;
+	for (k = 0; k < j->segs[s].nfiles; k++) {
+		snprintf(path, sizeof path, "%s/segments/%s", j->o.workdir, j->units[j->segs[s].first + k].name);
+		if (json_array_append_new(a, json_string(path)) == -1) {
+			json_decref(a);
+			return -1;
+		}
+	}
+	return json_object_set_new(task, "inputs", a);
+}
+
 static void
 job_map(struct job *j, enum job_phase ph)
 {
@@ -543,6 +598,10 @@ job_map(struct job *j, enum job_phase ph)
 		if (task != NULL && (j->segs[s].skip > 0 || j->segs[s].count > 0)) {
 			json_object_set_new(task, "skip", json_integer(j->segs[s].skip));
 			json_object_set_new(task, "count", json_integer(j->segs[s].count));
+		}
+		if (task != NULL && j->segs[s].nfiles > 1 && job_task_inputs(j, s, task) == -1) {
+			json_decref(task);
+			task = NULL;
 		}
 		if (task == NULL || json_array_append_new(tasks, task) == -1) {
 			snprintf(err, sizeof err, "out of memory");
@@ -647,6 +706,21 @@ job_num_or_null(double v, int known)
 	return known ? json_real(v) : json_null();
 }
 
+/* Per piece: the frames it rendered (so far, in the current map), the pre-roll it decoded and
+ * dropped, and how many of the cut's files it read; what the balance is judged on. */
+static json_t *
+job_pieces_json(const struct job *j)
+{
+	json_t *a = json_array();
+	int s;
+
+	for (s = 0; a != NULL && j->seg_frames != NULL && s < j->nseg; s++)
+		json_array_append_new(a, json_pack("{s:i, s:I, s:I, s:i}", "segment", s,
+		    "frames", (json_int_t)j->seg_frames[s], "preroll", (json_int_t)j->segs[s].skip,
+		    "files", j->segs[s].nfiles));
+	return a;
+}
+
 json_t *
 job_report(const struct job *j)
 {
@@ -688,6 +762,7 @@ job_report(const struct job *j)
 	json_object_set_new(r, "worker_cpu", json_real(j->worker_cpu));
 	json_object_set_new(r, "worker_max_rss_kb", json_integer(j->worker_max_rss_kb));
 	json_object_set_new(r, "error", j->phase == JOB_FAILED ? json_string(j->error) : json_null());
+	json_object_set_new(r, "pieces", job_pieces_json(j));
 	json_object_set_new(r, "timeline", json_deep_copy(j->timeline));
 	json_object_set_new(r, "retries", json_deep_copy(j->retries));
 	if (j->phase > JOB_PROBING && j->probe.frames > 0)

@@ -613,11 +613,33 @@ pool_sent_cb(void *arg)
 	pool_stall_arm(arg);
 }
 
-/* A remote worker gets the task marked for transfer, then the segment's bytes. */
+/* The files a task's worker reads: its "inputs" in order, or its one "input". */
+static int
+pool_remote_paths(json_t *t, const char **paths, int *n)
+{
+	json_t *a = json_object_get(t, "inputs"), *v;
+	size_t i;
+
+	*n = 0;
+	if (!json_is_array(a) || json_array_size(a) == 0) {
+		paths[(*n)++] = json_string_value(json_object_get(t, "input"));
+		return paths[0] != NULL ? 0 : -1;
+	}
+	if (json_array_size(a) > WORKER_MAX_INPUTS)
+		return -1;
+	json_array_foreach(a, i, v)
+		if ((paths[(*n)++] = json_string_value(v)) == NULL)
+			return -1;
+	return 0;
+}
+
+/* A remote worker gets the task marked for transfer, then the bytes of each file it reads. */
 static void
 pool_send_remote(struct pool_worker *w, int task, json_t *t)
 {
-	char err[512];
+	const char *paths[WORKER_MAX_INPUTS];
+	char err[512] = "a task without its input files";
+	int npaths;
 	json_t *copy = json_copy(t);
 
 	if (copy == NULL || json_object_set_new(copy, "transfer", json_true()) == -1) {
@@ -625,8 +647,9 @@ pool_send_remote(struct pool_worker *w, int task, json_t *t)
 		kill(w->pid, SIGKILL);
 	} else {
 		pool_send(w, MSG_TASK, copy);
-		if (remote_send(&w->x, w->pool->base, w->to_fd, task,
-		    json_string_value(json_object_get(t, "input")), pool_sent_cb, w, err, sizeof err) == -1) {
+		if (pool_remote_paths(t, paths, &npaths) == -1 ||
+		    remote_send(&w->x, w->pool->base, w->to_fd, task, paths, npaths, pool_sent_cb, w,
+		    err, sizeof err) == -1) {
 			snprintf(w->why, sizeof w->why, "%s", err);
 			kill(w->pid, SIGKILL);
 		}

@@ -82,7 +82,8 @@ seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errle
 		memcpy(s.name, line, (size_t)(c1 - line));
 		s.start = strtod(c1 + 1, NULL);
 		s.end = strtod(c2 + 1, NULL);
-		s.index = cnt;
+		s.index = s.first = cnt;
+		s.nfiles = 1;
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 64;
 			tmp = realloc(v, (size_t)cap * sizeof *v);
@@ -108,49 +109,110 @@ done:
 	return rc;
 }
 
-int
-seg_split(struct seg **v, int *n, double duration, double fps, int workers)
+double
+seg_unit_length(double piece_seconds)
 {
-	struct seg *in = *v, *out;
-	double share = duration / workers, len;
-	int64_t frames, per;
-	int i, k, parts, total = 0, m = 0;
+	double u = piece_seconds / SEG_FILES_PER_PIECE;
 
-	if (*n >= workers || fps <= 0 || share <= 0)
-		return 0;
-	for (i = 0; i < *n; i++) {
-		len = in[i].end - in[i].start;
-		parts = (int)ceil(len / share - 0.01);
-		total += parts < 1 ? 1 : parts > workers ? workers : parts;
+	/* below a few frames a file is all container overhead */
+	return u > 0.2 ? ceil(u * 1e6) / 1e6 : 0.2;
+}
+
+/* The last file starting at or before frame f (keys ascending, keys[0] == 0). */
+static int
+seg_unit_at(const int64_t *keys, int n, int64_t f)
+{
+	int lo = 0, hi = n - 1, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi + 1) / 2;
+		if (keys[mid] <= f)
+			lo = mid;
+		else
+			hi = mid - 1;
 	}
-	if (total == *n)
-		return 0;
-	out = calloc((size_t)total, sizeof *out);
-	if (out == NULL)
-		return -1;
-	for (i = 0; i < *n; i++) {
-		len = in[i].end - in[i].start;
-		parts = (int)ceil(len / share - 0.01);
-		parts = parts < 1 ? 1 : parts > workers ? workers : parts;
-		frames = llround(in[i].end * fps) - llround(in[i].start * fps);
-		per = frames / parts;
-		if (per < 1) {
-			parts = 1;
-			per = frames;
-		}
-		for (k = 0; k < parts; k++) {
-			out[m] = in[i];
-			out[m].index = m;
-			out[m].skip = k * per;
-			/* the last piece takes whatever is left, so an estimate never loses a frame */
-			out[m].count = k + 1 < parts ? per : 0;
-			out[m].start = in[i].start + (double)(k * per) / fps;
-			out[m].end = k + 1 < parts ? in[i].start + (double)((k + 1) * per) / fps : in[i].end;
-			m++;
-		}
+	return lo;
+}
+
+/* Boundaries for pieces of cost `target` each, from frame 0 on: b[0..pieces] (b[pieces] =
+ * frames); returns what the last piece then costs. */
+static double
+seg_bounds(const int64_t *keys, int nkeys, int64_t frames, int pieces, double target, int64_t *b)
+{
+	int64_t pre, next;
+	int i;
+
+	b[0] = 0;
+	for (i = 1; i < pieces; i++) {
+		pre = b[i - 1] - keys[seg_unit_at(keys, nkeys, b[i - 1])];
+		next = b[i - 1] + llround(target - SEG_PREROLL_COST * (double)pre);
+		/* every piece keeps at least one frame */
+		if (next < b[i - 1] + 1)
+			next = b[i - 1] + 1;
+		if (next > frames - (pieces - i))
+			next = frames - (pieces - i);
+		b[i] = next;
 	}
-	free(in);
-	*v = out;
-	*n = m;
-	return 0;
+	b[pieces] = frames;
+	pre = b[pieces - 1] - keys[seg_unit_at(keys, nkeys, b[pieces - 1])];
+	return (double)(frames - b[pieces - 1]) + SEG_PREROLL_COST * (double)pre;
+}
+
+int
+seg_plan(const struct seg *units, int nunits, int64_t frames, double fps, int pieces,
+    struct seg **out, int *n)
+{
+	struct seg *v = NULL;
+	int64_t *keys = NULL, *b = NULL;
+	double lo, hi, mid;
+	int i, it, a, z, rc = -1;
+
+	if (pieces > frames)
+		pieces = frames > 0 ? (int)frames : 1;
+	if (pieces < 1)
+		pieces = 1;
+	keys = malloc((size_t)nunits * sizeof *keys);
+	b = malloc(((size_t)pieces + 1) * sizeof *b);
+	v = calloc((size_t)pieces, sizeof *v);
+	if (keys == NULL || b == NULL || v == NULL)
+		goto done;
+	for (i = 0; i < nunits; i++) {
+		keys[i] = llround((units[i].start - units[0].start) * fps);
+		if (i > 0 && keys[i] <= keys[i - 1])
+			keys[i] = keys[i - 1] + 1;  /* a rounding tie: keep the order */
+	}
+	/* The last piece's cost falls as the common target rises (every boundary moves later):
+	 * bisect to the target where it equals the others'. */
+	lo = 0;
+	hi = (double)frames;
+	for (it = 0; it < 60 && hi - lo > 0.01; it++) {
+		mid = (lo + hi) / 2;
+		if (seg_bounds(keys, nunits, frames, pieces, mid, b) > mid)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	seg_bounds(keys, nunits, frames, pieces, hi, b);
+	for (i = 0; i < pieces; i++) {
+		a = seg_unit_at(keys, nunits, b[i]);
+		z = i + 1 < pieces ? seg_unit_at(keys, nunits, b[i + 1] - 1) : nunits - 1;
+		v[i].index = i;
+		snprintf(v[i].name, sizeof v[i].name, "%s", units[a].name);
+		v[i].first = a;
+		v[i].nfiles = z - a + 1;
+		v[i].skip = b[i] - keys[a];
+		/* the last piece takes whatever is left, so an estimate never loses a frame */
+		v[i].count = i + 1 < pieces ? b[i + 1] - b[i] : 0;
+		v[i].start = units[0].start + (double)b[i] / fps;
+		v[i].end = i + 1 < pieces ? units[0].start + (double)b[i + 1] / fps : units[nunits - 1].end;
+	}
+	*out = v;
+	*n = pieces;
+	v = NULL;
+	rc = 0;
+done:
+	free(keys);
+	free(b);
+	free(v);
+	return rc;
 }

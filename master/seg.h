@@ -4,15 +4,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One piece of the input to render: a file the cutter wrote (stream copy, starting on a
- * keyframe), or a part of one when keyframes are too sparse to cut finer. */
+/* One piece of the input to render: a run of the files the cutter wrote (stream copy, each
+ * starting on a keyframe), decoded as one stream from which the piece keeps a frame range. */
 struct seg {
 	int index;
-	char name[32];      /* file name inside the segments directory */
+	char name[32];      /* its first file's name inside the segments directory */
+	int first, nfiles;  /* the cut's files [first, first + nfiles) it decodes (nfiles >= 1) */
 	double start, end;  /* seconds in the input */
-	int64_t skip;       /* decoded frames of the file to drop before this piece */
-	int64_t count;      /* frames to keep, 0 = to the end of the file */
+	int64_t skip;       /* decoded frames to drop first: the pre-roll from the keyframe */
+	int64_t count;      /* frames to keep, 0 = to the end of its last file */
 };
+
+/* What decoding a frame and dropping it costs against rendering one (decode, filter, encode):
+ * measured on 720p and 1080p H.264 with x264 veryfast, the decoder's CPU per frame is ~0.1-0.15
+ * of the whole (bench --json decode_cpu against the rest). */
+#define SEG_PREROLL_COST 0.12
+/* Files the cutter writes per piece: a piece's pre-roll is at most one file (or one keyframe
+ * interval when keyframes are sparser), so finer files mean less decoded twice. */
+#define SEG_FILES_PER_PIECE 8
 
 /*
  * The length to cut at: at most max_seconds, and chosen so the number of pieces is a multiple
@@ -31,13 +40,20 @@ void seg_cut_argv(const char *input, const char *dir, double seconds, char **arg
 /* Reads DIR/list.csv: *out (malloc'd) and *n; -1 with a message on error. */
 int seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errlen);
 
+/* The cutter's file length for a constant frame rate: pieces of piece_seconds are then made of
+ * about SEG_FILES_PER_PIECE files, whatever the keyframes. */
+double seg_unit_length(double piece_seconds);
+
 /*
- * Splits files longer than a worker's share (duration / workers) into pieces, for a constant
- * frame rate at fps, when there are fewer files than workers: each piece decodes its file
- * from the keyframe, drops the frames before its start and keeps its own, so the work spreads
- * over every worker with no lossy intermediate encode and no frame lost or repeated. *v and *n
- * are replaced; -1 only when out of memory.
+ * Pieces of equal work over the cut's files (units, from seg_read_list) of a constant-rate
+ * video of `frames` frames at fps: `pieces` frame ranges whose boundaries are frame numbers,
+ * not keyframes. Each piece decodes from the file holding its first frame (the pre-roll,
+ * dropped) to the one holding its last, and the pre-roll's cost (SEG_PREROLL_COST a frame) is
+ * counted, so every piece costs the same: frames + SEG_PREROLL_COST * pre-roll. The last piece
+ * keeps everything to the end, so a frame count that is off never loses a frame. *out is
+ * malloc'd; -1 only when out of memory.
  */
-int seg_split(struct seg **v, int *n, double duration, double fps, int workers);
+int seg_plan(const struct seg *units, int nunits, int64_t frames, double fps, int pieces,
+    struct seg **out, int *n);
 
 #endif

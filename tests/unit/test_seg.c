@@ -83,37 +83,117 @@ test_seg_files(int n, double len)
 	return v;
 }
 
+/* Every frame of `frames` exactly once, in order: each piece starts where the last ended, at
+ * its skip into its first file, and reads the files up to the one holding its last frame. */
 static void
-test_seg_split_one_keyframe(void **state)
+test_seg_plan_covers(const struct seg *u, int nu, const struct seg *v, int n, int64_t frames, double fps)
 {
-	struct seg *v = test_seg_files(1, 20);
-	int n = 1, i;
-	int64_t covered = 0;
+	int64_t at = 0, key, len;
+	int i;
 
-	assert_int_equal(seg_split(&v, &n, 20, 30, 4), 0);
-	assert_int_equal(n, 4);
 	for (i = 0; i < n; i++) {
-		assert_string_equal(v[i].name, "seg_00000.mkv");
-		assert_int_equal(v[i].skip, covered);
-		covered += v[i].count ? v[i].count : 600 - v[i].skip;
+		key = llround((u[v[i].first].start - u[0].start) * fps);
+		assert_int_equal(key + v[i].skip, at);
+		assert_string_equal(v[i].name, u[v[i].first].name);
+		assert_true(v[i].nfiles >= 1 && v[i].first + v[i].nfiles <= nu);
+		len = v[i].count ? v[i].count : frames - at;
+		assert_true(len >= 1);
+		/* the pre-roll lies in the first file and the last frame in the last one */
+		assert_true(v[i].first + 1 == nu || llround((u[v[i].first + 1].start - u[0].start) * fps) > at);
+		if (i + 1 < n)
+			assert_true(llround((u[v[i].first + v[i].nfiles - 1].start - u[0].start) * fps) <= at + len - 1);
+		at += len;
 	}
-	/* every frame exactly once; the last piece runs to the end of its file */
-	assert_int_equal(covered, 600);
 	assert_int_equal(v[n - 1].count, 0);
+	assert_int_equal(at, frames);
+}
+
+/* The cost a piece's worker pays: its frames plus the pre-roll decoded and dropped. */
+static double
+test_seg_cost(const struct seg *v, int n, int i, int64_t frames, double fps)
+{
+	int64_t len = v[i].count ? v[i].count : frames - llround((v[i].start - v[0].start) * fps);
+
+	return (double)len + SEG_PREROLL_COST * (double)v[i].skip;
+}
+
+/* Plans `pieces` pieces over the files u and checks they cover every frame once and cost the
+ * same to within a frame and a half (rounding); returns them (free them). */
+static struct seg *
+test_seg_plan_balanced(const struct seg *u, int nu, int64_t frames, double fps, int pieces)
+{
+	struct seg *v = NULL;
+	int n = 0, i;
+
+	assert_int_equal(seg_plan(u, nu, frames, fps, pieces, &v, &n), 0);
+	assert_int_equal(n, pieces);
+	test_seg_plan_covers(u, nu, v, n, frames, fps);
+	for (i = 0; i < n; i++)
+		assert_true(fabs(test_seg_cost(v, n, i, frames, fps) - test_seg_cost(v, n, 0, frames, fps)) <= 1.5);
+	return v;
+}
+
+static void
+test_seg_plan_one_keyframe(void **state)
+{
+	struct seg *u = test_seg_files(1, 20), *v = test_seg_plan_balanced(u, 1, 600, 30, 4);
+
+	/* later pieces decode more pre-roll, so they keep fewer frames */
+	assert_true(v[0].count > v[2].count);
+	free(u);
+	free(v);
+}
+
+/* x264's default GOP on a 20 s clip: keyframes at 0, 250 and 500 (8.3 s apart). Cut on
+ * keyframes, 2 workers got 500 and 100 frames; planned, each gets the same work. */
+static void
+test_seg_plan_sparse_gop(void **state)
+{
+	struct seg *u = test_seg_files(3, 250.0 / 30), *v = test_seg_plan_balanced(u, 3, 600, 30, 2);
+
+	/* the second piece starts inside the second keyframe interval: 2 files, pre-roll dropped */
+	assert_int_equal(v[0].first, 0);
+	assert_int_equal(v[0].nfiles, 2);
+	assert_int_equal(v[1].first, 1);
+	assert_int_equal(v[1].nfiles, 2);
+	assert_true(v[1].skip > 0 && v[1].skip < 100);
+	free(u);
+	free(v);
+}
+
+/* Keyframes every second, 6 pieces of a 60 s clip: a boundary on a keyframe has no pre-roll,
+ * and each piece reads only the files it needs. */
+static void
+test_seg_plan_dense(void **state)
+{
+	struct seg *u = test_seg_files(60, 1), *v = test_seg_plan_balanced(u, 60, 1800, 30, 6);
+	int i;
+
+	for (i = 0; i < 6; i++)
+		assert_true(v[i].nfiles <= 11);
+	free(u);
+	free(v);
+}
+
+/* More pieces than frames: one frame each, none empty. */
+static void
+test_seg_plan_tiny(void **state)
+{
+	struct seg *u = test_seg_files(1, 0.1), *v = NULL;
+	int n = 0;
+
+	assert_int_equal(seg_plan(u, 1, 3, 30, 8, &v, &n), 0);
+	assert_int_equal(n, 3);
+	test_seg_plan_covers(u, 1, v, n, 3, 30);
+	free(u);
 	free(v);
 }
 
 static void
-test_seg_split_enough_files(void **state)
+test_seg_unit_length(void **state)
 {
-	struct seg *v = test_seg_files(6, 10), *before = v;
-	int n = 6;
-
-	/* as many files as workers or more: nothing to split */
-	assert_int_equal(seg_split(&v, &n, 60, 30, 2), 0);
-	assert_int_equal(n, 6);
-	assert_ptr_equal(v, before);
-	free(v);
+	assert_true(fabs(seg_unit_length(10) - 10.0 / SEG_FILES_PER_PIECE) < 1e-6);
+	assert_true(seg_unit_length(0.5) == 0.2);
 }
 
 int
@@ -122,8 +202,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seg_length_balances),
 		cmocka_unit_test(test_seg_length_invariants),
-		cmocka_unit_test(test_seg_split_one_keyframe),
-		cmocka_unit_test(test_seg_split_enough_files),
+		cmocka_unit_test(test_seg_plan_one_keyframe),
+		cmocka_unit_test(test_seg_plan_sparse_gop),
+		cmocka_unit_test(test_seg_plan_dense),
+		cmocka_unit_test(test_seg_plan_tiny),
+		cmocka_unit_test(test_seg_unit_length),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
