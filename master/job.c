@@ -33,10 +33,11 @@ struct job {
 	struct proc *proc;           /* the child running now (probe, cut, join) */
 	struct pool *pool;           /* the pool running now */
 
-	struct seg *units;           /* the files the cutter wrote */
+	struct seg *units;           /* the files the cutter has written so far */
 	int nunits;
 	struct seg *segs;            /* the pieces rendered: runs of units and frame ranges */
-	int nseg;
+	int nseg, nplanned;          /* pieces, and how many are planned (their files listed) */
+	struct event *watch;         /* looks at the cutter's list while it runs */
 	int64_t *seg_frames;         /* frames done per segment in the current phase */
 	int segs_done;
 	int64_t frames_done;
@@ -56,11 +57,12 @@ struct job {
 };
 
 static void job_cut(struct job *j);
+static void job_watch_stop(struct job *j);
 static void job_map(struct job *j, enum job_phase ph);
 static void job_join(struct job *j);
 static int64_t job_seg_frames(const struct job *j, int s);
-static int64_t job_frames(const struct job *j);
-static int job_pieces(const struct job *j);
+static json_t *job_task(const struct job *j, int s, const char *dir);
+static const char *job_phase_dir(enum job_phase ph);
 
 const char *
 job_phase_name(enum job_phase ph)
@@ -124,6 +126,7 @@ job_free(struct job *j)
 		return;
 	if (j->proc != NULL)
 		proc_cancel(j->proc);
+	job_watch_stop(j);
 	if (j->pool != NULL) {
 		pool_terminate(j->pool);
 		pool_release(j->pool);
@@ -156,6 +159,7 @@ job_finish(struct job *j, const char *error)
 	char path[4096];
 
 	j->total_time = util_now() - j->t0;
+	job_watch_stop(j);
 	if (error != NULL) {
 		snprintf(j->error, sizeof j->error, "%s", error);
 		j->phase = JOB_FAILED;
@@ -290,47 +294,6 @@ job_start(struct job *j, char *err, size_t errlen)
 
 /* ---- cut ---- */
 
-static void
-job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
-{
-	struct job *j = arg;
-	char dir[4096], err[512], how[128];
-	int i;
-
-	j->proc = NULL;
-	j->split_time = util_now() - j->t_phase;
-	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
-	if (status != 0) {
-		spawn_status_str(status, how, sizeof how);
-		job_fail(j, "cannot cut %s into segments: ffmpeg %s: %s", j->o.input, how, errtail);
-		return;
-	}
-	if (seg_read_list(dir, &j->units, &j->nunits, err, sizeof err) == -1) {
-		job_fail(j, "%s", err);
-		return;
-	}
-	if (!j->probe.cfr) {
-		/* a variable rate is resampled per file: each keeps the frames its time span holds */
-		j->segs = j->units;
-		j->nseg = j->nunits;
-		j->units = NULL;
-		for (i = 0; i < j->nseg; i++)
-			j->segs[i].count = job_seg_frames(j, i);
-	} else if (seg_plan(j->units, j->nunits, job_frames(j), j->probe.fps, job_pieces(j),
-	    &j->segs, &j->nseg) == -1) {
-		job_fail(j, "out of memory");
-		return;
-	}
-	j->seg_frames = calloc((size_t)j->nseg, sizeof *j->seg_frames);
-	if (j->seg_frames == NULL) {
-		job_fail(j, "out of memory");
-		return;
-	}
-	log_info("cut into %d files, rendered as %d segments, in %.2f s", j->units ? j->nunits : j->nseg,
-	    j->nseg, j->split_time);
-	job_map(j, j->o.baseline ? JOB_SEQUENTIAL : JOB_PARALLEL);
-}
-
 /* The frames of a constant-rate input, as counted by the probe. */
 static int64_t
 job_frames(const struct job *j)
@@ -349,13 +312,165 @@ static int
 job_pieces(const struct job *j)
 {
 	double len = job_piece_length(j);
+	int n = len > 0 ? (int)ceil(j->probe.duration / len - 1e-9) : 1;
 
-	return len > 0 ? (int)ceil(j->probe.duration / len - 1e-9) : 1;
+	if (n > job_frames(j))
+		n = (int)job_frames(j);
+	return n < 1 ? 1 : n;
+}
+
+/* Where the video's first frame is in the cutter's list (it keeps the input's times). */
+static double
+job_origin(const struct job *j)
+{
+	return j->probe.video_start;
+}
+
+/*
+ * Pieces end on any frame when the rate is constant and the container stores each frame's
+ * time, so the list's times give the files' frame numbers. AVI and raw streams have only
+ * invented times (a B-frame delay off), and a variable rate is resampled file by file: their
+ * pieces are whole files, cut on keyframes.
+ */
+static int
+job_exact(const struct job *j)
+{
+	static const char *untimed[] = { "avi", "h264", "hevc", "m4v", "mpegvideo", "mjpeg",
+	    "yuv4mpegpipe", "gif", NULL };
+	size_t n = strcspn(j->probe.format, ",");
+	int k;
+
+	if (!j->probe.cfr)
+		return 0;
+	for (k = 0; untimed[k] != NULL; k++)
+		if (strlen(untimed[k]) == n && strncmp(j->probe.format, untimed[k], n) == 0)
+			return 0;
+	return 1;
 }
 
 static void
+job_watch_stop(struct job *j)
+{
+	if (j->watch != NULL)
+		event_free(j->watch);
+	j->watch = NULL;
+}
+
+/* Plans the pieces the listed files allow (all of them once the cut is complete) and hands
+ * each to the running map at once. -1 (the job aborted) when out of memory. */
+static int
+job_plan(struct job *j, int complete)
+{
+	char err[512], dir[4096];
+	int64_t start = 0;
+	json_t *task;
+	int s, r;
+
+	for (s = 0; s < j->nplanned; s++)
+		start += j->segs[s].count;
+	while (j->nplanned < j->nseg) {
+		r = seg_plan_next(j->units, j->nunits, complete, job_origin(j), job_frames(j), j->probe.fps, j->nseg,
+		    j->nplanned, start, &j->segs[j->nplanned]);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			job_abort(j, "out of memory");
+			return -1;
+		}
+		s = j->nplanned++;
+		start += j->segs[s].count;
+		if (j->pool == NULL)
+			continue;
+		snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, job_phase_dir(j->phase));
+		task = job_task(j, s, dir);
+		if (task == NULL || pool_map_add(j->pool, s, task, err, sizeof err) == -1) {
+			json_decref(task);
+			job_abort(j, task == NULL ? "out of memory" : err);
+			return -1;
+		}
+		json_decref(task);
+	}
+	return 0;
+}
+
+/* While the cutter runs: what it has listed (each line is written once its file is closed). */
+static void
+job_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+	struct seg *v = NULL;
+	char dir[4096], err[512];
+	int n = 0;
+
+	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
+	if (seg_read_list(dir, &v, &n, err, sizeof err) == -1 || n <= j->nunits) {
+		free(v);
+		return;  /* nothing new (or no list yet) */
+	}
+	free(j->units);
+	j->units = v;
+	j->nunits = n;
+	job_plan(j, 0);
+}
+
+static void
+job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct job *j = arg;
+	char dir[4096], err[512], how[128];
+	struct seg *v = NULL;
+	int i, n = 0;
+
+	j->proc = NULL;
+	job_watch_stop(j);
+	j->split_time = util_now() - j->t_phase;
+	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
+	if (status != 0) {
+		spawn_status_str(status, how, sizeof how);
+		snprintf(err, sizeof err, "cannot cut %s into segments: ffmpeg %s: %s", j->o.input, how, errtail);
+		job_abort(j, err);
+		return;
+	}
+	if (seg_read_list(dir, &v, &n, err, sizeof err) == -1) {
+		job_abort(j, err);
+		return;
+	}
+	free(j->units);
+	j->units = v;
+	j->nunits = n;
+	log_info("cut into %d files in %.2f s", j->nunits, j->split_time);
+	if (job_exact(j)) {
+		/* the map is running: the pieces still waiting for their files go out now */
+		if (job_plan(j, 1) == 0 && j->nplanned < j->nseg)
+			job_abort(j, "the cut's files do not cover the video");
+		return;
+	}
+	/* whole files; a variable rate is resampled per file: each keeps the frames its time
+	 * span holds */
+	j->segs = j->units;
+	j->nseg = j->nplanned = j->nunits;
+	j->units = NULL;
+	for (i = 0; i < j->nseg && !j->probe.cfr; i++)
+		j->segs[i].count = job_seg_frames(j, i);
+	j->seg_frames = calloc((size_t)j->nseg, sizeof *j->seg_frames);
+	if (j->seg_frames == NULL) {
+		job_fail(j, "out of memory");
+		return;
+	}
+	job_map(j, j->o.baseline ? JOB_SEQUENTIAL : JOB_PARALLEL);
+}
+
+/*
+ * One cutting pass, with the render started at once when pieces can end on any frame
+ * (job_exact): the cutter writes files of about an eighth of a piece (on keyframes), and each
+ * piece goes to a worker as soon as the files it needs are listed (a 10 ms look at the list),
+ * so the workers do not wait for the whole cut. Otherwise the cut is into the pieces
+ * themselves, rendered once it has ended.
+ */
+static void
 job_cut(struct job *j)
 {
+	struct timeval tick = { 0, 10000 };
 	char dir[4096], bufs[4][4096], err[512];
 	char *argv[40];
 	double len;
@@ -368,13 +483,24 @@ job_cut(struct job *j)
 		job_fail(j, "%s", err);
 		return;
 	}
-	/* A constant rate is cut finer than the pieces, which are then made of whole files
-	 * and frame ranges (seg_plan); a variable one is resampled file by file. */
 	len = job_piece_length(j);
-	seg_cut_argv(j->o.input, dir, j->probe.cfr ? seg_unit_length(len) : len, argv, bufs);
+	seg_cut_argv(j->o.input, dir, job_exact(j) ? seg_unit_length(len) : len, job_exact(j), argv, bufs);
 	j->proc = proc_start(j->base, argv, 1 << 20, job_cut_cb, j, err, sizeof err);
-	if (j->proc == NULL)
+	if (j->proc == NULL) {
 		job_fail(j, "%s", err);
+		return;
+	}
+	if (!job_exact(j))
+		return;
+	j->nseg = job_pieces(j);
+	j->segs = calloc((size_t)j->nseg, sizeof *j->segs);
+	j->seg_frames = calloc((size_t)j->nseg, sizeof *j->seg_frames);
+	j->watch = event_new(j->base, -1, EV_PERSIST, job_watch_cb, j);
+	if (j->segs == NULL || j->seg_frames == NULL || j->watch == NULL || event_add(j->watch, &tick) == -1) {
+		job_abort(j, "out of memory");
+		return;
+	}
+	job_map(j, j->o.baseline ? JOB_SEQUENTIAL : JOB_PARALLEL);
 }
 
 /* ---- the two maps ---- */
@@ -460,7 +586,9 @@ job_map_cb(struct pool *p, json_t *results, const char *error, void *arg)
 	pool_release(j->pool);
 	j->pool = NULL;
 	if (error != NULL) {
-		job_fail(j, "cannot render %s: %s", j->o.input, error);
+		/* abort, not fail: the cut may still be running beside the map */
+		snprintf(a, sizeof a, "cannot render %s: %s", j->o.input, error);
+		job_abort(j, a);
 		return;
 	}
 	if (ph == JOB_SEQUENTIAL) {
@@ -540,12 +668,37 @@ job_task_inputs(const struct job *j, int s, json_t *task)
 	return json_object_set_new(task, "inputs", a);
 }
 
+/* The task of piece s, its result written into dir (new reference; NULL when out of memory). */
+static json_t *
+job_task(const struct job *j, int s, const char *dir)
+{
+	char in[4096], out[4096];
+	json_t *task;
+
+	snprintf(in, sizeof in, "%s/segments/%s", j->o.workdir, j->segs[s].name);
+	snprintf(out, sizeof out, "%s/out_%05d.mp4", dir, s);
+	task = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:s, s:i, s:s}",
+	    "segment", s, "input", in, "output", out, "filter", j->o.filter,
+	    "fps", j->probe.fps_rational, "cfr", j->probe.cfr, "width", j->probe.out_w,
+	    "height", j->probe.out_h, "rotation", j->probe.rotation, "preset", j->o.preset,
+	    "crf", j->o.crf, "matrix", j->probe.matrix);
+	if (task != NULL && (j->segs[s].skip > 0 || j->segs[s].count > 0)) {
+		json_object_set_new(task, "skip", json_integer(j->segs[s].skip));
+		json_object_set_new(task, "count", json_integer(j->segs[s].count));
+	}
+	if (task != NULL && j->segs[s].nfiles > 1 && job_task_inputs(j, s, task) == -1) {
+		json_decref(task);
+		task = NULL;
+	}
+	return task;
+}
+
 static void
 job_map(struct job *j, enum job_phase ph)
 {
-	char err[512], dir[4096], in[4096], out[4096];
-	int *order, nproc, nlocal, nremote, i, s;
-	json_t *tasks = NULL, *task;
+	char err[512], dir[4096];
+	int *order, nproc, nlocal, nremote, i;
+	json_t *task;
 
 	j->phase = ph;
 	j->t_phase = util_now();
@@ -575,52 +728,42 @@ job_map(struct job *j, enum job_phase ph)
 	j->open_cap = nproc;
 	for (i = 0; i < nproc; i++)
 		j->open_entry[i] = -1;
-	/* Longest segments first, so no worker is left with a long one at the end. */
 	free(j->order);
 	order = j->order = malloc((size_t)j->nseg * sizeof *order);
-	tasks = json_array();
-	if (order == NULL || tasks == NULL) {
+	if (order == NULL) {
 		snprintf(err, sizeof err, "out of memory");
 		goto fail;
 	}
+	/* Pieces of a constant rate are planned equal and handed out in order as the cut lists
+	 * their files (task i is piece i); a variable rate's, all known, longest first, so no
+	 * worker is left with a long one at the end. */
 	for (i = 0; i < j->nseg; i++)
 		order[i] = i;
-	qsort_r(order, (size_t)j->nseg, sizeof *order, job_cmp_longest, j->segs);
-	for (i = 0; i < j->nseg; i++) {
-		s = order[i];
-		snprintf(in, sizeof in, "%s/segments/%s", j->o.workdir, j->segs[s].name);
-		snprintf(out, sizeof out, "%s/out_%05d.mp4", dir, s);
-		task = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:s, s:i, s:s}",
-		    "segment", s, "input", in, "output", out, "filter", j->o.filter,
-		    "fps", j->probe.fps_rational, "cfr", j->probe.cfr, "width", j->probe.out_w,
-		    "height", j->probe.out_h, "rotation", j->probe.rotation, "preset", j->o.preset,
-		    "crf", j->o.crf, "matrix", j->probe.matrix);
-		if (task != NULL && (j->segs[s].skip > 0 || j->segs[s].count > 0)) {
-			json_object_set_new(task, "skip", json_integer(j->segs[s].skip));
-			json_object_set_new(task, "count", json_integer(j->segs[s].count));
-		}
-		if (task != NULL && j->segs[s].nfiles > 1 && job_task_inputs(j, s, task) == -1) {
-			json_decref(task);
-			task = NULL;
-		}
-		if (task == NULL || json_array_append_new(tasks, task) == -1) {
-			snprintf(err, sizeof err, "out of memory");
-			goto fail;
-		}
-	}
+	if (!j->probe.cfr)
+		qsort_r(order, (size_t)j->nseg, sizeof *order, job_cmp_longest, j->segs);
 	j->pool = pool_new_mixed(j->base, nlocal, j->o.remote, nremote, err, sizeof err);
 	if (j->pool == NULL)
 		goto fail;
 	if (j->o.task_timeout > 0)
 		pool_set_stall_timeout(j->pool, j->o.task_timeout);
-	if (pool_map_async(j->pool, tasks, job_map_cb, job_pool_event_cb, j, err, sizeof err) == -1)
+	if (pool_map_open(j->pool, j->nseg, job_map_cb, job_pool_event_cb, j, err, sizeof err) == -1)
 		goto fail;
-	json_decref(tasks);
+	for (i = 0; i < j->nseg; i++) {
+		if (order[i] >= j->nplanned)
+			continue;  /* its files are not cut yet: job_plan adds it */
+		task = job_task(j, order[i], dir);
+		if (task == NULL || pool_map_add(j->pool, i, task, err, sizeof err) == -1) {
+			if (task == NULL)
+				snprintf(err, sizeof err, "out of memory");
+			json_decref(task);
+			goto fail;
+		}
+		json_decref(task);
+	}
 	job_notify(j);
 	return;
 fail:
-	json_decref(tasks);
-	job_fail(j, "%s", err);
+	job_abort(j, err);
 }
 
 /* ---- join ---- */

@@ -751,45 +751,92 @@ fail:
 }
 
 int
-pool_map_async(struct pool *p, json_t *tasks, pool_map_cb done, pool_event_cb events,
-    void *arg, char *err, size_t errlen)
+pool_map_open(struct pool *p, int ntasks, pool_map_cb done, pool_event_cb events, void *arg,
+    char *err, size_t errlen)
 {
 	struct pool_map *m;
-	size_t i;
-	json_t *t;
+	int i;
 
 	if (p->closed || p->terminated)
 		return util_err(err, errlen, "the pool is %s", p->terminated ? "terminated" : "closed");
 	if (p->map != NULL)
 		return util_err(err, errlen, "the pool is running another map");
-	if (!json_is_array(tasks) || json_array_size(tasks) == 0)
+	if (ntasks < 1)
 		return util_err(err, errlen, "nothing to map");
 	m = calloc(1, sizeof *m);
 	if (m == NULL)
 		return util_err(err, errlen, "out of memory");
-	m->ntasks = (int)json_array_size(tasks);
+	m->ntasks = ntasks;
 	m->qcap = m->ntasks;
 	m->queue = calloc((size_t)m->qcap, sizeof *m->queue);
 	m->tries = calloc((size_t)m->ntasks, sizeof *m->tries);
-	m->tasks = json_deep_copy(tasks);
+	m->tasks = json_array();
 	m->results = json_array();
 	if (m->queue == NULL || m->tries == NULL || m->tasks == NULL || m->results == NULL) {
 		pool_map_free(m);
 		return util_err(err, errlen, "out of memory");
 	}
-	json_array_foreach(m->tasks, i, t) {
-		if (!json_is_object(t)) {
+	for (i = 0; i < ntasks; i++)
+		if (json_array_append_new(m->tasks, json_null()) == -1 ||
+		    json_array_append_new(m->results, json_null()) == -1) {
 			pool_map_free(m);
-			return util_err(err, errlen, "task %zu is not an object", i);
+			return util_err(err, errlen, "out of memory");
 		}
-		json_object_set_new(t, "task", json_integer((json_int_t)i));
-		json_array_append_new(m->results, json_null());
-		m->queue[m->qlen++] = (int)i;
-	}
 	m->done = done;
 	m->events = events;
 	m->arg = arg;
 	p->map = m;
+	return 0;
+}
+
+int
+pool_map_add(struct pool *p, int index, json_t *task, char *err, size_t errlen)
+{
+	struct pool_map *m = p->map;
+	json_t *t;
+
+	if (m == NULL)
+		return util_err(err, errlen, "no map is running");
+	if (index < 0 || index >= m->ntasks || !json_is_null(json_array_get(m->tasks, (size_t)index)))
+		return util_err(err, errlen, "task %d is not an empty slot of the map", index);
+	if (!json_is_object(task))
+		return util_err(err, errlen, "task %d is not an object", index);
+	t = json_deep_copy(task);
+	if (t == NULL || json_object_set_new(t, "task", json_integer(index)) == -1 ||
+	    json_array_set_new(m->tasks, (size_t)index, t) == -1)
+		return util_err(err, errlen, "out of memory");
+	m->queue[(m->qhead + m->qlen++) % m->qcap] = index;
+	pool_dispatch(p);
+	return 0;
+}
+
+int
+pool_map_async(struct pool *p, json_t *tasks, pool_map_cb done, pool_event_cb events,
+    void *arg, char *err, size_t errlen)
+{
+	struct pool_map *m;
+	size_t i;
+	json_t *t, *c;
+
+	if (!json_is_array(tasks) || json_array_size(tasks) == 0)
+		return util_err(err, errlen, "nothing to map");
+	json_array_foreach(tasks, i, t)
+		if (!json_is_object(t))
+			return util_err(err, errlen, "task %zu is not an object", i);
+	if (pool_map_open(p, (int)json_array_size(tasks), done, events, arg, err, errlen) == -1)
+		return -1;
+	m = p->map;
+	/* all queued before the first is handed out */
+	json_array_foreach(tasks, i, t) {
+		c = json_deep_copy(t);
+		if (c == NULL || json_object_set_new(c, "task", json_integer((json_int_t)i)) == -1 ||
+		    json_array_set_new(m->tasks, i, c) == -1) {
+			p->map = NULL;
+			pool_map_free(m);
+			return util_err(err, errlen, "out of memory");
+		}
+		m->queue[m->qlen++] = (int)i;
+	}
 	pool_dispatch(p);
 	return 0;
 }

@@ -24,7 +24,8 @@ seg_length(double duration, int workers, double max_seconds)
 }
 
 void
-seg_cut_argv(const char *input, const char *dir, double seconds, char **argv, char bufs[4][4096])
+seg_cut_argv(const char *input, const char *dir, double seconds, int times, char **argv,
+    char bufs[4][4096])
 {
 	int i;
 
@@ -33,12 +34,22 @@ seg_cut_argv(const char *input, const char *dir, double seconds, char **argv, ch
 	snprintf(bufs[2], 4096, "%s/list.csv", dir);
 	snprintf(bufs[3], 4096, "%s/seg_%%05d.mkv", dir);
 	i = probe_ffmpeg_head(argv);
+	if (times) {
+		/* The list's times stay the input's: neither moved to start at 0 nor later by the
+		 * B-frame delay, so a file's first frame number is (start - video start) x fps
+		 * (seg_plan_next). Each Matroska file still shifts its own timestamps as it needs. */
+		argv[i++] = "-copyts";
+	}
 	i = probe_input_args(argv, i, bufs[0]);
 	/* video only: the audio is taken from the original when joining, untouched */
 	argv[i++] = "-map";
 	argv[i++] = "0:v:0";
 	argv[i++] = "-c";
 	argv[i++] = "copy";
+	if (times) {
+		argv[i++] = "-avoid_negative_ts";
+		argv[i++] = "disabled";
+	}
 	argv[i++] = "-f";
 	argv[i++] = "segment";
 	argv[i++] = "-segment_time";
@@ -72,6 +83,9 @@ seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errle
 		struct seg s;
 		char *c1, *c2;
 
+		/* the cutter may be writing this very line: only whole ones count */
+		if (strchr(line, '\n') == NULL)
+			break;
 		memset(&s, 0, sizeof s);
 		c1 = strchr(line, ',');
 		c2 = c1 ? strchr(c1 + 1, ',') : NULL;
@@ -134,85 +148,149 @@ seg_unit_at(const int64_t *keys, int n, int64_t f)
 	return lo;
 }
 
-/* Boundaries for pieces of cost `target` each, from frame 0 on: b[0..pieces] (b[pieces] =
- * frames); returns what the last piece then costs. */
-static double
-seg_bounds(const int64_t *keys, int nkeys, int64_t frames, int pieces, double target, int64_t *b)
+/* Frame numbers of the files' first frames (ascending). The cutter lists the first file as
+ * starting at 0 whatever its first frame's time; the others' times are their keyframes'. */
+static void
+seg_keys(const struct seg *units, int n, double origin, double fps, int64_t *keys)
 {
-	int64_t pre, next;
 	int i;
 
-	b[0] = 0;
-	for (i = 1; i < pieces; i++) {
-		pre = b[i - 1] - keys[seg_unit_at(keys, nkeys, b[i - 1])];
-		next = b[i - 1] + llround(target - SEG_PREROLL_COST * (double)pre);
-		/* every piece keeps at least one frame */
-		if (next < b[i - 1] + 1)
-			next = b[i - 1] + 1;
-		if (next > frames - (pieces - i))
-			next = frames - (pieces - i);
-		b[i] = next;
-	}
-	b[pieces] = frames;
-	pre = b[pieces - 1] - keys[seg_unit_at(keys, nkeys, b[pieces - 1])];
-	return (double)(frames - b[pieces - 1]) + SEG_PREROLL_COST * (double)pre;
-}
-
-int
-seg_plan(const struct seg *units, int nunits, int64_t frames, double fps, int pieces,
-    struct seg **out, int *n)
-{
-	struct seg *v = NULL;
-	int64_t *keys = NULL, *b = NULL;
-	double lo, hi, mid;
-	int i, it, a, z, rc = -1;
-
-	if (pieces > frames)
-		pieces = frames > 0 ? (int)frames : 1;
-	if (pieces < 1)
-		pieces = 1;
-	keys = malloc((size_t)nunits * sizeof *keys);
-	b = malloc(((size_t)pieces + 1) * sizeof *b);
-	v = calloc((size_t)pieces, sizeof *v);
-	if (keys == NULL || b == NULL || v == NULL)
-		goto done;
-	for (i = 0; i < nunits; i++) {
-		keys[i] = llround((units[i].start - units[0].start) * fps);
+	keys[0] = 0;
+	for (i = 1; i < n; i++) {
+		keys[i] = llround((units[i].start - origin) * fps);
 		if (i > 0 && keys[i] <= keys[i - 1])
 			keys[i] = keys[i - 1] + 1;  /* a rounding tie: keep the order */
 	}
-	/* The last piece's cost falls as the common target rises (every boundary moves later):
-	 * bisect to the target where it equals the others'. */
-	lo = 0;
-	hi = (double)frames;
-	for (it = 0; it < 60 && hi - lo > 0.01; it++) {
+}
+
+/* The frames a piece starting at frame f decodes and drops: back to its file's keyframe. */
+static int64_t
+seg_preroll(const int64_t *keys, int n, int64_t f)
+{
+	return f - keys[seg_unit_at(keys, n, f)];
+}
+
+/* Boundaries b[0..left] for `left` pieces from frame b[0] to frames, each but the last costing
+ * `target`; returns what the last then costs. */
+static double
+seg_bounds(const int64_t *keys, int nkeys, int64_t frames, int left, double target, int64_t *b)
+{
+	int64_t next;
+	int k;
+
+	for (k = 1; k < left; k++) {
+		next = b[k - 1] + llround(target - SEG_PREROLL_COST * (double)seg_preroll(keys, nkeys, b[k - 1]));
+		/* every piece keeps at least one frame */
+		if (next < b[k - 1] + 1)
+			next = b[k - 1] + 1;
+		if (next > frames - (left - k))
+			next = frames - (left - k);
+		b[k] = next;
+	}
+	b[left] = frames;
+	return (double)(frames - b[left - 1]) + SEG_PREROLL_COST * (double)seg_preroll(keys, nkeys, b[left - 1]);
+}
+
+/* Where the piece from `start` ends when every file is known: the last piece's cost falls as
+ * the common target rises (every boundary moves later), so bisect to the target where it
+ * equals the others'. */
+static int64_t
+seg_end_known(const int64_t *keys, int nkeys, int64_t frames, int left, int64_t start, int64_t *b)
+{
+	double lo = 0, hi = (double)(frames - start) + SEG_PREROLL_COST * (double)frames, mid;
+	int it;
+
+	b[0] = start;
+	for (it = 0; it < 64 && hi - lo > 0.01; it++) {
 		mid = (lo + hi) / 2;
-		if (seg_bounds(keys, nunits, frames, pieces, mid, b) > mid)
+		if (seg_bounds(keys, nkeys, frames, left, mid, b) > mid)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	seg_bounds(keys, nunits, frames, pieces, hi, b);
-	for (i = 0; i < pieces; i++) {
-		a = seg_unit_at(keys, nunits, b[i]);
-		z = i + 1 < pieces ? seg_unit_at(keys, nunits, b[i + 1] - 1) : nunits - 1;
-		v[i].index = i;
-		snprintf(v[i].name, sizeof v[i].name, "%s", units[a].name);
-		v[i].first = a;
-		v[i].nfiles = z - a + 1;
-		v[i].skip = b[i] - keys[a];
-		/* the last piece takes whatever is left, so an estimate never loses a frame */
-		v[i].count = i + 1 < pieces ? b[i + 1] - b[i] : 0;
-		v[i].start = units[0].start + (double)b[i] / fps;
-		v[i].end = i + 1 < pieces ? units[0].start + (double)b[i + 1] / fps : units[nunits - 1].end;
+	seg_bounds(keys, nkeys, frames, left, hi, b);
+	return b[1];
+}
+
+/* The piece's cost minus the average of the pieces after it, were it to end at frame e; the
+ * files after `known` are not listed yet, so their pre-rolls are guessed at half a file. */
+static double
+seg_excess(const int64_t *keys, int nkeys, int64_t frames, int left, int64_t start, int64_t e, double guess)
+{
+	double mine = (double)(e - start) + SEG_PREROLL_COST * (double)seg_preroll(keys, nkeys, start);
+	double rest = (double)(frames - e) + SEG_PREROLL_COST * ((double)seg_preroll(keys, nkeys, e) +
+	    (double)(left - 2) * guess);
+
+	return mine - rest / (left - 1);
+}
+
+/* Where the piece from `start` ends while the cut still runs: the frame that leaves it the
+ * average of what is left, if that frame is in the files listed so far (else 0). The excess
+ * grows with e (a frame more here is one less for the others; a pre-roll grows slower), so
+ * bisect. */
+static int64_t
+seg_end_listed(const int64_t *keys, int nkeys, int64_t known, int64_t frames, int left, int64_t start)
+{
+	double guess = 0.5 * (double)known / nkeys;
+	int64_t lo = start + 1, hi = frames - (left - 1), mid;
+
+	/* its last frame in a listed file and the next piece's first too, for its pre-roll */
+	if (hi > known - 1)
+		hi = known - 1;
+	if (hi < lo)
+		return 0;
+	if (seg_excess(keys, nkeys, frames, left, start, hi, guess) < 0 && hi < frames - (left - 1))
+		return 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (seg_excess(keys, nkeys, frames, left, start, mid, guess) >= 0)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
-	*out = v;
-	*n = pieces;
-	v = NULL;
+	if (lo > start + 1 && fabs(seg_excess(keys, nkeys, frames, left, start, lo - 1, guess)) <
+	    fabs(seg_excess(keys, nkeys, frames, left, start, lo, guess)))
+		lo--;
+	return lo;
+}
+
+int
+seg_plan_next(const struct seg *units, int nunits, int complete, double origin, int64_t frames,
+    double fps, int pieces, int i, int64_t start, struct seg *out)
+{
+	int64_t *keys = NULL, *b = NULL, end, known;
+	int left = pieces - i, a, z, rc = -1;
+
+	keys = malloc((size_t)nunits * sizeof *keys);
+	b = malloc(((size_t)left + 1) * sizeof *b);
+	if (keys == NULL || b == NULL)
+		goto done;
+	seg_keys(units, nunits, origin, fps, keys);
+	known = llround((units[nunits - 1].end - origin) * fps);
 	rc = 0;
+	if (left <= 1)
+		end = complete ? frames : 0;  /* the last piece reads to the end of the cut */
+	else if (complete)
+		end = seg_end_known(keys, nunits, frames, left, start, b);
+	else
+		end = seg_end_listed(keys, nunits, known, frames, left, start);
+	if (end == 0)
+		goto done;
+	a = seg_unit_at(keys, nunits, start);
+	z = end < frames ? seg_unit_at(keys, nunits, end - 1) : nunits - 1;
+	memset(out, 0, sizeof *out);
+	out->index = i;
+	snprintf(out->name, sizeof out->name, "%s", units[a].name);
+	out->first = a;
+	out->nfiles = z - a + 1;
+	out->skip = start - keys[a];
+	/* the last piece takes whatever is left, so an estimate never loses a frame */
+	out->count = end < frames ? end - start : 0;
+	out->start = origin + (double)start / fps;
+	out->end = end < frames ? origin + (double)end / fps : units[nunits - 1].end;
+	rc = 1;
 done:
 	free(keys);
 	free(b);
-	free(v);
 	return rc;
 }

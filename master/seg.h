@@ -34,8 +34,11 @@ struct seg {
 double seg_length(double duration, int workers, double max_seconds);
 
 /* The ffmpeg command that cuts input into DIR/seg_NNNNN.mkv every ~seconds (on keyframes,
- * no re-encoding) and lists them in DIR/list.csv. argv needs 40 slots; bufs holds strings. */
-void seg_cut_argv(const char *input, const char *dir, double seconds, char **argv, char bufs[4][4096]);
+ * no re-encoding) and lists them in DIR/list.csv, each line once its file is closed; with
+ * `times`, the list holds the input's own times (for seg_plan_next). argv needs 40 slots;
+ * bufs holds strings. */
+void seg_cut_argv(const char *input, const char *dir, double seconds, int times, char **argv,
+    char bufs[4][4096]);
 
 /* Reads DIR/list.csv: *out (malloc'd) and *n; -1 with a message on error. */
 int seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errlen);
@@ -45,15 +48,19 @@ int seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t e
 double seg_unit_length(double piece_seconds);
 
 /*
- * Pieces of equal work over the cut's files (units, from seg_read_list) of a constant-rate
- * video of `frames` frames at fps: `pieces` frame ranges whose boundaries are frame numbers,
- * not keyframes. Each piece decodes from the file holding its first frame (the pre-roll,
- * dropped) to the one holding its last, and the pre-roll's cost (SEG_PREROLL_COST a frame) is
- * counted, so every piece costs the same: frames + SEG_PREROLL_COST * pre-roll. The last piece
- * keeps everything to the end, so a frame count that is off never loses a frame. *out is
- * malloc'd; -1 only when out of memory.
+ * Plans piece i of `pieces` over the files the cutter has listed so far (units, from
+ * seg_read_list; complete once it has ended) of a constant-rate video of `frames` frames at
+ * fps whose first frame is at `origin` seconds in the list's times (seg_cut_argv with times;
+ * a file's first frame is then round((start - origin) x fps), which needs a container that
+ * stores times): the piece starts at frame `start` (where piece i-1 ended) and ends on a frame number,
+ * not a keyframe, chosen so every piece costs the same: its frames + SEG_PREROLL_COST x the
+ * pre-roll it decodes from its first file's keyframe and drops. While the cut runs, the later
+ * pre-rolls are guessed at half a file; once it is complete the rest are balanced exactly.
+ * Returns 1 with *out filled (its files, skip, count), 0 when the files it needs are not
+ * listed yet, -1 when out of memory. The last piece keeps everything to the end (count 0), so
+ * a frame count that is off never loses a frame.
  */
-int seg_plan(const struct seg *units, int nunits, int64_t frames, double fps, int pieces,
-    struct seg **out, int *n);
+int seg_plan_next(const struct seg *units, int nunits, int complete, double origin, int64_t frames,
+    double fps, int pieces, int i, int64_t start, struct seg *out);
 
 #endif

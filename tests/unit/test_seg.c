@@ -117,6 +117,34 @@ test_seg_cost(const struct seg *v, int n, int i, int64_t frames, double fps)
 	return (double)len + SEG_PREROLL_COST * (double)v[i].skip;
 }
 
+/* seg_plan_next over the first `listed` files (all: the cut has ended) for pieces from `from`
+ * on, until one cannot be planned yet; returns how many pieces are planned in v then. */
+static int
+test_seg_plan_upto(const struct seg *u, int listed, int nu, int64_t frames, double fps, int pieces,
+    struct seg *v, int from)
+{
+	int64_t start = 0;
+	int i;
+
+	for (i = 0; i < from; i++)
+		start += v[i].count;
+	for (i = from; i < pieces; i++) {
+		if (seg_plan_next(u, listed, listed == nu, 0, frames, fps, pieces, i, start, &v[i]) != 1)
+			break;
+		start += v[i].count;
+	}
+	return i;
+}
+
+static int
+test_seg_plan(const struct seg *u, int nu, int64_t frames, double fps, int pieces, struct seg **out, int *n)
+{
+	*out = calloc((size_t)pieces, sizeof **out);
+	assert_non_null(*out);
+	*n = test_seg_plan_upto(u, nu, nu, frames, fps, pieces, *out, 0);
+	return 0;
+}
+
 /* Plans `pieces` pieces over the files u and checks they cover every frame once and cost the
  * same to within a frame and a half (rounding); returns them (free them). */
 static struct seg *
@@ -125,7 +153,7 @@ test_seg_plan_balanced(const struct seg *u, int nu, int64_t frames, double fps, 
 	struct seg *v = NULL;
 	int n = 0, i;
 
-	assert_int_equal(seg_plan(u, nu, frames, fps, pieces, &v, &n), 0);
+	assert_int_equal(test_seg_plan(u, nu, frames, fps, pieces, &v, &n), 0);
 	assert_int_equal(n, pieces);
 	test_seg_plan_covers(u, nu, v, n, frames, fps);
 	for (i = 0; i < n; i++)
@@ -175,18 +203,54 @@ test_seg_plan_dense(void **state)
 	free(v);
 }
 
-/* More pieces than frames: one frame each, none empty. */
+/* As many pieces as frames: one frame each, none empty. */
 static void
 test_seg_plan_tiny(void **state)
 {
 	struct seg *u = test_seg_files(1, 0.1), *v = NULL;
 	int n = 0;
 
-	assert_int_equal(seg_plan(u, 1, 3, 30, 8, &v, &n), 0);
+	assert_int_equal(test_seg_plan(u, 1, 3, 30, 3, &v, &n), 0);
 	assert_int_equal(n, 3);
 	test_seg_plan_covers(u, 1, v, n, 3, 30);
 	free(u);
 	free(v);
+}
+
+/* While the cut runs: a piece is planned as soon as the files it needs are listed, never
+ * before; the first ones come out before the cut ends, and the whole still covers every frame
+ * once, balanced to a few percent (later pre-rolls were guessed). */
+static void
+test_seg_plan_streaming(void **state)
+{
+	struct seg *u = test_seg_files(24, 2.5), v[6];
+	int64_t last, end;
+	int listed, done = 0, first_at = 0, k;
+	double c, lo = 1e9, hi = 0;
+
+	/* keyframes every 75 frames, 1800 frames, 6 pieces of ~300 */
+	for (listed = 1; listed <= 24 && done < 6; listed++) {
+		k = test_seg_plan_upto(u, listed, 24, 1800, 30, 6, v, done);
+		for (; done < k; done++) {
+			/* every file it reads is listed, and so is the one its successor starts in */
+			last = llround(u[listed - 1].end * 30);
+			end = v[done].count ? llround((v[done].start - u[0].start) * 30) + v[done].count : 1800;
+			assert_true(v[done].first + v[done].nfiles <= listed);
+			assert_true(end <= last);
+			if (first_at == 0)
+				first_at = listed;
+		}
+	}
+	assert_int_equal(done, 6);
+	assert_true(first_at > 0 && first_at < 24);
+	test_seg_plan_covers(u, 24, v, 6, 1800, 30);
+	for (k = 0; k < 6; k++) {
+		c = test_seg_cost(v, 6, k, 1800, 30);
+		lo = c < lo ? c : lo;
+		hi = c > hi ? c : hi;
+	}
+	assert_true(hi / lo <= 1.05);
+	free(u);
 }
 
 static void
@@ -206,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_seg_plan_sparse_gop),
 		cmocka_unit_test(test_seg_plan_dense),
 		cmocka_unit_test(test_seg_plan_tiny),
+		cmocka_unit_test(test_seg_plan_streaming),
 		cmocka_unit_test(test_seg_unit_length),
 	};
 
