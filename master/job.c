@@ -62,6 +62,7 @@ static void job_map(struct job *j, enum job_phase ph);
 static void job_join(struct job *j);
 static int64_t job_seg_frames(const struct job *j, int s);
 static json_t *job_task(const struct job *j, int s, const char *dir);
+static int job_plan(struct job *j, int complete);
 static const char *job_phase_dir(enum job_phase ph);
 
 const char *
@@ -369,6 +370,10 @@ job_plan(struct job *j, int complete)
 	for (s = 0; s < j->nplanned; s++)
 		start += j->segs[s].count;
 	while (j->nplanned < j->nseg) {
+		/* while the cut runs, only as many as the workers can start: a piece planned later
+		 * knows more of the keyframes and balances better */
+		if (!complete && j->pool != NULL && j->nplanned >= j->segs_done + j->open_cap)
+			break;
 		r = seg_plan_next(j->units, j->nunits, complete, job_origin(j), job_frames(j), j->probe.fps, j->nseg,
 		    j->nplanned, start, &j->segs[j->nplanned]);
 		if (r == 0)
@@ -556,6 +561,8 @@ job_pool_event_cb(struct pool *p, enum pool_event ev, int task, int worker, json
 		if (ev == POOL_TASK_DONE) {
 			j->segs_done++;
 			job_timeline_close(j, worker, "done");
+			if (j->watch != NULL && job_plan(j, 0) == -1)
+				return;  /* aborted */
 		}
 		break;
 	case POOL_TASK_RETRY:
