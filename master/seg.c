@@ -224,8 +224,8 @@ seg_excess(const int64_t *keys, int nkeys, int64_t frames, int left, int64_t sta
 	return mine - rest / (left - 1);
 }
 
-/* Where the piece from `start` ends while the cut still runs: the frame that leaves it the
- * average of what is left, if that frame is in the files listed so far (else 0). The excess
+/* Where the piece from `start` ends, knowing the files up to frame `known` only: the frame
+ * that leaves it the average of what is left, or the last frame it may end on. The excess
  * grows with e (a frame more here is one less for the others; a pre-roll grows slower), so
  * bisect. */
 static int64_t
@@ -238,9 +238,7 @@ seg_end_listed(const int64_t *keys, int nkeys, int64_t known, int64_t frames, in
 	if (hi > known - 1)
 		hi = known - 1;
 	if (hi < lo)
-		return 0;
-	if (seg_excess(keys, nkeys, frames, left, start, hi, guess) < 0 && hi < frames - (left - 1))
-		return 0;
+		return lo;
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		if (seg_excess(keys, nkeys, frames, left, start, mid, guess) >= 0)
@@ -258,24 +256,32 @@ int
 seg_plan_next(const struct seg *units, int nunits, int complete, double origin, int64_t frames,
     double fps, int pieces, int i, int64_t start, struct seg *out)
 {
-	int64_t *keys = NULL, *b = NULL, end, known;
-	int left = pieces - i, a, z, rc = -1;
+	int64_t *keys = NULL, *b = NULL, end, listed, horizon;
+	int left = pieces - i, a, z, m, rc = -1;
 
 	keys = malloc((size_t)nunits * sizeof *keys);
 	b = malloc(((size_t)left + 1) * sizeof *b);
 	if (keys == NULL || b == NULL)
 		goto done;
 	seg_keys(units, nunits, origin, fps, keys);
-	known = llround((units[nunits - 1].end - origin) * fps);
+	listed = llround((units[nunits - 1].end - origin) * fps);
+	/* The plan must not depend on how far the cut had gone when it was made (runs must give
+	 * the same bytes): a piece is planned from the files before a horizon 1.5 pieces on, once
+	 * they are all listed, or from all of them when the horizon is past the end. */
+	horizon = start + (int64_t)ceil(1.5 * (double)(frames - start) / left);
 	rc = 0;
-	if (left <= 1)
-		end = complete ? frames : 0;  /* the last piece reads to the end of the cut */
-	else if (complete)
-		end = seg_end_known(keys, nunits, frames, left, start, b);
-	else
-		end = seg_end_listed(keys, nunits, known, frames, left, start);
-	if (end == 0)
-		goto done;
+	if (left <= 1 || horizon >= frames) {
+		if (!complete)
+			goto done;
+		/* the last piece reads to the end of the cut */
+		end = left <= 1 ? frames : seg_end_known(keys, nunits, frames, left, start, b);
+	} else {
+		if (!complete && listed < horizon)
+			goto done;
+		for (m = 1; m < nunits && keys[m] < horizon; m++)
+			;
+		end = seg_end_listed(keys, m, horizon, frames, left, start);
+	}
 	a = seg_unit_at(keys, nunits, start);
 	z = end < frames ? seg_unit_at(keys, nunits, end - 1) : nunits - 1;
 	memset(out, 0, sizeof *out);

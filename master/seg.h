@@ -54,8 +54,10 @@ double seg_unit_length(double piece_seconds);
  * a file's first frame is then round((start - origin) x fps), which needs a container that
  * stores times): the piece starts at frame `start` (where piece i-1 ended) and ends on a frame number,
  * not a keyframe, chosen so every piece costs the same: its frames + SEG_PREROLL_COST x the
- * pre-roll it decodes from its first file's keyframe and drops. While the cut runs, the later
- * pre-rolls are guessed at half a file; once it is complete the rest are balanced exactly.
+ * pre-roll it decodes from its first file's keyframe and drops. It is planned from the files
+ * before a horizon 1.5 pieces on (the later pre-rolls guessed at half a file), or, when that is
+ * past the end, from all of them, balancing the rest exactly: the same plan however far the
+ * cut had gone, so runs give the same bytes.
  * Returns 1 with *out filled (its files, skip, count), 0 when the files it needs are not
  * listed yet, -1 when out of memory. The last piece keeps everything to the end (count 0), so
  * a frame count that is off never loses a frame.

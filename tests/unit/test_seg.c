@@ -146,25 +146,33 @@ test_seg_plan(const struct seg *u, int nu, int64_t frames, double fps, int piece
 }
 
 /* Plans `pieces` pieces over the files u and checks they cover every frame once and cost the
- * same to within a frame and a half (rounding); returns them (free them). */
+ * same to within tol (later pre-rolls are guessed); returns them (free them). */
 static struct seg *
-test_seg_plan_balanced(const struct seg *u, int nu, int64_t frames, double fps, int pieces)
+test_seg_plan_balanced(const struct seg *u, int nu, int64_t frames, double fps, int pieces, double tol)
 {
 	struct seg *v = NULL;
 	int n = 0, i;
+	double c, lo = 1e18, hi = 0;
 
 	assert_int_equal(test_seg_plan(u, nu, frames, fps, pieces, &v, &n), 0);
 	assert_int_equal(n, pieces);
 	test_seg_plan_covers(u, nu, v, n, frames, fps);
-	for (i = 0; i < n; i++)
-		assert_true(fabs(test_seg_cost(v, n, i, frames, fps) - test_seg_cost(v, n, 0, frames, fps)) <= 1.5);
+	for (i = 0; i < n; i++) {
+		c = test_seg_cost(v, n, i, frames, fps);
+		lo = c < lo ? c : lo;
+		hi = c > hi ? c : hi;
+	}
+	print_message("pieces cost %.1f to %.1f\n", lo, hi);
+	assert_true(hi / lo <= 1 + tol);
 	return v;
 }
 
 static void
 test_seg_plan_one_keyframe(void **state)
 {
-	struct seg *u = test_seg_files(1, 20), *v = test_seg_plan_balanced(u, 1, 600, 30, 4);
+	/* one keyframe, 4 pieces: the pre-roll grows with every piece and the first pieces, planned
+	 * before the whole file is known, guess it short (162 to 190 frames' worth) */
+	struct seg *u = test_seg_files(1, 20), *v = test_seg_plan_balanced(u, 1, 600, 30, 4, 0.2);
 
 	/* later pieces decode more pre-roll, so they keep fewer frames */
 	assert_true(v[0].count > v[2].count);
@@ -177,7 +185,7 @@ test_seg_plan_one_keyframe(void **state)
 static void
 test_seg_plan_sparse_gop(void **state)
 {
-	struct seg *u = test_seg_files(3, 250.0 / 30), *v = test_seg_plan_balanced(u, 3, 600, 30, 2);
+	struct seg *u = test_seg_files(3, 250.0 / 30), *v = test_seg_plan_balanced(u, 3, 600, 30, 2, 0.01);
 
 	/* the second piece starts inside the second keyframe interval: 2 files, pre-roll dropped */
 	assert_int_equal(v[0].first, 0);
@@ -194,7 +202,7 @@ test_seg_plan_sparse_gop(void **state)
 static void
 test_seg_plan_dense(void **state)
 {
-	struct seg *u = test_seg_files(60, 1), *v = test_seg_plan_balanced(u, 60, 1800, 30, 6);
+	struct seg *u = test_seg_files(60, 1), *v = test_seg_plan_balanced(u, 60, 1800, 30, 6, 0.01);
 	int i;
 
 	for (i = 0; i < 6; i++)
@@ -250,6 +258,21 @@ test_seg_plan_streaming(void **state)
 		hi = c > hi ? c : hi;
 	}
 	assert_true(hi / lo <= 1.05);
+	/* the very same plan as from the whole list: a run does not depend on the cut's pace */
+	{
+		struct seg *w = NULL;
+		int n = 0;
+
+		assert_int_equal(test_seg_plan(u, 24, 1800, 30, 6, &w, &n), 0);
+		assert_int_equal(n, 6);
+		for (k = 0; k < 6; k++) {
+			assert_int_equal(w[k].first, v[k].first);
+			assert_int_equal(w[k].nfiles, v[k].nfiles);
+			assert_int_equal(w[k].skip, v[k].skip);
+			assert_int_equal(w[k].count, v[k].count);
+		}
+		free(w);
+	}
 	free(u);
 }
 
