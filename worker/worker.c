@@ -137,12 +137,15 @@ static int
 worker_concat_list(struct render_task *t, struct worker_inputs *in, char *err, size_t errlen)
 {
 	FILE *f;
-	const char *c;
+	const char *c, *slash;
 	int k;
 
 	if (in->n < 2)
 		return 0;
-	snprintf(in->list, sizeof in->list, "%s.ffconcat", t->output);
+	/* beside the output, named like a fetched input (in_N): one per segment */
+	slash = strrchr(t->output, '/');
+	snprintf(in->list, sizeof in->list, "%.*sin_%d.ffconcat", slash ? (int)(slash - t->output + 1) : 0,
+	    t->output, t->segment);
 	f = fopen(in->list, "we");
 	if (f == NULL) {
 		util_err(err, errlen, "cannot write %s: %s", in->list, strerror(errno));
