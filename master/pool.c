@@ -63,6 +63,7 @@ struct pool {
 	int pin;           /* pin each worker to one CPU (by slot) */
 	double stall_timeout;
 	struct event *ev_kill;
+	char last_why[512];  /* how the last worker to go ended: said when none is left */
 };
 
 static int pool_count;   /* pools not yet freed, for a clean exit */
@@ -426,6 +427,7 @@ pool_check_starved(struct pool *p, const char *why)
 	char msg[1024];
 	int i;
 
+	snprintf(p->last_why, sizeof p->last_why, "%s", why);
 	if (p->map == NULL || p->map->qlen == 0)
 		return;
 	for (i = 0; i < p->nprocs; i++)
@@ -794,6 +796,7 @@ pool_map_add(struct pool *p, int index, json_t *task, char *err, size_t errlen)
 {
 	struct pool_map *m = p->map;
 	json_t *t;
+	int i;
 
 	if (m == NULL)
 		return util_err(err, errlen, "no map is running");
@@ -807,7 +810,11 @@ pool_map_add(struct pool *p, int index, json_t *task, char *err, size_t errlen)
 		return util_err(err, errlen, "out of memory");
 	m->queue[(m->qhead + m->qlen++) % m->qcap] = index;
 	pool_dispatch(p);
-	return 0;
+	/* every worker may have gone before this task came: the caller ends the map */
+	for (i = 0; i < p->nprocs; i++)
+		if (p->w[i].state != POOL_W_NONE)
+			return 0;
+	return util_err(err, errlen, "no worker left to run the job: %s", p->last_why);
 }
 
 int
