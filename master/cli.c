@@ -67,7 +67,7 @@ cli_usage(FILE *out, const char *prog)
 	    "      --slurm-worker PATH  the worker program on the nodes (default video-worker)\n"
 	    "      --task-timeout S     seconds a worker may go without progress before it is\n"
 	    "                           replaced and its segment re-run (default 300)\n"
-	    "  -s, --segment-seconds S  longest segment, cut on keyframes; evened out so their count\n"
+	    "  -s, --segment-seconds S  longest segment, ends on any frame; evened out so their count\n"
 	    "                           is a multiple of the workers (default 10)\n"
 	    "  -o, --output PATH        output file (default: next to the input, NAME.FILTER.mp4,\n"
 	    "                           e.g. NAME.blur-sigma5.mp4); with several inputs, a directory;\n"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,7 +46,88 @@ ffversion_recent_enough(int major, int minor)
 	return major > FFVERSION_MIN_MAJOR || (major == FFVERSION_MIN_MAJOR && minor >= FFVERSION_MIN_MINOR);
 }
 
-/* Starts `prog -version`; a failure to start is kept in r->err for finish to report. */
+/* The file of programs already found recent enough: $XDG_CACHE_HOME/video-renderer/ffversion
+ * (~/.cache when unset); 0 when there is nowhere to keep it. */
+static int
+ffversion_cache_path(char *path, size_t n, int create)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char dir[4096];
+
+	if (xdg != NULL && xdg[0] == '/')
+		snprintf(dir, sizeof dir, "%s/video-renderer", xdg);
+	else if (home != NULL && home[0] == '/')
+		snprintf(dir, sizeof dir, "%s/.cache/video-renderer", home);
+	else
+		return 0;
+	if (create && util_mkdir_p(dir, NULL, 0) == -1)
+		return 0;
+	return snprintf(path, n, "%s/ffversion", dir) < (int)n;
+}
+
+/*
+ * What identifies the program that would run: its path on PATH, modification time, size and
+ * inode. A line of the cache equal to it means this very binary passed the check already, so
+ * `prog -version` (~0.1 s of dynamic linking, twice per command) need not run again; an
+ * upgrade changes the line. Empty when prog is not found (the run then says why).
+ */
+static void
+ffversion_key(const char *prog, char *key, size_t n)
+{
+	const char *path = getenv("PATH"), *p, *e;
+	char full[4096];
+	struct stat st;
+
+	key[0] = '\0';
+	for (p = path ? path : "/usr/bin:/bin"; *p != '\0'; p = *e ? e + 1 : e) {
+		e = strchrnul(p, ':');
+		if (e == p)
+			snprintf(full, sizeof full, "./%s", prog);  /* an empty entry is the current directory */
+		else
+			snprintf(full, sizeof full, "%.*s/%s", (int)(e - p), p, prog);
+		if (access(full, X_OK) == 0 && stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+			snprintf(key, n, "%s\t%lld.%09ld\t%lld\t%llu\n", full, (long long)st.st_mtim.tv_sec,
+			    st.st_mtim.tv_nsec, (long long)st.st_size, (unsigned long long)st.st_ino);
+			return;
+		}
+	}
+}
+
+static int
+ffversion_cached(const char *key)
+{
+	char path[4200], line[4400];
+	FILE *f;
+	int hit = 0;
+
+	if (key[0] == '\0' || !ffversion_cache_path(path, sizeof path, 0) || (f = fopen(path, "re")) == NULL)
+		return 0;
+	while (!hit && fgets(line, sizeof line, f) != NULL)
+		hit = strcmp(line, key) == 0;
+	fclose(f);
+	return hit;
+}
+
+/* Best effort: a cache that cannot be written only costs the next command its check. */
+static void
+ffversion_remember(const char *key)
+{
+	char path[4200];
+	int fd;
+
+	if (key[0] == '\0' || !ffversion_cache_path(path, sizeof path, 1))
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd == -1)
+		return;
+	/* one write of a short line with O_APPEND: commands running at once do not interleave */
+	if (write(fd, key, strlen(key)) == -1)
+		log_debug("cannot write %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/* Starts `prog -version`, unless this binary passed before (cache); a failure to start is
+ * kept in r->err for finish to report. */
 static void
 ffversion_start(struct ffversion_run *r, const char *prog)
 {
@@ -56,6 +138,11 @@ ffversion_start(struct ffversion_run *r, const char *prog)
 	r->pid = -1;
 	r->out = r->cap = -1;
 	r->err[0] = '\0';
+	ffversion_key(prog, r->key, sizeof r->key);
+	if (ffversion_cached(r->key)) {
+		r->pid = FFVERSION_CACHED;
+		return;
+	}
 	if (pipe2(fds, O_CLOEXEC) == -1 || (r->cap = spawn_capture_open("version-stderr")) == -1) {
 		util_err(r->err, sizeof r->err, "cannot run %s -version: %s", prog, strerror(errno));
 		goto done;
@@ -77,6 +164,11 @@ ffversion_finish(struct ffversion_run *r, char *err, size_t errlen)
 	ssize_t got;
 	size_t len = 0;
 
+	if (r->pid == FFVERSION_CACHED) {
+		log_debug("%s: checked before (%s)", prog, r->key);
+		rc = 0;
+		goto done;
+	}
 	if (r->pid == -1) {
 		snprintf(err, errlen, "%s", r->err[0] ? r->err : "cannot run the version check");
 		goto done;
@@ -110,6 +202,7 @@ ffversion_finish(struct ffversion_run *r, char *err, size_t errlen)
 			goto done;
 		}
 		log_debug("%s %d.%d", prog, major, minor);
+		ffversion_remember(r->key);
 		break;
 	case 0:
 		log_debug("%s is a development build: %s", prog, out);

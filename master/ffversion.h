@@ -27,14 +27,20 @@ int ffversion_recent_enough(int major, int minor);
 
 /* One `prog -version` in flight. Both programs are asked at once, and the command line asks
  * while its probe runs, since each takes ~0.1 s just to start (the dynamic linker binding
- * ~210 libraries), which a short clip notices. */
+ * ~210 libraries), which a short clip notices. A release found recent enough is remembered by
+ * path, mtime, size and inode in $XDG_CACHE_HOME/video-renderer/ffversion (~/.cache), so the
+ * next command runs no check for that binary. */
 struct ffversion_run {
 	const char *prog;       /* NULL once finished */
 	pid_t pid;
 	int out;                /* read end of its stdout */
 	int cap;                /* its stderr, for the message when it fails */
 	char err[256];          /* why it did not start */
+	char key[4200];         /* the binary's path, mtime, size, inode (ffversion.c's cache) */
 };
+
+/* ffversion_run.pid of a binary that passed before: nothing runs. */
+#define FFVERSION_CACHED (-2)
 
 struct ffversion_check {
 	struct ffversion_run ff, fp;

@@ -313,6 +313,17 @@ nomem:
 	return NULL;
 }
 
+void
+hls_plan(struct hls *h, int s, double start, double end)
+{
+	if (s < 0 || s >= h->nseg)
+		return;
+	h->start[s] = h->probe.fps > 0 ? (double)llround(start * h->probe.fps) / h->probe.fps : start;
+	/* the target duration may only change before the first piece is listed */
+	if (h->listed == 0 && (int)ceil(end - start) > h->target)
+		h->target = (int)ceil(end - start);
+}
+
 int
 hls_piece(struct hls *h, int s, const char *path, int64_t frames)
 {

@@ -30,6 +30,9 @@ typedef void (*hls_cb)(struct hls *h, enum hls_event ev, const char *error, void
 struct hls *hls_new(struct event_base *base, const char *dir, const char *input,
     const struct probe *p, const struct seg *segs, int nseg, hls_cb cb, void *arg,
     char *err, size_t errlen);
+/* Piece s covers [start, end) seconds of the video (from its first frame): for pieces
+ * planned while the render runs, after hls_new. */
+void hls_plan(struct hls *h, int s, double start, double end);
 /* Piece s is rendered into path with this many frames: it is remuxed (lowest index first)
  * and listed once every piece before it is. A piece already handed over is ignored, so the
  * same piece may come from the baseline and again from the parallel run. -1: out of memory. */

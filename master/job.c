@@ -35,8 +35,11 @@ struct job {
 	struct proc *proc;           /* the child running now (probe, cut, join) */
 	struct pool *pool;           /* the pool running now */
 
-	struct seg *segs;
-	int nseg;
+	struct seg *units;           /* the files the cutter has written so far */
+	int nunits;
+	struct seg *segs;            /* the pieces rendered: runs of units and frame ranges */
+	int nseg, nplanned;          /* pieces, and how many are planned (their files listed) */
+	struct event *watch;         /* looks at the cutter's list while it runs */
 	int64_t *seg_frames;         /* frames done per segment in the current phase */
 	unsigned char *seg_ok;       /* segments rendered in the current phase */
 	int segs_done;
@@ -61,9 +64,13 @@ struct job {
 
 static void job_cut(struct job *j);
 static void job_keys(struct job *j);
+static void job_watch_stop(struct job *j);
 static void job_map(struct job *j, enum job_phase ph);
 static void job_join(struct job *j);
 static int64_t job_seg_frames(const struct job *j, int s);
+static json_t *job_task(const struct job *j, int s, const char *dir);
+static int job_plan(struct job *j, int complete);
+static const char *job_phase_dir(enum job_phase ph);
 
 const char *
 job_phase_name(enum job_phase ph)
@@ -140,6 +147,7 @@ job_free(struct job *j)
 		return;
 	if (j->proc != NULL)
 		proc_cancel(j->proc);
+	job_watch_stop(j);
 	if (j->pool != NULL) {
 		pool_terminate(j->pool);
 		pool_release(j->pool);
@@ -152,6 +160,7 @@ job_free(struct job *j)
 	free((char *)j->o.hls_dir);
 	hls_free(j->hls);
 	format_plan_free(&j->plan);
+	free(j->units);
 	free(j->segs);
 	free(j->seg_frames);
 	free(j->seg_ok);
@@ -175,6 +184,7 @@ job_finish(struct job *j, const char *error)
 	char path[4096];
 
 	j->total_time = util_now() - j->t0;
+	job_watch_stop(j);
 	if (error != NULL) {
 		snprintf(j->error, sizeof j->error, "%s", error);
 		j->phase = JOB_FAILED;
@@ -382,58 +392,222 @@ job_hls_cb(struct hls *h, enum hls_event ev, const char *error, void *arg)
 	job_notify(j);
 }
 
+/* The stream of the pieces, when asked for: opened before the first piece is handed out
+ * (their times are set as they are planned, hls_plan). 0, or -1 with the job failed. */
+static int
+job_hls_open(struct job *j)
+{
+	char err[512];
+
+	if (j->o.hls_dir == NULL)
+		return 0;
+	j->hls = hls_new(j->base, j->o.hls_dir, j->o.input, &j->probe, j->segs, j->nseg,
+	    job_hls_cb, j, err, sizeof err);
+	if (j->hls == NULL) {
+		job_fail(j, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- cut ---- */
+
+/* The frames of a constant-rate input, as counted by the probe. */
+static int64_t
+job_frames(const struct job *j)
+{
+	return j->probe.frames > 0 ? j->probe.frames : llround(j->probe.duration * j->probe.fps);
+}
+
+/* The piece length: at most --segment-seconds, their count a multiple of the workers. */
+static double
+job_piece_length(const struct job *j)
+{
+	return seg_length(j->probe.duration, j->o.workers + j->o.nremote, j->o.segment_seconds);
+}
+
+static int
+job_pieces(const struct job *j)
+{
+	double len = job_piece_length(j);
+	int n = len > 0 ? (int)ceil(j->probe.duration / len - 1e-9) : 1;
+
+	if (n > job_frames(j))
+		n = (int)job_frames(j);
+	return n < 1 ? 1 : n;
+}
+
+/* Where the video's first frame is in the cutter's list (it keeps the input's times). */
+static double
+job_origin(const struct job *j)
+{
+	return j->probe.video_start;
+}
+
+/*
+ * Pieces end on any frame when the rate is constant and the container stores each frame's
+ * time, so the list's times give the files' frame numbers. AVI and raw streams have only
+ * invented times (a B-frame delay off), and a variable rate is resampled file by file: their
+ * pieces are whole files, cut on keyframes.
+ */
+static int
+job_exact(const struct job *j)
+{
+	static const char *untimed[] = { "avi", "h264", "hevc", "m4v", "mpegvideo", "mjpeg",
+	    "yuv4mpegpipe", "gif", NULL };
+	size_t n = strcspn(j->probe.format, ",");
+	int k;
+
+	if (!j->probe.cfr)
+		return 0;
+	for (k = 0; untimed[k] != NULL; k++)
+		if (strlen(untimed[k]) == n && strncmp(j->probe.format, untimed[k], n) == 0)
+			return 0;
+	return 1;
+}
+
+static void
+job_watch_stop(struct job *j)
+{
+	if (j->watch != NULL)
+		event_free(j->watch);
+	j->watch = NULL;
+}
+
+/* Plans the pieces the listed files allow (all of them once the cut is complete) and hands
+ * each to the running map at once. -1 (the job aborted) when out of memory. */
+static int
+job_plan(struct job *j, int complete)
+{
+	char err[512], dir[4096];
+	int64_t start = 0;
+	json_t *task;
+	int s, r;
+
+	for (s = 0; s < j->nplanned; s++)
+		start += j->segs[s].count;
+	while (j->nplanned < j->nseg) {
+		/* while the cut runs, only as many as the workers can start: a piece planned later
+		 * knows more of the keyframes and balances better */
+		if (!complete && j->pool != NULL && j->nplanned >= j->segs_done + j->open_cap)
+			break;
+		r = seg_plan_next(j->units, j->nunits, complete, job_origin(j), job_frames(j), j->probe.fps, j->nseg,
+		    j->nplanned, start, &j->segs[j->nplanned]);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			job_abort(j, "out of memory");
+			return -1;
+		}
+		s = j->nplanned++;
+		if (j->hls != NULL)
+			hls_plan(j->hls, s, (double)start / j->probe.fps, j->segs[s].count > 0 ?
+			    (double)(start + j->segs[s].count) / j->probe.fps : (double)job_frames(j) / j->probe.fps);
+		start += j->segs[s].count;
+		if (j->pool == NULL)
+			continue;
+		snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, job_phase_dir(j->phase));
+		task = job_task(j, s, dir);
+		if (task == NULL || pool_map_add(j->pool, s, task, err, sizeof err) == -1) {
+			json_decref(task);
+			job_abort(j, task == NULL ? "out of memory" : err);
+			return -1;
+		}
+		json_decref(task);
+	}
+	return 0;
+}
+
+/* While the cutter runs: what it has listed (each line is written once its file is closed). */
+static void
+job_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *j = arg;
+	struct seg *v = NULL;
+	char dir[4096], err[512];
+	int n = 0;
+
+	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
+	if (seg_read_list(dir, &v, &n, err, sizeof err) == -1 || n <= j->nunits) {
+		free(v);
+		return;  /* nothing new (or no list yet) */
+	}
+	free(j->units);
+	j->units = v;
+	j->nunits = n;
+	job_plan(j, 0);
+}
 
 static void
 job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
 {
 	struct job *j = arg;
 	char dir[4096], err[512], how[128];
-	int i;
+	struct seg *v = NULL;
+	int i, n = 0;
 
 	j->proc = NULL;
+	job_watch_stop(j);
 	j->split_time = util_now() - j->t_phase;
 	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
 	if (status != 0) {
 		spawn_status_str(status, how, sizeof how);
-		job_fail(j, "cannot cut %s into segments: ffmpeg %s: %s", j->o.input, how, errtail);
+		snprintf(err, sizeof err, "cannot cut %s into segments: ffmpeg %s: %s", j->o.input, how, errtail);
+		job_abort(j, err);
 		return;
 	}
-	if (seg_read_list(dir, &j->segs, &j->nseg, err, sizeof err) == -1) {
-		job_fail(j, "%s", err);
+	if (seg_read_list(dir, &v, &n, err, sizeof err) == -1) {
+		job_abort(j, err);
 		return;
 	}
-	if (!j->probe.cfr) {
-		/* a variable rate is resampled per file: each keeps the frames its time span holds */
-		for (i = 0; i < j->nseg; i++)
-			j->segs[i].count = job_seg_frames(j, i);
-	} else if (seg_split(&j->segs, &j->nseg, j->probe.duration, j->probe.fps, j->o.workers + j->o.nremote) == -1) {
+	free(j->units);
+	j->units = v;
+	j->nunits = n;
+	log_info("cut into %d files in %.2f s", j->nunits, j->split_time);
+	if (job_exact(j)) {
+		/* the map is running: the pieces still waiting for their files go out now */
+		if (job_plan(j, 1) == 0 && j->nplanned < j->nseg)
+			job_abort(j, "the cut's files do not cover the video");
+		return;
+	}
+	/* whole files; a variable rate is resampled per file: each keeps the frames its time
+	 * span holds */
+	j->segs = j->units;
+	j->nseg = j->nplanned = j->nunits;
+	j->units = NULL;
+	for (i = 0; i < j->nseg && !j->probe.cfr; i++)
+		j->segs[i].count = job_seg_frames(j, i);
+	/* fewer whole files than workers (a bare stream is one file): frame-exact parts of them */
+	if (j->probe.cfr && seg_split(&j->segs, &j->nseg, j->probe.duration, j->probe.fps,
+	    j->o.workers + j->o.nremote) == -1) {
 		job_fail(j, "out of memory");
 		return;
 	}
+	j->nplanned = j->nseg;
 	j->seg_frames = calloc((size_t)j->nseg, sizeof *j->seg_frames);
 	j->seg_ok = calloc((size_t)j->nseg, sizeof *j->seg_ok);
 	if (j->seg_frames == NULL || j->seg_ok == NULL) {
 		job_fail(j, "out of memory");
 		return;
 	}
-	if (j->o.hls_dir != NULL) {
-		j->hls = hls_new(j->base, j->o.hls_dir, j->o.input, &j->probe, j->segs, j->nseg,
-		    job_hls_cb, j, err, sizeof err);
-		if (j->hls == NULL) {
-			job_fail(j, "%s", err);
-			return;
-		}
-	}
-	log_info("cut into %d segments in %.2f s", j->nseg, j->split_time);
-	job_map(j, j->o.baseline ? JOB_SEQUENTIAL : JOB_PARALLEL);
+	if (job_hls_open(j) == 0)
+		job_map(j, j->o.baseline ? JOB_SEQUENTIAL : JOB_PARALLEL);
 }
 
+/*
+ * One cutting pass, with the render started at once when pieces can end on any frame
+ * (job_exact): the cutter writes files of about an eighth of a piece (on keyframes), and each
+ * piece goes to a worker as soon as the files it needs are listed (a 10 ms look at the list),
+ * so the workers do not wait for the whole cut. Otherwise the cut is into the pieces
+ * themselves, rendered once it has ended.
+ */
 static void
 job_cut(struct job *j)
 {
+	struct timeval tick = { 0, 10000 };
 	char dir[4096], bufs[4][4096], err[512];
 	char *argv[40];
+	double len;
 
 	j->phase = JOB_SPLITTING;
 	j->t_phase = util_now();
@@ -450,11 +624,27 @@ job_cut(struct job *j)
 			job_cut_cb(0, "", 0, "", j);
 		return;
 	}
-	seg_cut_argv(j->o.input, dir,
-	    seg_length(j->probe.duration, j->o.workers + j->o.nremote, j->o.segment_seconds), argv, bufs);
+	len = job_piece_length(j);
+	seg_cut_argv(j->o.input, dir, job_exact(j) ? seg_unit_length(len) : len, job_exact(j), argv, bufs);
 	j->proc = proc_start(j->base, argv, 1 << 20, job_cut_cb, j, err, sizeof err);
-	if (j->proc == NULL)
+	if (j->proc == NULL) {
 		job_fail(j, "%s", err);
+		return;
+	}
+	if (!job_exact(j))
+		return;
+	j->nseg = job_pieces(j);
+	j->segs = calloc((size_t)j->nseg, sizeof *j->segs);
+	j->seg_frames = calloc((size_t)j->nseg, sizeof *j->seg_frames);
+	j->seg_ok = calloc((size_t)j->nseg, sizeof *j->seg_ok);
+	j->watch = event_new(j->base, -1, EV_PERSIST, job_watch_cb, j);
+	if (j->segs == NULL || j->seg_frames == NULL || j->seg_ok == NULL || j->watch == NULL ||
+	    event_add(j->watch, &tick) == -1) {
+		job_abort(j, "out of memory");
+		return;
+	}
+	if (job_hls_open(j) == 0)
+		job_map(j, j->o.baseline ? JOB_SEQUENTIAL : JOB_PARALLEL);
 }
 
 /* ---- the two maps ---- */
@@ -526,6 +716,8 @@ job_pool_event_cb(struct pool *p, enum pool_event ev, int task, int worker, json
 			j->seg_ok[seg] = 1;
 			job_timeline_close(j, worker, "done");
 			job_hls_piece(j, seg, frames);
+			if (j->watch != NULL && job_plan(j, 0) == -1)
+				return;  /* aborted */
 		}
 		break;
 	case POOL_TASK_RETRY:
@@ -556,7 +748,9 @@ job_map_cb(struct pool *p, json_t *results, const char *error, void *arg)
 	pool_release(j->pool);
 	j->pool = NULL;
 	if (error != NULL) {
-		job_fail(j, "cannot render %s: %s", j->o.input, error);
+		/* abort, not fail: the cut may still be running beside the map */
+		snprintf(a, sizeof a, "cannot render %s: %s", j->o.input, error);
+		job_abort(j, a);
 		return;
 	}
 	if (ph == JOB_SEQUENTIAL) {
@@ -638,12 +832,59 @@ job_task_format(const struct job *j, json_t *task)
 	json_object_set_new(task, "colorspace", json_string(pl->space));
 }
 
+/* A piece of several files lists them all, in order, as "inputs" ("input" is the first). */
+static int
+job_task_inputs(const struct job *j, int s, json_t *task)
+{
+	char path[4096];
+	json_t *a = json_array();
+	int k;
+
+	if (a == NULL)
+		return -1;
+	for (k = 0; k < j->segs[s].nfiles; k++) {
+		snprintf(path, sizeof path, "%s/segments/%s", j->o.workdir, j->units[j->segs[s].first + k].name);
+		if (json_array_append_new(a, json_string(path)) == -1) {
+			json_decref(a);
+			return -1;
+		}
+	}
+	return json_object_set_new(task, "inputs", a);
+}
+
+/* The task of piece s, its result written into dir (new reference; NULL when out of memory). */
+static json_t *
+job_task(const struct job *j, int s, const char *dir)
+{
+	char in[4096], out[4096];
+	json_t *task;
+
+	snprintf(in, sizeof in, "%s/segments/%s", j->o.workdir, j->segs[s].name);
+	snprintf(out, sizeof out, "%s/out_%05d.mp4", dir, s);
+	task = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:s, s:i, s:s}",
+	    "segment", s, "input", in, "output", out, "filter", j->o.filter,
+	    "fps", j->probe.fps_rational, "cfr", j->probe.cfr, "width", j->probe.out_w,
+	    "height", j->probe.out_h, "rotation", j->probe.rotation, "preset", j->o.preset,
+	    "crf", format_crf(&j->o.format), "matrix", j->probe.matrix);
+	if (task != NULL)
+		job_task_format(j, task);
+	if (task != NULL && (j->segs[s].skip > 0 || j->segs[s].count > 0)) {
+		json_object_set_new(task, "skip", json_integer(j->segs[s].skip));
+		json_object_set_new(task, "count", json_integer(j->segs[s].count));
+	}
+	if (task != NULL && j->segs[s].nfiles > 1 && job_task_inputs(j, s, task) == -1) {
+		json_decref(task);
+		task = NULL;
+	}
+	return task;
+}
+
 static void
 job_map(struct job *j, enum job_phase ph)
 {
-	char err[512], dir[4096], in[4096], out[4096];
-	int *order, nproc, nlocal, nremote, i, s;
-	json_t *tasks = NULL, *task;
+	char err[512], dir[4096];
+	int *order, nproc, nlocal, nremote, i;
+	json_t *task;
 
 	j->phase = ph;
 	j->t_phase = util_now();
@@ -674,50 +915,42 @@ job_map(struct job *j, enum job_phase ph)
 	j->open_cap = nproc;
 	for (i = 0; i < nproc; i++)
 		j->open_entry[i] = -1;
-	/* Longest segments first, so no worker is left with a long one at the end. */
 	free(j->order);
 	order = j->order = malloc((size_t)j->nseg * sizeof *order);
-	tasks = json_array();
-	if (order == NULL || tasks == NULL) {
+	if (order == NULL) {
 		snprintf(err, sizeof err, "out of memory");
 		goto fail;
 	}
+	/* Pieces of a constant rate are planned equal and handed out in order as the cut lists
+	 * their files (task i is piece i); a variable rate's, all known, longest first, so no
+	 * worker is left with a long one at the end. */
 	for (i = 0; i < j->nseg; i++)
 		order[i] = i;
-	qsort_r(order, (size_t)j->nseg, sizeof *order, job_cmp_longest, j->segs);
-	for (i = 0; i < j->nseg; i++) {
-		s = order[i];
-		snprintf(in, sizeof in, "%s/segments/%s", j->o.workdir, j->segs[s].name);
-		snprintf(out, sizeof out, "%s/out_%05d.mp4", dir, s);
-		task = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:s, s:i, s:s}",
-		    "segment", s, "input", in, "output", out, "filter", j->o.filter,
-		    "fps", j->probe.fps_rational, "cfr", j->probe.cfr, "width", j->probe.out_w,
-		    "height", j->probe.out_h, "rotation", j->probe.rotation, "preset", j->o.preset,
-		    "crf", format_crf(&j->o.format), "matrix", j->probe.matrix);
-		if (task != NULL)
-			job_task_format(j, task);
-		if (task != NULL && (j->segs[s].skip > 0 || j->segs[s].count > 0)) {
-			json_object_set_new(task, "skip", json_integer(j->segs[s].skip));
-			json_object_set_new(task, "count", json_integer(j->segs[s].count));
-		}
-		if (task == NULL || json_array_append_new(tasks, task) == -1) {
-			snprintf(err, sizeof err, "out of memory");
-			goto fail;
-		}
-	}
+	if (!j->probe.cfr)
+		qsort_r(order, (size_t)j->nseg, sizeof *order, job_cmp_longest, j->segs);
 	j->pool = pool_new_mixed(j->base, nlocal, j->o.remote, nremote, err, sizeof err);
 	if (j->pool == NULL)
 		goto fail;
 	if (j->o.task_timeout > 0)
 		pool_set_stall_timeout(j->pool, j->o.task_timeout);
-	if (pool_map_async(j->pool, tasks, job_map_cb, job_pool_event_cb, j, err, sizeof err) == -1)
+	if (pool_map_open(j->pool, j->nseg, job_map_cb, job_pool_event_cb, j, err, sizeof err) == -1)
 		goto fail;
-	json_decref(tasks);
+	for (i = 0; i < j->nseg; i++) {
+		if (order[i] >= j->nplanned)
+			continue;  /* its files are not cut yet: job_plan adds it */
+		task = job_task(j, order[i], dir);
+		if (task == NULL || pool_map_add(j->pool, i, task, err, sizeof err) == -1) {
+			if (task == NULL)
+				snprintf(err, sizeof err, "out of memory");
+			json_decref(task);
+			goto fail;
+		}
+		json_decref(task);
+	}
 	job_notify(j);
 	return;
 fail:
-	json_decref(tasks);
-	job_fail(j, "%s", err);
+	job_abort(j, err);
 }
 
 /* ---- join ---- */
@@ -841,6 +1074,21 @@ job_realtime(const struct job *j)
 	return wall > 0 ? (double)j->frames_done / j->probe.fps / wall : 0;
 }
 
+/* Per piece: the frames it rendered (so far, in the current map), the pre-roll it decoded and
+ * dropped, and how many of the cut's files it read; what the balance is judged on. */
+static json_t *
+job_pieces_json(const struct job *j)
+{
+	json_t *a = json_array();
+	int s;
+
+	for (s = 0; a != NULL && j->seg_frames != NULL && s < j->nseg; s++)
+		json_array_append_new(a, json_pack("{s:i, s:I, s:I, s:i}", "segment", s,
+		    "frames", (json_int_t)j->seg_frames[s], "preroll", (json_int_t)j->segs[s].skip,
+		    "files", j->segs[s].nfiles));
+	return a;
+}
+
 json_t *
 job_report(const struct job *j)
 {
@@ -886,6 +1134,7 @@ job_report(const struct job *j)
 	json_object_set_new(r, "realtime_factor", job_num_or_null(job_realtime(j),
 	    j->probe.fps > 0 && job_realtime(j) > 0));
 	json_object_set_new(r, "stream_error", j->hls_error[0] ? json_string(j->hls_error) : json_null());
+	json_object_set_new(r, "pieces", job_pieces_json(j));
 	json_object_set_new(r, "timeline", json_deep_copy(j->timeline));
 	json_object_set_new(r, "retries", json_deep_copy(j->retries));
 	if (j->phase > JOB_PROBING && j->probe.frames > 0)

@@ -65,6 +65,7 @@ struct pool {
 	int pin;           /* pin each worker to one CPU (by slot) */
 	double stall_timeout;
 	struct event *ev_kill;
+	char last_why[512];  /* how the last worker to go ended: said when none is left */
 };
 
 static int pool_count;   /* pools not yet freed, for a clean exit */
@@ -430,6 +431,7 @@ pool_check_starved(struct pool *p, const char *why)
 	char msg[1024];
 	int i;
 
+	snprintf(p->last_why, sizeof p->last_why, "%s", why);
 	if (p->map == NULL || p->map->qlen == 0)
 		return;
 	for (i = 0; i < p->nprocs; i++)
@@ -622,11 +624,33 @@ pool_sent_cb(void *arg)
 	pool_stall_arm(arg);
 }
 
-/* A remote worker gets the task marked for transfer, then the segment's bytes. */
+/* The files a task's worker reads: its "inputs" in order, or its one "input". */
+static int
+pool_remote_paths(json_t *t, const char **paths, int *n)
+{
+	json_t *a = json_object_get(t, "inputs"), *v;
+	size_t i;
+
+	*n = 0;
+	if (!json_is_array(a) || json_array_size(a) == 0) {
+		paths[(*n)++] = json_string_value(json_object_get(t, "input"));
+		return paths[0] != NULL ? 0 : -1;
+	}
+	if (json_array_size(a) > WORKER_MAX_INPUTS)
+		return -1;
+	json_array_foreach(a, i, v)
+		if ((paths[(*n)++] = json_string_value(v)) == NULL)
+			return -1;
+	return 0;
+}
+
+/* A remote worker gets the task marked for transfer, then the bytes of each file it reads. */
 static void
 pool_send_remote(struct pool_worker *w, int task, json_t *t)
 {
-	char err[512];
+	const char *paths[WORKER_MAX_INPUTS];
+	char err[512] = "a task without its input files";
+	int npaths;
 	json_t *copy = json_copy(t);
 
 	if (copy == NULL || json_object_set_new(copy, "transfer", json_true()) == -1) {
@@ -634,8 +658,9 @@ pool_send_remote(struct pool_worker *w, int task, json_t *t)
 		kill(w->pid, SIGKILL);
 	} else {
 		pool_send(w, MSG_TASK, copy);
-		if (remote_send(&w->x, w->pool->base, w->to_fd, task,
-		    json_string_value(json_object_get(t, "input")), pool_sent_cb, w, err, sizeof err) == -1) {
+		if (pool_remote_paths(t, paths, &npaths) == -1 ||
+		    remote_send(&w->x, w->pool->base, w->to_fd, task, paths, npaths, pool_sent_cb, w,
+		    err, sizeof err) == -1) {
 			snprintf(w->why, sizeof w->why, "%s", err);
 			kill(w->pid, SIGKILL);
 		}
@@ -737,45 +762,97 @@ fail:
 }
 
 int
-pool_map_async(struct pool *p, json_t *tasks, pool_map_cb done, pool_event_cb events,
-    void *arg, char *err, size_t errlen)
+pool_map_open(struct pool *p, int ntasks, pool_map_cb done, pool_event_cb events, void *arg,
+    char *err, size_t errlen)
 {
 	struct pool_map *m;
-	size_t i;
-	json_t *t;
+	int i;
 
 	if (p->closed || p->terminated)
 		return util_err(err, errlen, "the pool is %s", p->terminated ? "terminated" : "closed");
 	if (p->map != NULL)
 		return util_err(err, errlen, "the pool is running another map");
-	if (!json_is_array(tasks) || json_array_size(tasks) == 0)
+	if (ntasks < 1)
 		return util_err(err, errlen, "nothing to map");
 	m = calloc(1, sizeof *m);
 	if (m == NULL)
 		return util_err(err, errlen, "out of memory");
-	m->ntasks = (int)json_array_size(tasks);
+	m->ntasks = ntasks;
 	m->qcap = m->ntasks;
 	m->queue = calloc((size_t)m->qcap, sizeof *m->queue);
 	m->tries = calloc((size_t)m->ntasks, sizeof *m->tries);
-	m->tasks = json_deep_copy(tasks);
+	m->tasks = json_array();
 	m->results = json_array();
 	if (m->queue == NULL || m->tries == NULL || m->tasks == NULL || m->results == NULL) {
 		pool_map_free(m);
 		return util_err(err, errlen, "out of memory");
 	}
-	json_array_foreach(m->tasks, i, t) {
-		if (!json_is_object(t)) {
+	for (i = 0; i < ntasks; i++)
+		if (json_array_append_new(m->tasks, json_null()) == -1 ||
+		    json_array_append_new(m->results, json_null()) == -1) {
 			pool_map_free(m);
-			return util_err(err, errlen, "task %zu is not an object", i);
+			return util_err(err, errlen, "out of memory");
 		}
-		json_object_set_new(t, "task", json_integer((json_int_t)i));
-		json_array_append_new(m->results, json_null());
-		m->queue[m->qlen++] = (int)i;
-	}
 	m->done = done;
 	m->events = events;
 	m->arg = arg;
 	p->map = m;
+	return 0;
+}
+
+int
+pool_map_add(struct pool *p, int index, json_t *task, char *err, size_t errlen)
+{
+	struct pool_map *m = p->map;
+	json_t *t;
+	int i;
+
+	if (m == NULL)
+		return util_err(err, errlen, "no map is running");
+	if (index < 0 || index >= m->ntasks || !json_is_null(json_array_get(m->tasks, (size_t)index)))
+		return util_err(err, errlen, "task %d is not an empty slot of the map", index);
+	if (!json_is_object(task))
+		return util_err(err, errlen, "task %d is not an object", index);
+	t = json_deep_copy(task);
+	if (t == NULL || json_object_set_new(t, "task", json_integer(index)) == -1 ||
+	    json_array_set_new(m->tasks, (size_t)index, t) == -1)
+		return util_err(err, errlen, "out of memory");
+	m->queue[(m->qhead + m->qlen++) % m->qcap] = index;
+	pool_dispatch(p);
+	/* every worker may have gone before this task came: the caller ends the map */
+	for (i = 0; i < p->nprocs; i++)
+		if (p->w[i].state != POOL_W_NONE)
+			return 0;
+	return util_err(err, errlen, "no worker left to run the job: %s", p->last_why);
+}
+
+int
+pool_map_async(struct pool *p, json_t *tasks, pool_map_cb done, pool_event_cb events,
+    void *arg, char *err, size_t errlen)
+{
+	struct pool_map *m;
+	size_t i;
+	json_t *t, *c;
+
+	if (!json_is_array(tasks) || json_array_size(tasks) == 0)
+		return util_err(err, errlen, "nothing to map");
+	json_array_foreach(tasks, i, t)
+		if (!json_is_object(t))
+			return util_err(err, errlen, "task %zu is not an object", i);
+	if (pool_map_open(p, (int)json_array_size(tasks), done, events, arg, err, errlen) == -1)
+		return -1;
+	m = p->map;
+	/* all queued before the first is handed out */
+	json_array_foreach(tasks, i, t) {
+		c = json_deep_copy(t);
+		if (c == NULL || json_object_set_new(c, "task", json_integer((json_int_t)i)) == -1 ||
+		    json_array_set_new(m->tasks, i, c) == -1) {
+			p->map = NULL;
+			pool_map_free(m);
+			return util_err(err, errlen, "out of memory");
+		}
+		m->queue[m->qlen++] = (int)i;
+	}
 	pool_dispatch(p);
 	return 0;
 }

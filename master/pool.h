@@ -46,6 +46,12 @@ int pool_timeout_option(const char *arg, double *seconds, char *err, size_t errl
  * time: -1 if the pool is busy, closed or terminated. The callback runs in the event loop. */
 int pool_map_async(struct pool *p, json_t *tasks, pool_map_cb done, pool_event_cb events,
     void *arg, char *err, size_t errlen);
+/* The same with tasks that come later: a map of ntasks slots, each filled by pool_map_add
+ * (then handed to the first idle worker, in the order added), done once all ntasks are. */
+int pool_map_open(struct pool *p, int ntasks, pool_map_cb done, pool_event_cb events, void *arg,
+    char *err, size_t errlen);
+/* -1 with err also when no worker is left to run it (every one failed): end the map then. */
+int pool_map_add(struct pool *p, int index, json_t *task, char *err, size_t errlen);
 /* Blocking form for callers outside the event loop: the results array (new reference) or NULL. */
 json_t *pool_map(struct pool *p, json_t *tasks, char *err, size_t errlen);
 

@@ -144,17 +144,66 @@ remote_send_stop(struct remote_xfer *x)
 	free(x->buf);
 	x->buf = NULL;
 	x->buf_len = x->buf_pos = 0;
+	while (x->npaths > 0)
+		free(x->paths[--x->npaths]);
+	free(x->paths);
+	x->paths = NULL;
+	x->ipath = 0;
 }
 
-/* Reads the next chunk of the file into the message buffer: 1 if there is one, 0 at the end. */
+/* Opens the file paths[ipath] and puts its announcement (MSG_FILE: task, size) in the buffer. */
+static int
+remote_send_open(struct remote_xfer *x, char *err, size_t errlen)
+{
+	const char *path = x->paths[x->ipath];
+	struct stat st;
+	char *hdr = NULL;
+	size_t hlen;
+	json_t *j = NULL;
+	int rc = -1;
+
+	if (x->in_fd != -1)
+		close(x->in_fd);
+	x->in_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (x->in_fd == -1 || fstat(x->in_fd, &st) == -1) {
+		util_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		goto done;
+	}
+	x->in_size = st.st_size;
+	x->in_off = 0;
+	j = json_pack("{s:i, s:s, s:I}", "task", x->task, "role", "input", "size", (json_int_t)st.st_size);
+	if (j == NULL || (hdr = msg_encode(MSG_FILE, j, &hlen, err, errlen)) == NULL) {
+		util_err(err, errlen, "out of memory");
+		goto done;
+	}
+	memcpy(x->buf, hdr, hlen);
+	x->buf_len = hlen;
+	x->buf_pos = 0;
+	rc = 0;
+done:
+	free(hdr);
+	json_decref(j);
+	return rc;
+}
+
+/* Reads the next chunk into the message buffer, or the next file's announcement once a file
+ * is sent: 1 if there is one, 0 at the end of the last file. */
 static int
 remote_send_next(struct remote_xfer *x)
 {
-	char *data = x->buf + MSG_HEADER_SIZE + MSG_CHUNK_CRC;
+	char *data = x->buf + MSG_HEADER_SIZE + MSG_CHUNK_CRC, err[256];
 	int64_t left = x->in_size - x->in_off;
 	size_t want = left > MSG_CHUNK_DATA ? MSG_CHUNK_DATA : (size_t)left;
 	ssize_t r;
 
+	if (want == 0 && x->ipath + 1 < x->npaths) {
+		x->ipath++;
+		if (remote_send_open(x, err, sizeof err) == -1) {
+			log_error("cannot send a piece's next file: %s", err);
+			return -1;
+		}
+		return 1;
+	}
 	if (want == 0)
 		return 0;
 	r = util_read_full(x->in_fd, data, want, NULL);
@@ -203,35 +252,32 @@ remote_write_cb(evutil_socket_t fd, short what, void *arg)
 
 int
 remote_send(struct remote_xfer *x, struct event_base *base, int to_fd, int task,
-    const char *path, remote_sent_cb sent, void *arg, char *err, size_t errlen)
+    const char *const *paths, int npaths, remote_sent_cb sent, void *arg, char *err, size_t errlen)
 {
-	struct stat st;
-	char *hdr = NULL;
-	size_t hlen;
-	json_t *j = NULL;
 	int rc = -1;
 
 	remote_send_stop(x);
 	x->to_fd = to_fd;
 	x->sent = sent;
 	x->arg = arg;
-	x->in_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (x->in_fd == -1 || fstat(x->in_fd, &st) == -1) {
-		util_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		goto done;
-	}
-	x->in_size = st.st_size;
-	x->in_off = 0;
+	x->task = task;
 	x->buf = malloc(MSG_HEADER_SIZE + MSG_CHUNK_CRC + MSG_CHUNK_DATA);
-	j = json_pack("{s:i, s:s, s:I}", "task", task, "role", "input", "size", (json_int_t)st.st_size);
-	if (x->buf == NULL || j == NULL || (hdr = msg_encode(MSG_FILE, j, &hlen, err, errlen)) == NULL) {
+	x->paths = calloc(npaths > 0 ? (size_t)npaths : 1, sizeof *x->paths);
+	if (x->buf == NULL || x->paths == NULL) {
 		util_err(err, errlen, "out of memory");
 		goto done;
 	}
-	/* the announcement goes first, through the same buffer as the chunks */
-	memcpy(x->buf, hdr, hlen);
-	x->buf_len = hlen;
-	x->buf_pos = 0;
+	for (; x->npaths < npaths; x->npaths++)
+		if ((x->paths[x->npaths] = strdup(paths[x->npaths])) == NULL) {
+			util_err(err, errlen, "out of memory");
+			goto done;
+		}
+	/* each file's announcement goes first, through the same buffer as its chunks */
+	if (npaths < 1 || remote_send_open(x, err, errlen) == -1) {
+		if (npaths < 1)
+			util_err(err, errlen, "no file to send");
+		goto done;
+	}
 	x->ev_write = event_new(base, to_fd, EV_WRITE | EV_PERSIST, remote_write_cb, x);
 	if (x->ev_write == NULL || event_add(x->ev_write, NULL) == -1) {
 		util_err(err, errlen, "cannot watch the worker's pipe");
@@ -241,8 +287,6 @@ remote_send(struct remote_xfer *x, struct event_base *base, int to_fd, int task,
 done:
 	if (rc == -1)
 		remote_send_stop(x);
-	free(hdr);
-	json_decref(j);
 	return rc;
 }
 

@@ -35,7 +35,10 @@ typedef void (*remote_sent_cb)(void *arg);
 struct remote_xfer {
 	struct event *ev_write;
 	int to_fd;
-	int in_fd;                 /* the segment being sent, or -1 */
+	char **paths;              /* the files being sent, one after the other (strdup'd) */
+	int npaths, ipath;         /* how many; which one is going out */
+	int task;
+	int in_fd;                 /* the file being sent, or -1 */
 	int64_t in_size, in_off;
 	char *buf;                 /* one encoded message being written */
 	size_t buf_len, buf_pos;
@@ -48,9 +51,10 @@ struct remote_xfer {
 };
 
 void remote_xfer_init(struct remote_xfer *x);
-/* Starts sending `path` as task `task`'s input on to_fd (non-blocking), driven by the loop. */
+/* Starts sending the npaths files of task `task`'s input on to_fd, in order, each announced by
+ * its own MSG_FILE (non-blocking), driven by the loop. */
 int remote_send(struct remote_xfer *x, struct event_base *base, int to_fd, int task,
-    const char *path, remote_sent_cb sent, void *arg, char *err, size_t errlen);
+    const char *const *paths, int npaths, remote_sent_cb sent, void *arg, char *err, size_t errlen);
 /* A MSG_FILE from the worker: its result for the task whose output is `output`. */
 int remote_recv_begin(struct remote_xfer *x, int64_t size, const char *output, char *err, size_t errlen);
 int remote_recv_chunk(struct remote_xfer *x, const char *data, size_t len, char *err, size_t errlen);

@@ -4,15 +4,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One piece of the input to render: a file the cutter wrote (stream copy, starting on a
- * keyframe), or a part of one when keyframes are too sparse to cut finer. */
+/* One piece of the input to render: a run of the files the cutter wrote (stream copy, each
+ * starting on a keyframe), decoded as one stream from which the piece keeps a frame range. */
 struct seg {
 	int index;
-	char name[32];      /* file name inside the segments directory */
+	char name[32];      /* its first file's name inside the segments directory */
+	int first, nfiles;  /* the cut's files [first, first + nfiles) it decodes (nfiles >= 1) */
 	double start, end;  /* seconds in the input */
-	int64_t skip;       /* decoded frames of the file to drop before this piece */
-	int64_t count;      /* frames to keep, 0 = to the end of the file */
+	int64_t skip;       /* decoded frames to drop first: the pre-roll from the keyframe */
+	int64_t count;      /* frames to keep, 0 = to the end of its last file */
 };
+
+/* What decoding a frame and dropping it costs against rendering one (decode, filter, encode):
+ * measured on 720p and 1080p H.264 with x264 veryfast, the decoder's CPU per frame is ~0.1-0.15
+ * of the whole (bench --json decode_cpu against the rest). */
+#define SEG_PREROLL_COST 0.12
+/* Files the cutter writes per piece: a piece's pre-roll is at most one file (or one keyframe
+ * interval when keyframes are sparser), so finer files mean less decoded twice. */
+#define SEG_FILES_PER_PIECE 8
 
 /*
  * The length to cut at: at most max_seconds, and chosen so the number of pieces is a multiple
@@ -25,8 +34,11 @@ struct seg {
 double seg_length(double duration, int workers, double max_seconds);
 
 /* The ffmpeg command that cuts input into DIR/seg_NNNNN.mkv every ~seconds (on keyframes,
- * no re-encoding) and lists them in DIR/list.csv. argv needs 40 slots; bufs holds strings. */
-void seg_cut_argv(const char *input, const char *dir, double seconds, char **argv, char bufs[4][4096]);
+ * no re-encoding) and lists them in DIR/list.csv, each line once its file is closed; with
+ * `times`, the list holds the input's own times (for seg_plan_next). argv needs 40 slots;
+ * bufs holds strings. */
+void seg_cut_argv(const char *input, const char *dir, double seconds, int times, char **argv,
+    char bufs[4][4096]);
 
 /*
  * For a file whose packets have no timestamps to cut by (a bare .h264/.hevc/.m4v stream, AVI
@@ -38,14 +50,35 @@ int seg_whole(const char *input, const char *dir, double duration, char *err, si
 
 /* Reads DIR/list.csv: *out (malloc'd) and *n; -1 with a message on error. */
 int seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errlen);
-
 /*
- * Splits files longer than a worker's share (duration / workers) into pieces, for a constant
- * frame rate at fps, when there are fewer files than workers: each piece decodes its file
- * from the keyframe, drops the frames before its start and keeps its own, so the work spreads
- * over every worker with no lossy intermediate encode and no frame lost or repeated. *v and *n
- * are replaced; -1 only when out of memory.
+ * Whole files (the cut's list of an input whose pieces cannot end on any frame, or one link to
+ * a bare stream, seg_whole) longer than a worker's share (duration / workers), at a constant
+ * rate fps, when there are fewer files than workers: each is split into parts that decode the
+ * file from its start, drop the frames before their own and keep those, so every worker gets
+ * work with no frame lost or repeated. *v and *n are replaced; -1 only when out of memory.
  */
 int seg_split(struct seg **v, int *n, double duration, double fps, int workers);
+
+/* The cutter's file length for a constant frame rate: pieces of piece_seconds are then made of
+ * about SEG_FILES_PER_PIECE files, whatever the keyframes. */
+double seg_unit_length(double piece_seconds);
+
+/*
+ * Plans piece i of `pieces` over the files the cutter has listed so far (units, from
+ * seg_read_list; complete once it has ended) of a constant-rate video of `frames` frames at
+ * fps whose first frame is at `origin` seconds in the list's times (seg_cut_argv with times;
+ * a file's first frame is then round((start - origin) x fps), which needs a container that
+ * stores times): the piece starts at frame `start` (where piece i-1 ended) and ends on a frame number,
+ * not a keyframe, chosen so every piece costs the same: its frames + SEG_PREROLL_COST x the
+ * pre-roll it decodes from its first file's keyframe and drops. It is planned from the files
+ * before a horizon 1.5 pieces on (the later pre-rolls guessed at half a file), or, when that is
+ * past the end, from all of them, balancing the rest exactly: the same plan however far the
+ * cut had gone, so runs give the same bytes.
+ * Returns 1 with *out filled (its files, skip, count), 0 when the files it needs are not
+ * listed yet, -1 when out of memory. The last piece keeps everything to the end (count 0), so
+ * a frame count that is off never loses a frame.
+ */
+int seg_plan_next(const struct seg *units, int nunits, int complete, double origin, int64_t frames,
+    double fps, int pieces, int i, int64_t start, struct seg *out);
 
 #endif

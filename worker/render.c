@@ -173,6 +173,9 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		dargv[i++] = "ffmpeg"; dargv[i++] = "-nostdin"; dargv[i++] = "-hide_banner";
 		dargv[i++] = "-loglevel"; dargv[i++] = "error"; dargv[i++] = "-threads"; dargv[i++] = "1";
 		dargv[i++] = "-noautorotate"; dargv[i++] = "-protocol_whitelist"; dargv[i++] = "file";
+		if (t->concat) {
+			dargv[i++] = "-f"; dargv[i++] = "concat"; dargv[i++] = "-safe"; dargv[i++] = "0";
+		}
 		dargv[i++] = "-i"; dargv[i++] = (char *)t->input; dargv[i++] = "-map"; dargv[i++] = "0:v:0";
 		dargv[i++] = "-an"; dargv[i++] = "-sn"; dargv[i++] = "-dn";
 		dargv[i++] = "-filter_threads"; dargv[i++] = "1"; dargv[i++] = "-vf"; dargv[i++] = vf;

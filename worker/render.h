@@ -10,7 +10,8 @@
 struct render_task {
 	int task;               /* index in the pool's map, echoed back */
 	int segment;            /* segment number, for messages */
-	const char *input;      /* the cut segment */
+	const char *input;      /* the cut segment, or a concat list of several */
+	int concat;             /* 1: input is an ffconcat list of the files to decode in turn */
 	const char *output;     /* the encoded result (written to OUTPUT.tmp, then renamed) */
 	const char *filter;     /* filter chain spec */
 	const char *fps;        /* output frame rate as a rational, "30000/1001" */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/msg.h"
+#include "common/util.h"
 #include "worker/render.h"
 #include "worker/transfer.h"
 
@@ -81,26 +83,97 @@ worker_parse_task(json_t *j, struct render_task *t, char *err, size_t errlen)
 	return 0;
 }
 
-/* A remote task: the segment comes through the pipe into our scratch directory, and the
- * paths the master gave (its own disk) are replaced by ours. */
+/* The files of a piece ("inputs", in order; a task without it has one, "input"). */
+struct worker_inputs {
+	const char *path[WORKER_MAX_INPUTS];
+	char fetched[WORKER_MAX_INPUTS][4200];  /* a remote worker's copies, unlinked after */
+	int n;
+	char list[4200];                         /* the concat list when n > 1, unlinked after */
+};
+
 static int
-worker_fetch_input(int in_fd, struct msg_reader *rd, struct render_task *t, char *in, char *out,
-    size_t n, char *err, size_t errlen)
+worker_parse_inputs(json_t *task, const char *input, struct worker_inputs *in, char *err, size_t errlen)
+{
+	json_t *a = json_object_get(task, "inputs"), *v;
+	size_t i;
+
+	in->n = 0;
+	if (!json_is_array(a) || json_array_size(a) == 0) {
+		in->path[in->n++] = input;
+		return 0;
+	}
+	if (json_array_size(a) > WORKER_MAX_INPUTS)
+		return util_err(err, errlen, "bad task: more than %d inputs", WORKER_MAX_INPUTS);
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v))
+			return util_err(err, errlen, "bad task: inputs must be file names");
+		in->path[in->n++] = json_string_value(v);
+	}
+	return 0;
+}
+
+/* A remote task: the piece's files come through the pipe into our scratch directory, one after
+ * the other, and the paths the master gave (its own disk) are replaced by ours. */
+static int
+worker_fetch_input(int in_fd, struct msg_reader *rd, struct render_task *t, struct worker_inputs *in,
+    char *out, size_t n, char *err, size_t errlen)
 {
 	const char *dir = transfer_dir(err, errlen);
-	const char *ext = strrchr(t->input, '.');
+	const char *ext;
+	int k;
 
 	if (dir == NULL)
 		return -1;
-	/* keep a plain extension only: it is a hint for ffmpeg, never a path component */
-	if (ext == NULL || strlen(ext) > 8 || strchr(ext, '/') != NULL)
-		ext = "";
-	snprintf(in, n, "%s/in_%d%s", dir, t->segment, ext);
 	snprintf(out, n, "%s/out_%d.mp4", dir, t->segment);
-	if (transfer_recv(in_fd, rd, t->task, in, err, errlen) == -1)
-		return -1;
-	t->input = in;
 	t->output = out;
+	for (k = 0; k < in->n; k++) {
+		/* keep a plain extension only: it is a hint for ffmpeg, never a path component */
+		ext = strrchr(in->path[k], '.');
+		if (ext == NULL || strlen(ext) > 8 || strchr(ext, '/') != NULL)
+			ext = "";
+		snprintf(in->fetched[k], sizeof in->fetched[k], "%s/in_%d_%d%s", dir, t->segment, k, ext);
+		if (transfer_recv(in_fd, rd, t->task, in->fetched[k], err, errlen) == -1) {
+			in->fetched[k][0] = '\0';
+			return -1;
+		}
+		in->path[k] = in->fetched[k];
+	}
+	t->input = in->path[0];
+	return 0;
+}
+
+/* Several files are decoded as one stream through ffmpeg's concat demuxer: a list beside the
+ * output, each name quoted ('\'' for a quote, the list format's only escape). */
+static int
+worker_concat_list(struct render_task *t, struct worker_inputs *in, char *err, size_t errlen)
+{
+	FILE *f;
+	const char *c, *slash;
+	int k;
+
+	if (in->n < 2)
+		return 0;
+	/* beside the output, named like a fetched input (in_N): one per segment */
+	slash = strrchr(t->output, '/');
+	snprintf(in->list, sizeof in->list, "%.*sin_%d.ffconcat", slash ? (int)(slash - t->output + 1) : 0,
+	    t->output, t->segment);
+	f = fopen(in->list, "we");
+	if (f == NULL) {
+		util_err(err, errlen, "cannot write %s: %s", in->list, strerror(errno));
+		in->list[0] = '\0';
+		return -1;
+	}
+	fputs("ffconcat version 1.0\n", f);
+	for (k = 0; k < in->n; k++) {
+		fputs("file '", f);
+		for (c = in->path[k]; *c != '\0'; c++)
+			fputs(*c == '\'' ? "'\\''" : (char[2]){ *c, 0 }, f);
+		fputs("'\n", f);
+	}
+	if (fclose(f) != 0)
+		return util_err(err, errlen, "cannot write %s: %s", in->list, strerror(errno));
+	t->input = in->list;
+	t->concat = 1;
 	return 0;
 }
 
@@ -110,21 +183,28 @@ worker_run_task(int in_fd, int out_fd, struct msg_reader *rd, json_t *task)
 	struct render_task t;
 	struct render_result res;
 	struct worker_progress wp;
-	char err[1024], in[4200], out[4200];
+	struct worker_inputs *in = NULL;
+	char err[1024], out[4200];
 	json_t *reply;
-	int rc, remote = json_is_true(json_object_get(task, "transfer"));
+	int k, rc, remote = json_is_true(json_object_get(task, "transfer"));
 
-	in[0] = out[0] = '\0';
+	out[0] = '\0';
 	memset(&res, 0, sizeof res);
-	if (worker_parse_task(task, &t, err, sizeof err) == -1) {
+	in = calloc(1, sizeof *in);
+	if (in == NULL) {
+		log_error("out of memory");
+		return -1;
+	}
+	if (worker_parse_task(task, &t, err, sizeof err) == -1 ||
+	    worker_parse_inputs(task, t.input, in, err, sizeof err) == -1) {
 		reply = json_pack("{s:i, s:s, s:b}", "task", -1, "error", err, "retry", 0);
 		rc = msg_write(out_fd, MSG_FAIL, reply, NULL, 0);
 		json_decref(reply);
-		return rc;
+		goto done;
 	}
 	wp.out_fd = out_fd;
 	wp.task = t.task;
-	if (remote && worker_fetch_input(in_fd, rd, &t, in, out, sizeof in, err, sizeof err) == -1) {
+	if (remote && worker_fetch_input(in_fd, rd, &t, in, out, sizeof out, err, sizeof err) == -1) {
 		/* the stream is out of step now: say why, then leave (the master re-queues) */
 		log_error("segment %d: %s", t.segment, err);
 		reply = json_pack("{s:i, s:i, s:s, s:b}", "task", t.task, "segment", t.segment,
@@ -135,7 +215,8 @@ worker_run_task(int in_fd, int out_fd, struct msg_reader *rd, json_t *task)
 		goto done;
 	}
 	log_debug("segment %d: %s -> %s (%s)", t.segment, t.input, t.output, t.filter);
-	if (render_segment(&t, worker_progress_cb, &wp, &res, err, sizeof err) == -1 ||
+	if (worker_concat_list(&t, in, err, sizeof err) == -1 ||
+	    render_segment(&t, worker_progress_cb, &wp, &res, err, sizeof err) == -1 ||
 	    (remote && transfer_send(out_fd, t.task, t.output, err, sizeof err) == -1)) {
 		log_warn("%s", err);
 		reply = json_pack("{s:i, s:i, s:s, s:b}", "task", t.task, "segment", t.segment,
@@ -151,10 +232,14 @@ worker_run_task(int in_fd, int out_fd, struct msg_reader *rd, json_t *task)
 	}
 	json_decref(reply);
 done:
-	if (in[0] != '\0')
-		unlink(in);
+	for (k = 0; k < in->n; k++)
+		if (in->fetched[k][0] != '\0')
+			unlink(in->fetched[k]);
+	if (in->list[0] != '\0')
+		unlink(in->list);
 	if (out[0] != '\0')
 		unlink(out);
+	free(in);
 	return rc;
 }
 

@@ -1,8 +1,12 @@
 #ifndef WORKER_WORKER_H
 #define WORKER_WORKER_H
 
-#define WORKER_PROTOCOL 2  /* bumped when a task's or a result's fields change meaning
-                              * (2: remote transfer of segments and results) */
+#define WORKER_PROTOCOL 3  /* bumped when a task's or a result's fields change meaning
+                              * (2: remote transfer of segments and results; 3: a task's
+                              * "inputs", several files decoded as one stream) */
+/* The most files one task may decode as a stream ("inputs"); the master's pieces need about
+ * SEG_FILES_PER_PIECE + 2. */
+#define WORKER_MAX_INPUTS 64
 
 /*
  * A worker's whole life: say hello, then read MSG_TASK messages from in_fd and answer each

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark script (make bench) on a 2 s clip, one run: it finishes, writes its JSON and
 # table where --out says (not over bench/results), and its ratios are the ones its README
-# explains (ours/peer, the bound from the sequential runs, the efficiency). Not a timing test:
+# explains (ours/peer, the bound from the sequential runs, the efficiency); so does its
+# --corpus mode, on the same clip instead of the corpus. Not a timing test:
 # no number here is compared with a speed.
 . "$(dirname "$0")/lib.sh"
 
@@ -32,6 +33,20 @@ check "every phase share is between 0 and 100%" jt "$j" \
 	'all(.rows[]; [.share.filter_pct, .share.decode_pct, .share.encode_pct] | all(. >= 0 and . <= 100))'
 check "the table has a row per filter" [ "$(grep -c '^| two.mp4 | \(grayscale\|blur\) |' "$T/out/bench.md")" = 2 ]
 check "and is printed" grep -q '^| two.mp4 | blur |' "$T/bench.out"
+
+# --corpus on the same clip, one pair, one filter: the row, its ratio and the corpus summary
+rc=0
+(cd "$T" && timeout -k 5 170 "$VR_ROOT/scripts/bench" --corpus --runs 1 --filters grayscale --clip two.mp4 --out corpus) \
+	> "$T/corpus.out" 2> "$T/corpus.err" || rc=$?
+check "--corpus runs to the end (exit 0)" [ "$rc" = 0 ]
+c=$T/corpus/corpus.json
+check "--corpus: one row for the clip named" jt "$c" '[.rows[] | [.clip, .filter]] == [["two.mp4", "grayscale"]]'
+check "--corpus: ours/peer of one pair is ours over peer" jt "$c" \
+	'all(.rows[]; .ours > 0 and .peer > 0 and ((.ours_over_peer / (.ours / .peer) - 1) | fabs < 1e-4))'
+check "--corpus: frames out equal frames in, imbalance a fraction" jt "$c" \
+	'all(.rows[]; .frames_in == 60 and .frames_out == 60 and .imbalance >= 0 and .imbalance < 1 and .first_start >= 0 and .join_tail > 0)'
+check "--corpus: median and worst over the corpus" jt "$c" '.median_ours_over_peer == .rows[0].ours_over_peer and .worst_ours_over_peer == .rows[0].ours_over_peer'
+check "--corpus: the table is printed" grep -q '^| two.mp4 | grayscale |' "$T/corpus.out"
 
 rc=0
 "$VR_ROOT/scripts/bench" --clip "$T/missing.mp4" > /dev/null 2> "$T/bad.err" || rc=$?

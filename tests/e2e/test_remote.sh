@@ -155,7 +155,7 @@ check bad-quote-explained grep -q "unterminated" "$T/badquote.err"
 
 # a worker that says hello, takes a task and never answers: replaced after --task-timeout, its
 # segment re-run; the first launch stalls, later ones are real workers
-printf 'V\001\001\000\000\000\000\015{"version":2}' >"$T/hello2"
+printf 'V\001\001\000\000\000\000\015{"version":3}' >"$T/hello2"
 cat >"$T/staller.sh" <<EOF
 #!/bin/sh
 if [ -e "$T/stalled" ]; then exec "$WORKER" --name later; fi

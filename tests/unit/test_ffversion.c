@@ -4,6 +4,15 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
 #include "master/ffversion.h"
 
 /* parse(text) as ffmpeg's first line: the result, and major.minor for a release */
@@ -73,10 +82,69 @@ test_ffversion_minimum(void **state)
 	assert_false(ffversion_recent_enough(3, 4));
 }
 
+/* Lines in the file the fake programs append to at each run. */
+static int
+test_ffversion_runs(const char *dir)
+{
+	char path[4200], line[256];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof path, "%s/runs", dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f) != NULL)
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* A binary that passed is not asked again until it changes (its mtime here). */
+static void
+test_ffversion_cache(void **state)
+{
+	char dir[] = "/tmp/test_ffversion-XXXXXX", path[4200], cache[4200], err[256];
+	const char *progs[] = { "ffmpeg", "ffprobe" };
+	char *old_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+	struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	FILE *f;
+	int k;
+
+	assert_non_null(mkdtemp(dir));
+	for (k = 0; k < 2; k++) {
+		snprintf(path, sizeof path, "%s/%s", dir, progs[k]);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fprintf(f, "#!/bin/sh\necho run >> '%s/runs'\necho '%s version 6.1.1 Copyright'\n", dir, progs[k]);
+		fclose(f);
+		assert_int_equal(chmod(path, 0755), 0);
+	}
+	snprintf(cache, sizeof cache, "%s/cache", dir);
+	setenv("PATH", dir, 1);
+	setenv("XDG_CACHE_HOME", cache, 1);
+	assert_int_equal(ffversion_check(err, sizeof err), 0);
+	assert_int_equal(test_ffversion_runs(dir), 2);
+	/* the same binaries: nothing runs */
+	assert_int_equal(ffversion_check(err, sizeof err), 0);
+	assert_int_equal(test_ffversion_runs(dir), 2);
+	/* ffmpeg upgraded in place: asked again, ffprobe not */
+	snprintf(path, sizeof path, "%s/ffmpeg", dir);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	assert_int_equal(ffversion_check(err, sizeof err), 0);
+	assert_int_equal(test_ffversion_runs(dir), 3);
+	if (old_path != NULL)
+		setenv("PATH", old_path, 1);
+	unsetenv("XDG_CACHE_HOME");
+	free(old_path);
+	util_rm_rf(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ffversion_cache),
 		cmocka_unit_test(test_ffversion_releases),
 		cmocka_unit_test(test_ffversion_development),
 		cmocka_unit_test(test_ffversion_not_a_version),

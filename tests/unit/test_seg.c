@@ -85,36 +85,100 @@ test_seg_files(int n, double len)
 	return v;
 }
 
+/* Every frame of `frames` exactly once, in order: each piece starts where the last ended, at
+ * its skip into its first file, and reads the files up to the one holding its last frame. */
 static void
-test_seg_split_one_keyframe(void **state)
+test_seg_plan_covers(const struct seg *u, int nu, const struct seg *v, int n, int64_t frames, double fps)
 {
-	struct seg *v = test_seg_files(1, 20);
-	int n = 1, i;
-	int64_t covered = 0;
+	int64_t at = 0, key, len;
+	int i;
 
-	assert_int_equal(seg_split(&v, &n, 20, 30, 4), 0);
-	assert_int_equal(n, 4);
 	for (i = 0; i < n; i++) {
-		assert_string_equal(v[i].name, "seg_00000.mkv");
-		assert_int_equal(v[i].skip, covered);
-		covered += v[i].count ? v[i].count : 600 - v[i].skip;
+		key = llround((u[v[i].first].start - u[0].start) * fps);
+		assert_int_equal(key + v[i].skip, at);
+		assert_string_equal(v[i].name, u[v[i].first].name);
+		assert_true(v[i].nfiles >= 1 && v[i].first + v[i].nfiles <= nu);
+		len = v[i].count ? v[i].count : frames - at;
+		assert_true(len >= 1);
+		/* the pre-roll lies in the first file and the last frame in the last one */
+		assert_true(v[i].first + 1 == nu || llround((u[v[i].first + 1].start - u[0].start) * fps) > at);
+		if (i + 1 < n)
+			assert_true(llround((u[v[i].first + v[i].nfiles - 1].start - u[0].start) * fps) <= at + len - 1);
+		at += len;
 	}
-	/* every frame exactly once; the last piece runs to the end of its file */
-	assert_int_equal(covered, 600);
 	assert_int_equal(v[n - 1].count, 0);
-	free(v);
+	assert_int_equal(at, frames);
+}
+
+/* The cost a piece's worker pays: its frames plus the pre-roll decoded and dropped. */
+static double
+test_seg_cost(const struct seg *v, int n, int i, int64_t frames, double fps)
+{
+	int64_t len = v[i].count ? v[i].count : frames - llround((v[i].start - v[0].start) * fps);
+
+	return (double)len + SEG_PREROLL_COST * (double)v[i].skip;
+}
+
+/* seg_plan_next over the first `listed` files (all: the cut has ended) for pieces from `from`
+ * on, until one cannot be planned yet; returns how many pieces are planned in v then. */
+static int
+test_seg_plan_upto(const struct seg *u, int listed, int nu, int64_t frames, double fps, int pieces,
+    struct seg *v, int from)
+{
+	int64_t start = 0;
+	int i;
+
+	for (i = 0; i < from; i++)
+		start += v[i].count;
+	for (i = from; i < pieces; i++) {
+		if (seg_plan_next(u, listed, listed == nu, 0, frames, fps, pieces, i, start, &v[i]) != 1)
+			break;
+		start += v[i].count;
+	}
+	return i;
+}
+
+static int
+test_seg_plan(const struct seg *u, int nu, int64_t frames, double fps, int pieces, struct seg **out, int *n)
+{
+	*out = calloc((size_t)pieces, sizeof **out);
+	assert_non_null(*out);
+	*n = test_seg_plan_upto(u, nu, nu, frames, fps, pieces, *out, 0);
+	return 0;
+}
+
+/* Plans `pieces` pieces over the files u and checks they cover every frame once and cost the
+ * same to within tol (later pre-rolls are guessed); returns them (free them). */
+static struct seg *
+test_seg_plan_balanced(const struct seg *u, int nu, int64_t frames, double fps, int pieces, double tol)
+{
+	struct seg *v = NULL;
+	int n = 0, i;
+	double c, lo = 1e18, hi = 0;
+
+	assert_int_equal(test_seg_plan(u, nu, frames, fps, pieces, &v, &n), 0);
+	assert_int_equal(n, pieces);
+	test_seg_plan_covers(u, nu, v, n, frames, fps);
+	for (i = 0; i < n; i++) {
+		c = test_seg_cost(v, n, i, frames, fps);
+		lo = c < lo ? c : lo;
+		hi = c > hi ? c : hi;
+	}
+	print_message("pieces cost %.1f to %.1f\n", lo, hi);
+	assert_true(hi / lo <= 1 + tol);
+	return v;
 }
 
 static void
-test_seg_split_enough_files(void **state)
+test_seg_plan_one_keyframe(void **state)
 {
-	struct seg *v = test_seg_files(6, 10), *before = v;
-	int n = 6;
+	/* one keyframe, 4 pieces: the pre-roll grows with every piece and the first pieces, planned
+	 * before the whole file is known, guess it short (162 to 190 frames' worth) */
+	struct seg *u = test_seg_files(1, 20), *v = test_seg_plan_balanced(u, 1, 600, 30, 4, 0.2);
 
-	/* as many files as workers or more: nothing to split */
-	assert_int_equal(seg_split(&v, &n, 60, 30, 2), 0);
-	assert_int_equal(n, 6);
-	assert_ptr_equal(v, before);
+	/* later pieces decode more pre-roll, so they keep fewer frames */
+	assert_true(v[0].count > v[2].count);
+	free(u);
 	free(v);
 }
 
@@ -168,15 +232,155 @@ test_seg_whole(void **state)
 	util_rm_rf(dir);
 }
 
+/* x264's default GOP on a 20 s clip: keyframes at 0, 250 and 500 (8.3 s apart). Cut on
+ * keyframes, 2 workers got 500 and 100 frames; planned, each gets the same work. */
+static void
+test_seg_plan_sparse_gop(void **state)
+{
+	struct seg *u = test_seg_files(3, 250.0 / 30), *v = test_seg_plan_balanced(u, 3, 600, 30, 2, 0.01);
+
+	/* the second piece starts inside the second keyframe interval: 2 files, pre-roll dropped */
+	assert_int_equal(v[0].first, 0);
+	assert_int_equal(v[0].nfiles, 2);
+	assert_int_equal(v[1].first, 1);
+	assert_int_equal(v[1].nfiles, 2);
+	assert_true(v[1].skip > 0 && v[1].skip < 100);
+	free(u);
+	free(v);
+}
+
+/* Keyframes every second, 6 pieces of a 60 s clip: a boundary on a keyframe has no pre-roll,
+ * and each piece reads only the files it needs. */
+static void
+test_seg_plan_dense(void **state)
+{
+	struct seg *u = test_seg_files(60, 1), *v = test_seg_plan_balanced(u, 60, 1800, 30, 6, 0.01);
+	int i;
+
+	for (i = 0; i < 6; i++)
+		assert_true(v[i].nfiles <= 11);
+	free(u);
+	free(v);
+}
+
+/* As many pieces as frames: one frame each, none empty. */
+static void
+test_seg_plan_tiny(void **state)
+{
+	struct seg *u = test_seg_files(1, 0.1), *v = NULL;
+	int n = 0;
+
+	assert_int_equal(test_seg_plan(u, 1, 3, 30, 3, &v, &n), 0);
+	assert_int_equal(n, 3);
+	test_seg_plan_covers(u, 1, v, n, 3, 30);
+	free(u);
+	free(v);
+}
+
+/* While the cut runs: a piece is planned as soon as the files it needs are listed, never
+ * before; the first ones come out before the cut ends, and the whole still covers every frame
+ * once, balanced to a few percent (later pre-rolls were guessed). */
+static void
+test_seg_plan_streaming(void **state)
+{
+	struct seg *u = test_seg_files(24, 2.5), v[6];
+	int64_t last, end;
+	int listed, done = 0, first_at = 0, k;
+	double c, lo = 1e9, hi = 0;
+
+	/* keyframes every 75 frames, 1800 frames, 6 pieces of ~300 */
+	for (listed = 1; listed <= 24 && done < 6; listed++) {
+		k = test_seg_plan_upto(u, listed, 24, 1800, 30, 6, v, done);
+		for (; done < k; done++) {
+			/* every file it reads is listed, and so is the one its successor starts in */
+			last = llround(u[listed - 1].end * 30);
+			end = v[done].count ? llround((v[done].start - u[0].start) * 30) + v[done].count : 1800;
+			assert_true(v[done].first + v[done].nfiles <= listed);
+			assert_true(end <= last);
+			if (first_at == 0)
+				first_at = listed;
+		}
+	}
+	assert_int_equal(done, 6);
+	assert_true(first_at > 0 && first_at < 24);
+	test_seg_plan_covers(u, 24, v, 6, 1800, 30);
+	for (k = 0; k < 6; k++) {
+		c = test_seg_cost(v, 6, k, 1800, 30);
+		lo = c < lo ? c : lo;
+		hi = c > hi ? c : hi;
+	}
+	assert_true(hi / lo <= 1.05);
+	/* the very same plan as from the whole list: a run does not depend on the cut's pace */
+	{
+		struct seg *w = NULL;
+		int n = 0;
+
+		assert_int_equal(test_seg_plan(u, 24, 1800, 30, 6, &w, &n), 0);
+		assert_int_equal(n, 6);
+		for (k = 0; k < 6; k++) {
+			assert_int_equal(w[k].first, v[k].first);
+			assert_int_equal(w[k].nfiles, v[k].nfiles);
+			assert_int_equal(w[k].skip, v[k].skip);
+			assert_int_equal(w[k].count, v[k].count);
+		}
+		free(w);
+	}
+	free(u);
+}
+
+/* A bare stream is one whole file: split over 4 workers into parts that each decode it from
+ * the start and keep their own frames, every frame once; enough files are left alone. */
+static void
+test_seg_split_whole_file(void **state)
+{
+	struct seg *v = calloc(1, sizeof *v);
+	int n = 1, i;
+	int64_t next = 0;
+
+	assert_non_null(v);
+	snprintf(v[0].name, sizeof v[0].name, "whole.h264");
+	v[0].nfiles = 1;
+	v[0].end = 10;
+	assert_int_equal(seg_split(&v, &n, 10, 30, 4), 0);
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(v[i].name, "whole.h264");
+		assert_int_equal(v[i].nfiles, 1);
+		assert_int_equal(v[i].skip, next);
+		next += v[i].count;
+	}
+	/* the last takes the rest: 300 frames in all, none lost */
+	assert_int_equal(v[3].count, 0);
+	assert_int_equal(300 - v[3].skip, 75);
+	free(v);
+	v = calloc(4, sizeof *v);
+	n = 4;
+	assert_int_equal(seg_split(&v, &n, 10, 30, 4), 0);
+	assert_int_equal(n, 4);
+	free(v);
+}
+
+static void
+test_seg_unit_length(void **state)
+{
+	assert_true(fabs(seg_unit_length(10) - 10.0 / SEG_FILES_PER_PIECE) < 1e-6);
+	assert_true(seg_unit_length(0.5) == 0.2);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seg_length_balances),
 		cmocka_unit_test(test_seg_length_invariants),
-		cmocka_unit_test(test_seg_split_one_keyframe),
-		cmocka_unit_test(test_seg_split_enough_files),
 		cmocka_unit_test(test_seg_whole),
+		cmocka_unit_test(test_seg_split_whole_file),
+		cmocka_unit_test(test_seg_plan_one_keyframe),
+		cmocka_unit_test(test_seg_plan_sparse_gop),
+		cmocka_unit_test(test_seg_plan_dense),
+		cmocka_unit_test(test_seg_plan_tiny),
+		cmocka_unit_test(test_seg_plan_streaming),
+		cmocka_unit_test(test_seg_unit_length),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
