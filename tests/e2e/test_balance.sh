@@ -18,7 +18,7 @@ check "the test clip has 3 keyframes, 250 frames apart" [ "$keys" = 3 ]
 # within 5% (the first pieces are planned while the cut runs, later pre-rolls guessed)
 balanced='[.pieces[] | .frames + 0.12 * .preroll] | (max / min) <= 1.05'
 
-run_master two -f grayscale -w 2 --json -o "$T/two.mp4" "$T/gop250.mp4"
+run_master two -f grayscale -w 2 --compare --json -o "$T/two.mp4" "$T/gop250.mp4"
 check "renders on 2 workers (exit 0)" [ "$rc" = 0 ]
 check "2 pieces" jt "$T/two.out" '.segments_total == 2 and (.pieces | length) == 2'
 check "the pieces' work is balanced (not 500 + 100 frames)" jt "$T/two.out" "$balanced"

@@ -7,7 +7,7 @@ ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=320x240:rate=30:duration=
 	-sc_threshold 0 -pix_fmt yuv420p -c:a aac "$T/onekey.mp4"
 check "the test clip has one keyframe" [ "$(ffprobe -v error -select_streams v:0 -skip_frame nokey -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$T/onekey.mp4")" = 1 ]
 
-run_master split -f grayscale -w 2 --json -o "$T/out.mp4" "$T/onekey.mp4"
+run_master split -f grayscale -w 2 --compare --json -o "$T/out.mp4" "$T/onekey.mp4"
 check "renders (exit 0)" [ "$rc" = 0 ]
 check "split into pieces for both workers" jt "$T/split.out" '.segments_total == 2 and ([.timeline[] | select(.phase == "parallel") | .worker] | unique | length) == 2'
 check "the pieces ran at the same time" jt "$T/split.out" '[.timeline[] | select(.phase == "parallel")] | (.[0].start < .[1].end and .[1].start < .[0].end)'

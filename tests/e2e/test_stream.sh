@@ -54,13 +54,12 @@ check "cli --hls: nothing but the playlist and pieces is left: $(ls -A "$hls" | 
 	bash -c '[ -z "$(ls -A "$1" | grep -v -E "^(index\.m3u8|seg_[0-9]{5}\.ts)$")" ]' _ "$hls"
 check "cli --hls: the report names the stream" grep -q "^stream .*index.m3u8" "$T/cli.out"
 
-# ---- playback order: the first piece is handed out first, even when it is not the longest ----
-# keyframes at 0, 1.6 and 4 s cut pieces of 1.6, 2.4 and 2 s: longest first alone would start
-# with the second
+# ---- playback order: the first piece is handed out first, so the stream can start ----
+# keyframes at 0, 1.6 and 4 s: pieces are planned on frame numbers, the first always first
 if gen_clip "$T/kf.mp4" 6 -g 600 -force_key_frames 0,1.6,4; then
 	run_master order "$T/kf.mp4" --no-baseline -w 2 -s 1.5 --json -o "$T/kf.out.mp4"
-	first=$(jq -c '[.segments_total, .timeline[0].segment]' "$T/order.out" 2>/dev/null)
-	check "the first piece is rendered first ([pieces, first started] = $first)" [ "$first" = "[3,0]" ]
+	first=$(jq -c '[.segments_total > 1, .timeline[0].segment]' "$T/order.out" 2>/dev/null)
+	check "the first piece is rendered first ([several pieces, first started] = $first)" [ "$first" = "[true,0]" ]
 else
 	fail "order-clip" "ffmpeg could not generate the clip"
 fi
