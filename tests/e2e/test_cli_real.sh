@@ -52,7 +52,7 @@ for path in "$MEDIA"/*.mp4 "$MEDIA"/*.mov "$MEDIA"/*.mkv "$MEDIA"/*.webm "$MEDIA
 	fi
 	check "$n-json-frames-out" [ "$(jf "$T/$n.out" .frames_out)" = "$got" ]
 	if [ "$want_audio" = yes ]; then
-		a=$(acodec "$out")
+		a=$(acodec "$out" | cut -d, -f1)
 		# copied when MP4 holds it (AAC, MP3, AC-3...), else AAC
 		a_in=$(acodec "$path" | cut -d, -f1)
 		if [ "$a" = aac ] || [ "$a" = "$a_in" ]; then pass "$n-audio"; else fail "$n-audio" "audio codec '$a', want aac or $a_in copied"; fi

@@ -35,7 +35,7 @@ check bar-one-line-per-phase [ "$(grep -Ec '^(probing|splitting|parallel|merging
 # redrawn in place: the parallel bar was drawn more than once on its line
 check bar-redrawn-in-place [ "$(grep -o 'parallel   *\[' "$T/bar.raw" | wc -l)" -ge 2 ]
 # log lines on lines of their own, whole; no bar text inside a log line
-check bar-log-line-whole grep -Eq '^[0-9]+ M [0-9:.]+ info cut into [0-9]+ segments' "$S"
+check bar-log-line-whole grep -Eq '^[0-9]+ M [0-9:.]+ info cut into [0-9]+ (segments|files)' "$S"
 check bar-log-line-whole-join grep -Eq '^[0-9]+ M [0-9:.]+ info joined in' "$S"
 check bar-never-in-log-lines sh -c "! grep -E ' (info|warn|error) .*\] +[0-9]+%|%.*[0-9]+ M [0-9:.]+ (info|warn)' '$S'"
 check bar-then-report grep -Eq '^output +'"$T"'/bar.mp4$' "$S"

@@ -26,7 +26,7 @@ blurred_grey() {
 }
 render() { # FILTER -> $T/$name.mp4, checks exit and frames
 	local f=$1 name=${1%%:*}
-	run_master "$name" -q --no-baseline -s 1 -f "$f" -o "$T/$name.mp4" "$T/in.mp4"
+	run_master "$name" -q -y --no-baseline -s 1 -f "$f" -o "$T/$name.mp4" "$T/in.mp4"
 	if [ "$rc" != 0 ]; then fail "$f renders" "$(why "$name")"; return 1; fi
 	[ "$(frames "$T/$name.mp4")" = 60 ] || { fail "$f keeps every frame" "$(frames "$T/$name.mp4")"; return 1; }
 	pass "$f renders every frame"
