@@ -19,16 +19,20 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "master/access.h"
-#include "master/cli.h"
+#include "master/api.h"
 #include "master/httputil.h"
 #include "master/jobid.h"
+#include "master/outname.h"
 #include "master/preview.h"
 #include "master/probe.h"
 #include "master/quota.h"
 #include "master/proc.h"
+#include "master/queue.h"
 #include "master/range.h"
 #include "master/server.h"
+#include "master/sse.h"
 #include "master/store.h"
 #include "master/upload.h"
 #include "master/web.h"
@@ -276,7 +280,7 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 		api_upload_free(u);
 		return;
 	}
-	server_job_dir(s, u->id, dir, sizeof dir);
+	queue_job_dir(s, u->id, dir, sizeof dir);
 	snprintf(input, sizeof input, "%s/input", dir);
 	if (util_mkdir_p(dir, err, sizeof err) == -1 || rename(u->path, input) == -1) {
 		if (err[0] == '\0' || errno)
@@ -474,7 +478,7 @@ api_process(struct server *s, struct evhttp_request *req)
 	/* a job may be run again with another filter: the previous result goes */
 	for (i = 0; stale[i] != NULL; i++)
 		json_object_del(rec, stale[i]);
-	server_job_dir(s, r.job_id, dir, sizeof dir);
+	queue_job_dir(s, r.job_id, dir, sizeof dir);
 	snprintf(out, sizeof out, "%s/output.mp4", dir);
 	quota_rm_rf(s->quota, out);
 	json_object_set_new(rec, "status", json_string("queued"));
@@ -484,7 +488,7 @@ api_process(struct server *s, struct evhttp_request *req)
 	json_object_set_new(rec, "segment_seconds", json_real(r.segment_seconds));
 	json_object_set_new(rec, "output_format", format_json(&r.format));
 	json_object_set_new(rec, "queued_at", json_real(util_wall()));
-	if (store_put(s->store, rec, err, sizeof err) == -1 || server_enqueue(s, r.job_id, err, sizeof err) == -1) {
+	if (store_put(s->store, rec, err, sizeof err) == -1 || queue_add(s, r.job_id, err, sizeof err) == -1) {
 		http_send_error(req, 500, "Internal Server Error", err);
 		goto done;
 	}
@@ -502,7 +506,7 @@ static void
 api_status(struct server *s, struct evhttp_request *req, const char *id)
 {
 	char err[512];
-	json_t *rec = server_status(s, id, err, sizeof err);
+	json_t *rec = queue_status(s, id, err, sizeof err);
 
 	if (rec == NULL) {
 		http_send_error(req, 404, "Job not found", err[0] ? err : "no job has this id; upload a video first");
@@ -521,7 +525,7 @@ api_download_name(json_t *rec, const char *ext, char *buf, size_t n)
 	char tmp[600];
 	size_t i, k = 0;
 
-	cli_default_output(src ? src : "video", filter ? filter : "filtered", tmp, sizeof tmp);
+	outname_default(src ? src : "video", filter ? filter : "filtered", tmp, sizeof tmp);
 	if (strlen(tmp) > 4 && strcmp(tmp + strlen(tmp) - 4, ".mp4") == 0)
 		snprintf(tmp + strlen(tmp) - 3, sizeof tmp - (strlen(tmp) - 3), "%s", ext);
 	for (i = 0; tmp[i] != '\0' && k + 1 < n; i++) {
@@ -544,7 +548,7 @@ api_download(struct server *s, struct evhttp_request *req, const char *id, int o
 		http_send_error(req, 404, "Job not found", "no job has this id");
 		return;
 	}
-	server_job_dir(s, id, dir, sizeof dir);
+	queue_job_dir(s, id, dir, sizeof dir);
 	if (original) {
 		fmt = json_string_value(json_object_get(json_object_get(rec, "analytics"), "format"));
 		snprintf(path, sizeof path, "%s/input", dir);
@@ -605,7 +609,7 @@ api_stream(struct server *s, struct evhttp_request *req, const char *rest)
 		http_send_error(req, 404, "File not found", "a stream has index.m3u8 and seg_NNNNN.ts");
 		return;
 	}
-	server_job_dir(s, id, dir, sizeof dir);
+	queue_job_dir(s, id, dir, sizeof dir);
 	snprintf(path, sizeof path, "%s/hls/%s", dir, name);
 	/* the playlist grows while the job renders: a player must ask again, not cache it */
 	if (playlist)
@@ -617,7 +621,7 @@ static void
 api_cleanup(struct server *s, struct evhttp_request *req, const char *id)
 {
 	char err[512];
-	int rc = server_remove(s, id, err, sizeof err);
+	int rc = queue_remove(s, id, err, sizeof err);
 
 	if (rc == 0)
 		http_send_error(req, 404, "Job not found", "no job has this id");
@@ -861,7 +865,7 @@ api_preview(struct server *s, struct evhttp_request *req, const char *id)
 	pv->evcon = evhttp_request_get_connection(req);
 	snprintf(pv->id, sizeof pv->id, "%s", id);
 	snprintf(pv->filter, sizeof pv->filter, "%s", filter_chain_spec(r.fc));
-	server_job_dir(s, id, pv->dir, sizeof pv->dir);
+	queue_job_dir(s, id, pv->dir, sizeof pv->dir);
 	snprintf(pv->input, sizeof pv->input, "%s/input", pv->dir);
 	if (s->previews_running >= API_PREVIEW_RUNNING && s->previews_waiting >= API_PREVIEW_WAITING) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
