@@ -227,12 +227,10 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 	char err[1024], dir[4096], input[4200];
 	struct limits_excess x;
 	struct probe p;
-	json_t *rec;
+	json_t *rec = NULL;
 
-	if (u->req == NULL) {
-		api_upload_free(u);
-		return;
-	}
+	if (u->req == NULL)
+		goto done;	/* the client went away while ffprobe ran */
 	evhttp_connection_set_closecb(u->evcon, NULL, NULL);
 	if (status != 0) {
 		/* ffmpeg names our spool file; the user knows the file by the name they sent */
@@ -254,20 +252,17 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 			snprintf(tail + k, sizeof tail - k, "%s", rest);
 		snprintf(err, sizeof err, "not a video ffmpeg can read: %s", tail[0] ? tail : "ffprobe failed");
 		http_send_error(u->req, 415, "Not a usable video", err);
-		api_upload_free(u);
-		return;
+		goto done;
 	}
 	if (probe_parse(out, outlen, errtail, u->size, &p, err, sizeof err) == -1) {
 		http_send_error(u->req, api_upload_status_for(err), "Not a usable video", err);
-		api_upload_free(u);
-		return;
+		goto done;
 	}
 	if (limits_check(&s->o.limits, &p, &x) == -1) {
 		/* too large to render here: 413 like an oversized upload, saying which limit */
 		http_send_json(u->req, 413, json_pack("{s:s, s:s, s:s, s:f, s:f}", "error",
 		    "Video too large", "detail", x.reason, "limit", x.limit, "value", x.value, "max", x.max));
-		api_upload_free(u);
-		return;
+		goto done;
 	}
 	if (upload_peer_gone(u->req)) {
 		/* the client gave up (curl -m, a closed tab) and will never learn the job id:
@@ -277,18 +272,16 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 		evhttp_add_header(evhttp_request_get_output_headers(u->req), "Connection", "close");
 		http_send_error(u->req, 400, "Upload abandoned", "the connection was closed before the "
 		    "upload was stored; keep it open until the answer");
-		api_upload_free(u);
-		return;
+		goto done;
 	}
 	queue_job_dir(s, u->id, dir, sizeof dir);
 	snprintf(input, sizeof input, "%s/input", dir);
 	if (util_mkdir_p(dir, err, sizeof err) == -1 || rename(u->path, input) == -1) {
-		if (err[0] == '\0' || errno)
-			snprintf(err, sizeof err, "cannot keep the upload: %s", strerror(errno));
+		/* one message for either failure, from errno: a failed rename leaves err unset */
+		snprintf(err, sizeof err, "cannot keep the upload: %s", strerror(errno));
 		http_send_error(u->req, 507, "Insufficient Storage", err);
 		quota_rm_rf(s->quota, dir);
-		api_upload_free(u);
-		return;
+		goto done;
 	}
 	u->path[0] = '\0';
 	rec = json_pack("{s:s, s:s, s:f, s:s, s:I, s:o, s:n, s:n}", "job_id", u->id, "status", "uploaded",
@@ -297,15 +290,14 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 	if (rec == NULL || store_put(s->store, rec, err, sizeof err) == -1) {
 		http_send_error(u->req, 500, "Internal Server Error", rec ? err : "out of memory");
 		quota_rm_rf(s->quota, dir);
-		json_decref(rec);
-		api_upload_free(u);
-		return;
+		goto done;
 	}
 	log_info("job %s: uploaded %s (%lld bytes, %dx%d %s)", u->id, u->filename, (long long)u->size,
 	    p.width, p.height, p.codec);
 	http_send_json(u->req, 200, json_pack("{s:s, s:s, s:I, s:s, s:O}", "job_id", u->id,
 	    "filename", u->filename, "size", (json_int_t)u->size,
 	    "message", "Video uploaded successfully", "analytics", json_object_get(rec, "analytics")));
+done:
 	json_decref(rec);
 	api_upload_free(u);
 }

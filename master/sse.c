@@ -10,7 +10,6 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "master/httputil.h"
 #include "master/queue.h"
