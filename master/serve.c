@@ -21,6 +21,7 @@
 #include "master/ffversion.h"
 #include "master/job.h"
 #include "master/jobid.h"
+#include "master/opts.h"
 #include "master/quota.h"
 #include "master/pool.h"
 #include "master/queue.h"
@@ -64,7 +65,7 @@ serve_usage(FILE *out)
 	    "                      refused (507), a job that outgrows it fails (default 0: none)\n"
 	    "  --keep-hours H      remove jobs older than this (default 24)\n"
 	    "  --segment-seconds S longest segment (default 10; evened out over the workers)\n"
-	    "  --preset NAME       x264 preset (default veryfast)\n"
+	    "  --preset NAME       x264 preset (default " OPTS_PRESET ")\n"
 	    "  --crf N             default quality, 0-51 (default: the codec's, 20 for h264)\n"
 	    "  --cors-origin URL   also allow this origin (repeatable); loopback origins always are\n"
 	    "  --allowed-host NAME also answer requests for this host name (repeatable); loopback\n"
@@ -135,10 +136,8 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			o->data_dir = optarg;
 			break;
 		case O_WORKERS:
-			d = strtod(optarg, &end);
-			if (*end || end == optarg || d < 0 || d > 1024 || d != (int)d)
-				return util_err(err, errlen, "--workers takes 0 to 1024, not '%s'", optarg);
-			o->workers = (int)d;
+			if (opts_workers(optarg, &o->workers, err, errlen) == -1)
+				return -1;
 			break;
 		case O_MAXUP:
 			d = strtod(optarg, &end);
@@ -153,13 +152,12 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			o->keep_hours = d;
 			break;
 		case O_SEG:
-			d = strtod(optarg, &end);
-			if (*end || end == optarg || !(d >= 0.5 && d <= 3600))
-				return util_err(err, errlen, "--segment-seconds takes 0.5 to 3600, not '%s'", optarg);
-			o->segment_seconds = d;
+			if (opts_segment_seconds(optarg, &o->segment_seconds, err, errlen) == -1)
+				return -1;
 			break;
 		case O_PRESET:
-			o->preset = optarg;
+			if (opts_preset(optarg, &o->preset, err, errlen) == -1)
+				return -1;
 			break;
 		case O_CRF:
 			d = strtod(optarg, &end);
@@ -392,20 +390,19 @@ serve_main(int argc, char **argv)
 	struct timeval expire = { SERVE_EXPIRE_EVERY, 0 }, ping = { SERVE_PING_EVERY, 0 };
 	char err[1024], path[4200];
 	int verbose = 0, code = 1;
-	long n;
 
 	memset(&s, 0, sizeof s);
 	s.o.host = "127.0.0.1";
 	s.o.port = 8000;
-	s.o.workers = -1;
+	s.o.workers = OPTS_WORKERS_CPUS;
 	s.o.data_dir = "./data";
 	s.o.max_upload_mb = 100;
 	s.o.timeout_s = 60;
 	s.o.limits.max_pixels = LIMITS_SERVE_PIXELS;
 	s.o.limits.max_duration = LIMITS_SERVE_DURATION;
 	s.o.keep_hours = 24;
-	s.o.segment_seconds = 10;
-	s.o.preset = "veryfast";
+	s.o.segment_seconds = OPTS_SEGMENT_SECONDS;
+	s.o.preset = OPTS_PRESET;
 	s.o.crf = -1;
 	if (serve_parse(argc, argv, &s.o, &verbose, err, sizeof err) == -1) {
 		fprintf(stderr, "master serve: %s\nTry '%s serve --help'.\n", err, program_invocation_short_name);
@@ -422,8 +419,8 @@ serve_main(int argc, char **argv)
 		fprintf(stderr, "master serve: %s\n", err);
 		return 2;
 	}
-	if (s.o.workers == 0 && s.o.nremote == 0 && s.o.slurm.workers == 0) {
-		fprintf(stderr, "master serve: --workers 0 needs at least one --remote worker (or --slurm N)\n");
+	if (opts_check_workers(s.o.workers, s.o.nremote, s.o.slurm.workers, err, sizeof err) == -1) {
+		fprintf(stderr, "master serve: %s\n", err);
 		return 2;
 	}
 	if (ffversion_check(err, sizeof err) == -1) {
@@ -434,10 +431,7 @@ serve_main(int argc, char **argv)
 		log_error("%s", err);
 		goto done;
 	}
-	if (s.o.workers == -1) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		s.o.workers = n > 0 ? (int)n : 1;
-	}
+	s.o.workers = opts_workers_resolve(s.o.workers);
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(s.jobs_dir, sizeof s.jobs_dir, "%s/jobs", s.o.data_dir);
 	snprintf(s.spool_dir, sizeof s.spool_dir, "%s/spool", s.o.data_dir);
