@@ -19,16 +19,20 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "master/access.h"
-#include "master/cli.h"
+#include "master/api.h"
 #include "master/httputil.h"
 #include "master/jobid.h"
+#include "master/outname.h"
 #include "master/preview.h"
 #include "master/probe.h"
 #include "master/quota.h"
 #include "master/proc.h"
+#include "master/queue.h"
 #include "master/range.h"
 #include "master/server.h"
+#include "master/sse.h"
 #include "master/store.h"
 #include "master/upload.h"
 #include "master/web.h"
@@ -223,12 +227,10 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 	char err[1024], dir[4096], input[4200];
 	struct limits_excess x;
 	struct probe p;
-	json_t *rec;
+	json_t *rec = NULL;
 
-	if (u->req == NULL) {
-		api_upload_free(u);
-		return;
-	}
+	if (u->req == NULL)
+		goto done;	/* the client went away while ffprobe ran */
 	evhttp_connection_set_closecb(u->evcon, NULL, NULL);
 	if (status != 0) {
 		/* ffmpeg names our spool file; the user knows the file by the name they sent */
@@ -250,20 +252,17 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 			snprintf(tail + k, sizeof tail - k, "%s", rest);
 		snprintf(err, sizeof err, "not a video ffmpeg can read: %s", tail[0] ? tail : "ffprobe failed");
 		http_send_error(u->req, 415, "Not a usable video", err);
-		api_upload_free(u);
-		return;
+		goto done;
 	}
 	if (probe_parse(out, outlen, errtail, u->size, &p, err, sizeof err) == -1) {
 		http_send_error(u->req, api_upload_status_for(err), "Not a usable video", err);
-		api_upload_free(u);
-		return;
+		goto done;
 	}
 	if (limits_check(&s->o.limits, &p, &x) == -1) {
 		/* too large to render here: 413 like an oversized upload, saying which limit */
 		http_send_json(u->req, 413, json_pack("{s:s, s:s, s:s, s:f, s:f}", "error",
 		    "Video too large", "detail", x.reason, "limit", x.limit, "value", x.value, "max", x.max));
-		api_upload_free(u);
-		return;
+		goto done;
 	}
 	if (upload_peer_gone(u->req)) {
 		/* the client gave up (curl -m, a closed tab) and will never learn the job id:
@@ -273,18 +272,16 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 		evhttp_add_header(evhttp_request_get_output_headers(u->req), "Connection", "close");
 		http_send_error(u->req, 400, "Upload abandoned", "the connection was closed before the "
 		    "upload was stored; keep it open until the answer");
-		api_upload_free(u);
-		return;
+		goto done;
 	}
-	server_job_dir(s, u->id, dir, sizeof dir);
+	queue_job_dir(s, u->id, dir, sizeof dir);
 	snprintf(input, sizeof input, "%s/input", dir);
 	if (util_mkdir_p(dir, err, sizeof err) == -1 || rename(u->path, input) == -1) {
-		if (err[0] == '\0' || errno)
-			snprintf(err, sizeof err, "cannot keep the upload: %s", strerror(errno));
+		/* one message for either failure, from errno: a failed rename leaves err unset */
+		snprintf(err, sizeof err, "cannot keep the upload: %s", strerror(errno));
 		http_send_error(u->req, 507, "Insufficient Storage", err);
 		quota_rm_rf(s->quota, dir);
-		api_upload_free(u);
-		return;
+		goto done;
 	}
 	u->path[0] = '\0';
 	rec = json_pack("{s:s, s:s, s:f, s:s, s:I, s:o, s:n, s:n}", "job_id", u->id, "status", "uploaded",
@@ -293,15 +290,14 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 	if (rec == NULL || store_put(s->store, rec, err, sizeof err) == -1) {
 		http_send_error(u->req, 500, "Internal Server Error", rec ? err : "out of memory");
 		quota_rm_rf(s->quota, dir);
-		json_decref(rec);
-		api_upload_free(u);
-		return;
+		goto done;
 	}
 	log_info("job %s: uploaded %s (%lld bytes, %dx%d %s)", u->id, u->filename, (long long)u->size,
 	    p.width, p.height, p.codec);
 	http_send_json(u->req, 200, json_pack("{s:s, s:s, s:I, s:s, s:O}", "job_id", u->id,
 	    "filename", u->filename, "size", (json_int_t)u->size,
 	    "message", "Video uploaded successfully", "analytics", json_object_get(rec, "analytics")));
+done:
 	json_decref(rec);
 	api_upload_free(u);
 }
@@ -474,7 +470,7 @@ api_process(struct server *s, struct evhttp_request *req)
 	/* a job may be run again with another filter: the previous result goes */
 	for (i = 0; stale[i] != NULL; i++)
 		json_object_del(rec, stale[i]);
-	server_job_dir(s, r.job_id, dir, sizeof dir);
+	queue_job_dir(s, r.job_id, dir, sizeof dir);
 	snprintf(out, sizeof out, "%s/output.mp4", dir);
 	quota_rm_rf(s->quota, out);
 	json_object_set_new(rec, "status", json_string("queued"));
@@ -484,7 +480,7 @@ api_process(struct server *s, struct evhttp_request *req)
 	json_object_set_new(rec, "segment_seconds", json_real(r.segment_seconds));
 	json_object_set_new(rec, "output_format", format_json(&r.format));
 	json_object_set_new(rec, "queued_at", json_real(util_wall()));
-	if (store_put(s->store, rec, err, sizeof err) == -1 || server_enqueue(s, r.job_id, err, sizeof err) == -1) {
+	if (store_put(s->store, rec, err, sizeof err) == -1 || queue_add(s, r.job_id, err, sizeof err) == -1) {
 		http_send_error(req, 500, "Internal Server Error", err);
 		goto done;
 	}
@@ -502,7 +498,7 @@ static void
 api_status(struct server *s, struct evhttp_request *req, const char *id)
 {
 	char err[512];
-	json_t *rec = server_status(s, id, err, sizeof err);
+	json_t *rec = queue_status(s, id, err, sizeof err);
 
 	if (rec == NULL) {
 		http_send_error(req, 404, "Job not found", err[0] ? err : "no job has this id; upload a video first");
@@ -521,7 +517,7 @@ api_download_name(json_t *rec, const char *ext, char *buf, size_t n)
 	char tmp[600];
 	size_t i, k = 0;
 
-	cli_default_output(src ? src : "video", filter ? filter : "filtered", tmp, sizeof tmp);
+	outname_default(src ? src : "video", filter ? filter : "filtered", tmp, sizeof tmp);
 	if (strlen(tmp) > 4 && strcmp(tmp + strlen(tmp) - 4, ".mp4") == 0)
 		snprintf(tmp + strlen(tmp) - 3, sizeof tmp - (strlen(tmp) - 3), "%s", ext);
 	for (i = 0; tmp[i] != '\0' && k + 1 < n; i++) {
@@ -544,7 +540,7 @@ api_download(struct server *s, struct evhttp_request *req, const char *id, int o
 		http_send_error(req, 404, "Job not found", "no job has this id");
 		return;
 	}
-	server_job_dir(s, id, dir, sizeof dir);
+	queue_job_dir(s, id, dir, sizeof dir);
 	if (original) {
 		fmt = json_string_value(json_object_get(json_object_get(rec, "analytics"), "format"));
 		snprintf(path, sizeof path, "%s/input", dir);
@@ -605,7 +601,7 @@ api_stream(struct server *s, struct evhttp_request *req, const char *rest)
 		http_send_error(req, 404, "File not found", "a stream has index.m3u8 and seg_NNNNN.ts");
 		return;
 	}
-	server_job_dir(s, id, dir, sizeof dir);
+	queue_job_dir(s, id, dir, sizeof dir);
 	snprintf(path, sizeof path, "%s/hls/%s", dir, name);
 	/* the playlist grows while the job renders: a player must ask again, not cache it */
 	if (playlist)
@@ -617,7 +613,7 @@ static void
 api_cleanup(struct server *s, struct evhttp_request *req, const char *id)
 {
 	char err[512];
-	int rc = server_remove(s, id, err, sizeof err);
+	int rc = queue_remove(s, id, err, sizeof err);
 
 	if (rc == 0)
 		http_send_error(req, 404, "Job not found", "no job has this id");
@@ -861,7 +857,7 @@ api_preview(struct server *s, struct evhttp_request *req, const char *id)
 	pv->evcon = evhttp_request_get_connection(req);
 	snprintf(pv->id, sizeof pv->id, "%s", id);
 	snprintf(pv->filter, sizeof pv->filter, "%s", filter_chain_spec(r.fc));
-	server_job_dir(s, id, pv->dir, sizeof pv->dir);
+	queue_job_dir(s, id, pv->dir, sizeof pv->dir);
 	snprintf(pv->input, sizeof pv->input, "%s/input", pv->dir);
 	if (s->previews_running >= API_PREVIEW_RUNNING && s->previews_waiting >= API_PREVIEW_WAITING) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");

@@ -19,9 +19,12 @@
 #include "common/log.h"
 #include "common/spawn.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "master/bar.h"
 #include "master/ffversion.h"
 #include "master/job.h"
+#include "master/opts.h"
+#include "master/outname.h"
 #include "master/remote.h"
 #include "master/pool.h"
 #include "master/slurm.h"
@@ -76,7 +79,7 @@ cli_usage(FILE *out, const char *prog)
 	    "  -n, --no-overwrite       never replace one: stop if it exists\n"
 	    "      --format NAME        the container whatever the name: mp4, mov, mkv, webm\n"
 	    "      --codec NAME         video codec: h264 (default), hevc, av1, vp9 (webm: vp9)\n"
-	    "      --preset NAME        encoder speed, x264's names (default veryfast)\n"
+	    "      --preset NAME        encoder speed, x264's names (default " OPTS_PRESET ")\n"
 	    "      --crf N              constant quality: 0-51 for h264/hevc (default 20/24),\n"
 	    "                           0-63 for av1/vp9 (default 34/33)\n"
 	    "      --bitrate RATE       average bitrate instead of crf, e.g. 2500k or 4M\n"
@@ -180,8 +183,6 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "audio", required_argument, NULL, O_AUDIO },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const char *presets[] = { "ultrafast", "superfast", "veryfast", "faster", "fast",
-	    "medium", "slow", "slower", "veryslow", "placebo", NULL };
 	char *end, ferr[256];
 	struct filter_chain *fc;
 	long v;
@@ -189,10 +190,10 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 
 	memset(o, 0, sizeof *o);
 	o->filter = "grayscale";
-	o->preset = "veryfast";
+	o->preset = OPTS_PRESET;
 	o->crf = -1;
-	o->segment_seconds = 10;
-	o->workers = -1;
+	o->segment_seconds = OPTS_SEGMENT_SECONDS;
+	o->workers = OPTS_WORKERS_CPUS;
 	o->task_timeout = 300;
 	/* 0, not 1: GNU getopt then forgets a group of letters a previous parse stopped in ("-xq") */
 	optind = 0;
@@ -203,30 +204,22 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 			o->filter = optarg;
 			break;
 		case 'w':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 0 || v > 1024)
-				return util_err(err, errlen, "--workers takes a whole number from 0 to 1024, not '%s'", optarg);
-			o->workers = (int)v;
+			if (opts_workers(optarg, &o->workers, err, errlen) == -1)
+				return -1;
 			break;
 		case 's':
 			/* ffmpeg's -ss would be read as "-s s" */
 			if (strcmp(argv[optind - 1], "-ss") == 0)
 				return util_err(err, errlen, "-ss is not an option here: -s is --segment-seconds (a time range is --start and --end)");
-			errno = 0;
-			o->segment_seconds = strtod(optarg, &end);
-			if (errno || *end || end == optarg || !(o->segment_seconds >= 0.5 && o->segment_seconds <= 3600))
-				return util_err(err, errlen, "--segment-seconds takes seconds from 0.5 to 3600, not '%s'", optarg);
+			if (opts_segment_seconds(optarg, &o->segment_seconds, err, errlen) == -1)
+				return -1;
 			break;
 		case 'o':
 			o->output = optarg;
 			break;
 		case O_PRESET:
-			for (i = 0; presets[i] != NULL && strcmp(presets[i], optarg) != 0; i++)
-				;
-			if (presets[i] == NULL)
-				return util_err(err, errlen, "--preset: unknown x264 preset '%s' (ultrafast ... veryslow)", optarg);
-			o->preset = presets[i];
+			if (opts_preset(optarg, &o->preset, err, errlen) == -1)
+				return -1;
 			break;
 		case O_CRF:
 			errno = 0;
@@ -351,8 +344,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		return util_err(err, errlen, "--preview takes one input file (got '%s' and '%s')", argv[optind], argv[optind + 1]);
 	if (slurm_check(&o->slurm, err, errlen) == -1)
 		return -1;
-	if (o->workers == 0 && o->nremote == 0 && o->slurm.workers == 0)
-		return util_err(err, errlen, "--workers 0 needs at least one --remote worker (or --slurm N)");
+	if (opts_check_workers(o->workers, o->nremote, o->slurm.workers, err, errlen) == -1)
+		return -1;
 	fc = filter_chain_parse(o->filter, ferr, sizeof ferr);
 	if (fc == NULL)
 		return util_err(err, errlen, "--filter: %s", ferr);
@@ -362,74 +355,6 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	    o->crf, o->bitrate, err, errlen) == -1)
 		return -1;
 	return 0;
-}
-
-/* Appends to name[*k] the characters of s[0..len) that are safe in a file name ('+' only
- * where the caller puts it, between filters: no filter spec holds one). */
-static void
-cli_name_add(char *name, size_t n, size_t *k, const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len && s[i] != '\0' && *k + 1 < n; i++) {
-		if ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-' || s[i] == '.' || (s[i] == '+' && len == 1))
-			name[(*k)++] = s[i];
-	}
-	name[*k] = '\0';
-}
-
-/* 1 when "k=v" is one of the ':'-separated fields of spec. */
-static int
-cli_spec_has(const char *spec, const char *kv, size_t len)
-{
-	const char *p;
-
-	for (p = strchr(spec, ':'); p != NULL; p = strchr(p + 1, ':')) {
-		if (strncmp(p + 1, kv, len) == 0 && (p[1 + len] == ':' || p[1 + len] == '\0'))
-			return 1;
-	}
-	return 0;
-}
-
-void
-cli_default_output(const char *input, const char *filter, char *buf, size_t n)
-{
-	char name[256], one[64], ferr[128];
-	const char *slash = strrchr(input, '/');
-	const char *base = slash ? slash + 1 : input;
-	const char *dot = strrchr(base, '.');
-	size_t dirlen = slash ? (size_t)(slash - input) + 1 : 0;
-	size_t baselen = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-	size_t k = 0, len;
-	const char *p = filter, *f, *q;
-	struct filter_chain *defaults;
-
-	/* "blur:sigma=5,grayscale" -> "blur-sigma5+grayscale": each filter's name, then the
-	 * parameters that differ from a bare "blur" (so the name tells two renders apart) */
-	name[0] = '\0';
-	while (*p != '\0') {
-		f = p + strcspn(p, ",");
-		len = strcspn(p, ":,");
-		if (k > 0)
-			cli_name_add(name, sizeof name, &k, "+", 1);
-		cli_name_add(name, sizeof name, &k, p, len);
-		snprintf(one, sizeof one, "%.*s", (int)len, p);
-		defaults = filter_chain_parse(one, ferr, sizeof ferr);
-		for (q = p + len; q < f && *q == ':'; q += len) {
-			q++;
-			len = strcspn(q, ":,");
-			if (defaults != NULL && cli_spec_has(filter_chain_spec(defaults), q, len))
-				continue;
-			cli_name_add(name, sizeof name, &k, "-", 1);
-			cli_name_add(name, sizeof name, &k, q, strcspn(q, "=:,"));
-			if (q[strcspn(q, "=:,")] == '=')
-				cli_name_add(name, sizeof name, &k, q + strcspn(q, "=:,") + 1, len - strcspn(q, "=:,") - 1);
-		}
-		filter_chain_free(defaults);
-		p = *f == ',' ? f + 1 : f;
-	}
-	snprintf(buf, n, "%.*s%.*s.%s.mp4", (int)dirlen, input, (int)baselen, base, name);
 }
 
 /* Set by the signal handler itself, so a job failing because the same Ctrl-C reached one of
@@ -944,13 +869,13 @@ cli_output_for(const struct cli_opts *o, const char *in, const char *filter, cha
 		return 0;
 	}
 	if (o->output == NULL) {
-		cli_default_output(in, filter, out, n);
+		outname_default(in, filter, out, n);
 	} else {
 		if (stat(o->output, &st) == -1 || !S_ISDIR(st.st_mode)) {
 			util_err(err, errlen, "with several inputs -o names a directory, and %s is not one", o->output);
 			return 2;
 		}
-		cli_default_output(slash ? slash + 1 : in, filter, name, sizeof name);
+		outname_default(slash ? slash + 1 : in, filter, name, sizeof name);
 		snprintf(out, n, "%s%s%s", o->output, o->output[strlen(o->output) - 1] == '/' ? "" : "/", name);
 	}
 	if (o->preview && strlen(out) > 4)
@@ -1041,7 +966,6 @@ cli_main(int argc, char **argv)
 	char err[1024], (*outs)[4096] = NULL;
 	json_t *rep = NULL, *all = NULL, *obj;
 	int code = 1, i, rc, nfailed = 0, handlers = 0;
-	long n;
 	/* GNU basename (string.h): the help names the program as typed, e.g. video-renderer */
 	const char *prog = argc > 0 ? basename(argv[0]) : "video-renderer";
 
@@ -1105,10 +1029,7 @@ cli_main(int argc, char **argv)
 		code = cli_preview(&o, filter_chain_spec(fc));
 		goto done;
 	}
-	if (o.workers == -1) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		o.workers = n > 0 ? (int)n : 1;
-	}
+	o.workers = opts_workers_resolve(o.workers);
 	if (pipe2(cli_signal_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
 		code = cli_fail(o.json, 1, "cannot create a pipe: %s", strerror(errno));
 		goto done;

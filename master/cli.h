@@ -8,8 +8,6 @@
 #include "master/limits.h"
 #include "master/slurm.h"
 
-#define VR_VERSION "0.1.0"
-
 struct cli_opts {
 	const char *input;
 	const char *output;          /* NULL: next to the input, NAME.FILTER.mp4 */
@@ -49,10 +47,6 @@ struct cli_opts {
 
 /* 0 ok, -1 usage error (message in err). */
 int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen);
-/* The default output path for input and a canonical filter spec: DIR/NAME.FILTER.mp4, FILTER
- * naming each filter and the parameters it was given away from their defaults
- * ("blur:sigma=5,grayscale" -> "blur-sigma5+grayscale"). */
-void cli_default_output(const char *input, const char *filter, char *buf, size_t n);
 /* The help, naming the program prog as it was invoked (build/master in the tree,
  * video-renderer installed). */
 void cli_usage(FILE *out, const char *prog);

@@ -12,7 +12,6 @@
 #include "common/log.h"
 #include "common/spawn.h"
 #include "common/util.h"
-#include "master/join.h"
 #include "master/probe.h"
 #include "master/proc.h"
 #include "master/seg.h"

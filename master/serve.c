@@ -15,25 +15,26 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "common/version.h"
 #include "master/access.h"
-#include "master/cli.h"
+#include "master/api.h"
 #include "master/ffversion.h"
 #include "master/job.h"
 #include "master/jobid.h"
+#include "master/opts.h"
 #include "master/quota.h"
 #include "master/pool.h"
+#include "master/queue.h"
 #include "master/remote.h"
 #include "master/server.h"
 #include "master/slurm.h"
+#include "master/sse.h"
 #include "master/store.h"
 #include "master/upload.h"
 
 #define SERVE_EXPIRE_EVERY 600     /* seconds between sweeps of old jobs */
-#define SERVE_PUSH_EVERY   0.2     /* seconds: progress pushes are coalesced to this rate */
 #define SERVE_PING_EVERY   20      /* seconds between keep-alive comments on event streams,
                                       at most half of --timeout */
-
-static void serve_next(struct server *s);
 
 static void
 serve_usage(FILE *out)
@@ -64,7 +65,7 @@ serve_usage(FILE *out)
 	    "                      refused (507), a job that outgrows it fails (default 0: none)\n"
 	    "  --keep-hours H      remove jobs older than this (default 24)\n"
 	    "  --segment-seconds S longest segment (default 10; evened out over the workers)\n"
-	    "  --preset NAME       x264 preset (default veryfast)\n"
+	    "  --preset NAME       x264 preset (default " OPTS_PRESET ")\n"
 	    "  --crf N             default quality, 0-51 (default: the codec's, 20 for h264)\n"
 	    "  --cors-origin URL   also allow this origin (repeatable); loopback origins always are\n"
 	    "  --allowed-host NAME also answer requests for this host name (repeatable); loopback\n"
@@ -135,10 +136,8 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			o->data_dir = optarg;
 			break;
 		case O_WORKERS:
-			d = strtod(optarg, &end);
-			if (*end || end == optarg || d < 0 || d > 1024 || d != (int)d)
-				return util_err(err, errlen, "--workers takes 0 to 1024, not '%s'", optarg);
-			o->workers = (int)d;
+			if (opts_workers(optarg, &o->workers, err, errlen) == -1)
+				return -1;
 			break;
 		case O_MAXUP:
 			d = strtod(optarg, &end);
@@ -153,13 +152,12 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			o->keep_hours = d;
 			break;
 		case O_SEG:
-			d = strtod(optarg, &end);
-			if (*end || end == optarg || !(d >= 0.5 && d <= 3600))
-				return util_err(err, errlen, "--segment-seconds takes 0.5 to 3600, not '%s'", optarg);
-			o->segment_seconds = d;
+			if (opts_segment_seconds(optarg, &o->segment_seconds, err, errlen) == -1)
+				return -1;
 			break;
 		case O_PRESET:
-			o->preset = optarg;
+			if (opts_preset(optarg, &o->preset, err, errlen) == -1)
+				return -1;
 			break;
 		case O_CRF:
 			d = strtod(optarg, &end);
@@ -239,58 +237,7 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 	return slurm_check(&o->slurm, err, errlen);
 }
 
-void
-server_job_dir(const struct server *s, const char *id, char *buf, size_t n)
-{
-	snprintf(buf, n, "%s/%s", s->jobs_dir, id);
-}
-
-/* ---- the queue and the running job ---- */
-
-int
-server_enqueue(struct server *s, const char *id, char *err, size_t errlen)
-{
-	char (*q)[40];
-	int i;
-
-	for (i = 0; i < s->qlen; i++)
-		if (strcmp(s->queue[i], id) == 0)
-			return 0;
-	if (s->qlen == s->qcap) {
-		q = realloc(s->queue, (size_t)(s->qcap ? s->qcap * 2 : 16) * sizeof *q);
-		if (q == NULL)
-			return util_err(err, errlen, "out of memory");
-		s->queue = q;
-		s->qcap = s->qcap ? s->qcap * 2 : 16;
-	}
-	snprintf(s->queue[s->qlen++], sizeof s->queue[0], "%s", id);
-	serve_next(s);
-	return 0;
-}
-
-static void
-serve_dequeue(struct server *s, const char *id)
-{
-	int i;
-
-	for (i = 0; i < s->qlen; i++) {
-		if (strcmp(s->queue[i], id) == 0) {
-			memmove(&s->queue[i], &s->queue[i + 1], (size_t)(s->qlen - i - 1) * sizeof s->queue[0]);
-			s->qlen--;
-			return;
-		}
-	}
-}
-
-static void
-serve_store(struct server *s, json_t *rec)
-{
-	char err[512];
-
-	json_object_set_new(rec, "updated", json_real(util_wall()));
-	if (store_put(s->store, rec, err, sizeof err) == -1)
-		log_error("%s", err);
-}
+/* ---- housekeeping ---- */
 
 static void
 serve_push_cb(evutil_socket_t fd, short what, void *arg)
@@ -300,230 +247,6 @@ serve_push_cb(evutil_socket_t fd, short what, void *arg)
 	if (s->job_id[0] != '\0')
 		sse_push(s, s->job_id);
 }
-
-static void
-serve_progress_cb(struct job *j, void *arg)
-{
-	struct server *s = arg;
-	struct timeval tv = { 0, (suseconds_t)(SERVE_PUSH_EVERY * 1e6) };
-
-	if ((int)job_phase(j) != s->job_phase) {
-		/* phase changes are stored, so a restart knows where the job was */
-		s->job_phase = (int)job_phase(j);
-		json_object_set_new(s->job_rec, "phase", json_string(job_phase_name(job_phase(j))));
-		serve_store(s, s->job_rec);
-	}
-	if (!evtimer_pending(s->ev_push, NULL))
-		evtimer_add(s->ev_push, &tv);
-}
-
-static void
-serve_job_free_cb(evutil_socket_t fd, short what, void *arg)
-{
-	job_free(arg);
-}
-
-/* A job's error as a client may see it: the server's paths (the data directory) left out. */
-static void
-serve_hide_paths(struct server *s, json_t *rec)
-{
-	const char *e = json_string_value(json_object_get(rec, "error"));
-	char dir[4200], out[2048], *hit;
-	size_t n, k = 0;
-
-	if (e == NULL)
-		return;
-	snprintf(dir, sizeof dir, "%s/%s/", s->jobs_dir, s->job_id);
-	n = strlen(dir);
-	while ((hit = strstr(e, dir)) != NULL && k < sizeof out - 1) {
-		k += (size_t)snprintf(out + k, sizeof out - k, "%.*s", (int)(hit - e), e);
-		e = hit + n;
-	}
-	if (k == 0)
-		return;
-	if (k < sizeof out - 1)
-		snprintf(out + k, sizeof out - k, "%s", e);
-	json_object_set_new(rec, "error", json_string(out));
-}
-
-static void
-serve_done_cb(struct job *j, void *arg)
-{
-	struct server *s = arg;
-	struct timeval now = { 0, 0 };
-	char id[40], dir[4096], hls[4200];
-	json_t *rep;
-
-	quota_unwatch(s->quota);
-	if (job_phase(j) == JOB_FAILED) {
-		/* a failed job keeps only its input: its stream goes with its other partial files */
-		server_job_dir(s, s->job_id, dir, sizeof dir);
-		snprintf(hls, sizeof hls, "%s/hls", dir);
-		quota_rm_rf(s->quota, hls);
-	}
-	rep = job_report(j);
-	json_object_del(rep, "output_path");
-	json_object_update(s->job_rec, rep);
-	json_decref(rep);
-	serve_hide_paths(s, s->job_rec);
-	if (s->stopping && job_phase(j) == JOB_FAILED) {
-		/* interrupted by shutdown, not failed: it runs again after a restart */
-		json_object_set_new(s->job_rec, "status", json_string("queued"));
-		json_object_set_new(s->job_rec, "error", json_null());
-	}
-	serve_store(s, s->job_rec);
-	if (job_phase(j) == JOB_FAILED)
-		log_warn("job %s failed: %s", s->job_id, job_error(j));
-	else
-		log_info("job %s %s", s->job_id, json_string_value(json_object_get(s->job_rec, "status")));
-	snprintf(id, sizeof id, "%s", s->job_id);
-	json_decref(s->job_rec);
-	s->job_rec = NULL;
-	s->job_id[0] = '\0';
-	/* freed from a fresh turn of the loop: we are inside the job's own callback here */
-	event_base_once(s->base, -1, EV_TIMEOUT, serve_job_free_cb, j, &now);
-	s->job = NULL;
-	/* the streams now read the stored, final record, and end */
-	sse_push(s, id);
-	if (!s->stopping)
-		serve_next(s);
-}
-
-/* The running job's files pushed the data directory over --max-disk-mb. */
-static void
-serve_quota_cb(const char *reason, void *arg)
-{
-	struct server *s = arg;
-
-	if (s->job != NULL)
-		job_abort(s->job, reason);
-}
-
-static void
-serve_next(struct server *s)
-{
-	char err[1024], id[40], dir[4096], in[4200], out[4200], work[4200], hls[4200], what[128];
-	struct job_opts jo;
-	json_t *rec;
-	int fmt_ok;
-
-	while (s->job == NULL && s->qlen > 0 && !s->stopping) {
-		snprintf(id, sizeof id, "%s", s->queue[0]);
-		serve_dequeue(s, id);
-		rec = store_get(s->store, id, err, sizeof err);
-		if (rec == NULL)
-			continue;  /* removed while it waited */
-		server_job_dir(s, id, dir, sizeof dir);
-		snprintf(in, sizeof in, "%s/input", dir);
-		snprintf(out, sizeof out, "%s/output.mp4", dir);
-		snprintf(work, sizeof work, "%s/work", dir);
-		quota_rm_rf(s->quota, work);
-		/* a job run again (after a restart) streams from its start again */
-		snprintf(hls, sizeof hls, "%s/hls", dir);
-		quota_rm_rf(s->quota, hls);
-		memset(&jo, 0, sizeof jo);
-		jo.input = in;
-		jo.output = out;
-		jo.workdir = work;
-		jo.hls_dir = hls;
-		jo.filter = json_string_value(json_object_get(rec, "filter_type"));
-		jo.preset = s->o.preset;
-		jo.crf = s->o.crf;
-		/* the output's format as /process checked it (a record from before it: MP4, H.264) */
-		fmt_ok = format_from_json(&jo.format, json_object_get(rec, "output_format"), s->o.crf,
-		    err, sizeof err) == 0;
-		jo.workers = (int)json_integer_value(json_object_get(rec, "workers"));
-		jo.remote = s->o.slurm.launchers;
-		jo.nremote = s->o.slurm.nlaunchers;
-		jo.task_timeout = s->o.task_timeout;
-		jo.segment_seconds = json_number_value(json_object_get(rec, "segment_seconds"));
-		jo.baseline = json_is_true(json_object_get(rec, "baseline"));
-		jo.limits = s->o.limits;
-		if (jo.filter == NULL || jo.workers + jo.nremote < 1 || jo.segment_seconds <= 0 || !fmt_ok) {
-			json_object_set_new(rec, "status", json_string("failed"));
-			json_object_set_new(rec, "error", json_string("the job record is incomplete"));
-			serve_store(s, rec);
-			json_decref(rec);
-			continue;
-		}
-		/* its segments are a copy of the input: if they cannot fit, do not start */
-		snprintf(what, sizeof what, "the segments of this job (about %.1f MiB)",
-		    (double)util_file_size(in) / (1024 * 1024));
-		if (quota_room(s->quota, util_file_size(in), what, err, sizeof err) == 0) {
-			snprintf(err, sizeof err, "out of memory");
-			s->job = job_new(s->base, &jo, serve_progress_cb, serve_done_cb, s);
-		}
-		if (s->job == NULL || job_start(s->job, err, sizeof err) == -1) {
-			job_free(s->job);
-			s->job = NULL;
-			json_object_set_new(rec, "status", json_string("failed"));
-			json_object_set_new(rec, "error", json_string(err));
-			serve_store(s, rec);
-			json_decref(rec);
-			continue;
-		}
-		snprintf(s->job_id, sizeof s->job_id, "%s", id);
-		s->job_rec = rec;
-		if (quota_watch(s->quota, s->base, dir, serve_quota_cb, s) == -1)
-			log_warn("job %s: cannot watch its disk use", id);
-		s->job_phase = -1;
-		json_object_set_new(rec, "status", json_string("processing"));
-		json_object_set_new(rec, "error", json_null());
-		json_object_set_new(rec, "started", json_real(util_wall()));
-		serve_store(s, rec);
-		log_info("job %s: %s with %d workers", id, jo.filter, jo.workers);
-	}
-}
-
-json_t *
-server_status(struct server *s, const char *id, char *err, size_t errlen)
-{
-	json_t *rec, *rep;
-	int i;
-
-	if (s->job != NULL && strcmp(id, s->job_id) == 0) {
-		rec = json_deep_copy(s->job_rec);
-		rep = job_report(s->job);
-		json_object_del(rep, "output_path");
-		json_object_update(rec, rep);
-		json_decref(rep);
-		/* the job object says "processing" from its first step; the record's word wins */
-		json_object_set_new(rec, "status", json_string("processing"));
-		return rec;
-	}
-	rec = store_get(s->store, id, err, errlen);
-	if (rec == NULL)
-		return NULL;
-	if (strcmp(json_string_value(json_object_get(rec, "status")), "queued") == 0) {
-		for (i = 0; i < s->qlen && strcmp(s->queue[i], id) != 0; i++)
-			;
-		json_object_set_new(rec, "queue_position", json_integer(i + 1));
-	}
-	return rec;
-}
-
-int
-server_remove(struct server *s, const char *id, char *err, size_t errlen)
-{
-	char dir[4096];
-	int rc;
-
-	if (s->job != NULL && strcmp(id, s->job_id) == 0) {
-		job_cancel(s->job);   /* its done callback runs now and stores it */
-	}
-	serve_dequeue(s, id);
-	rc = store_delete(s->store, id, err, errlen);
-	if (rc != 1)
-		return rc;
-	server_job_dir(s, id, dir, sizeof dir);
-	if (quota_rm_rf(s->quota, dir) == -1 && errno != ENOENT)
-		log_warn("cannot remove all of %s: %s", dir, strerror(errno));
-	/* its streams hear "gone" and end, whatever phase it was in */
-	sse_push(s, id);
-	return 1;
-}
-
-/* ---- housekeeping ---- */
 
 static void
 serve_ping_cb(evutil_socket_t fd, short what, void *arg)
@@ -548,7 +271,7 @@ serve_expire_cb(evutil_socket_t fd, short what, void *arg)
 		if (s->job != NULL && strcmp(json_string_value(v), s->job_id) == 0)
 			continue;
 		log_info("job %s expired (older than %g h)", json_string_value(v), s->o.keep_hours);
-		server_remove(s, json_string_value(v), err, sizeof err);
+		queue_remove(s, json_string_value(v), err, sizeof err);
 	}
 	json_decref(ids);
 }
@@ -573,7 +296,7 @@ serve_remove_orphans(struct server *s)
 			continue;
 		}
 		log_info("job directory %s has no record: removed", d->d_name);
-		server_job_dir(s, d->d_name, dir, sizeof dir);
+		queue_job_dir(s, d->d_name, dir, sizeof dir);
 		quota_rm_rf(s->quota, dir);
 	}
 	closedir(dp);
@@ -601,8 +324,8 @@ serve_recover(struct server *s)
 
 			log_info("job %s was %s when the master stopped: queued again", id, states[k]);
 			json_object_set_new(rec, "status", json_string("queued"));
-			serve_store(s, rec);
-			server_enqueue(s, id, err, sizeof err);
+			queue_store(s, rec);
+			queue_add(s, id, err, sizeof err);
 		}
 		json_decref(list);
 	}
@@ -667,20 +390,19 @@ serve_main(int argc, char **argv)
 	struct timeval expire = { SERVE_EXPIRE_EVERY, 0 }, ping = { SERVE_PING_EVERY, 0 };
 	char err[1024], path[4200];
 	int verbose = 0, code = 1;
-	long n;
 
 	memset(&s, 0, sizeof s);
 	s.o.host = "127.0.0.1";
 	s.o.port = 8000;
-	s.o.workers = -1;
+	s.o.workers = OPTS_WORKERS_CPUS;
 	s.o.data_dir = "./data";
 	s.o.max_upload_mb = 100;
 	s.o.timeout_s = 60;
 	s.o.limits.max_pixels = LIMITS_SERVE_PIXELS;
 	s.o.limits.max_duration = LIMITS_SERVE_DURATION;
 	s.o.keep_hours = 24;
-	s.o.segment_seconds = 10;
-	s.o.preset = "veryfast";
+	s.o.segment_seconds = OPTS_SEGMENT_SECONDS;
+	s.o.preset = OPTS_PRESET;
 	s.o.crf = -1;
 	if (serve_parse(argc, argv, &s.o, &verbose, err, sizeof err) == -1) {
 		fprintf(stderr, "master serve: %s\nTry '%s serve --help'.\n", err, program_invocation_short_name);
@@ -697,8 +419,8 @@ serve_main(int argc, char **argv)
 		fprintf(stderr, "master serve: %s\n", err);
 		return 2;
 	}
-	if (s.o.workers == 0 && s.o.nremote == 0 && s.o.slurm.workers == 0) {
-		fprintf(stderr, "master serve: --workers 0 needs at least one --remote worker (or --slurm N)\n");
+	if (opts_check_workers(s.o.workers, s.o.nremote, s.o.slurm.workers, err, sizeof err) == -1) {
+		fprintf(stderr, "master serve: %s\n", err);
 		return 2;
 	}
 	if (ffversion_check(err, sizeof err) == -1) {
@@ -709,10 +431,7 @@ serve_main(int argc, char **argv)
 		log_error("%s", err);
 		goto done;
 	}
-	if (s.o.workers == -1) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		s.o.workers = n > 0 ? (int)n : 1;
-	}
+	s.o.workers = opts_workers_resolve(s.o.workers);
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(s.jobs_dir, sizeof s.jobs_dir, "%s/jobs", s.o.data_dir);
 	snprintf(s.spool_dir, sizeof s.spool_dir, "%s/spool", s.o.data_dir);
@@ -774,6 +493,7 @@ serve_main(int argc, char **argv)
 		log_error("cannot listen on %s:%d: %s", s.o.host, s.o.port, strerror(errno));
 		goto done;
 	}
+	s.changed_cb = sse_push;
 	s.ev_push = evtimer_new(s.base, serve_push_cb, &s);
 	s.ev_expire = event_new(s.base, -1, EV_PERSIST, serve_expire_cb, &s);
 	event_add(s.ev_expire, &expire);

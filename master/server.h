@@ -19,7 +19,8 @@ struct quota;
 struct store;
 struct upload_server;
 
-/* `master serve`: the state the routes share. One event loop, one job rendering at a time. */
+/* `master serve`: the state its files share (serve.c sets it up; api.c, queue.c, sse.c use it).
+ * One event loop, one job rendering at a time. No functions here: each file has its own header. */
 struct server_opts {
 	const char *host;
 	int port;
@@ -46,8 +47,8 @@ struct server_opts {
 	int max_connections;         /* open client connections; more are answered 503 */
 };
 
-struct server_sse;
-struct api_preview;
+struct server_sse;            /* master/sse.c */
+struct api_preview;           /* master/api.c */
 
 struct server {
 	struct event_base *base;
@@ -59,7 +60,7 @@ struct server {
 	struct access access;        /* Host, Origin and token checks (master/access.c) */
 	char jobs_dir[4096], spool_dir[4096];
 
-	/* the queue: ids waiting, oldest first */
+	/* the queue: ids waiting, oldest first (master/queue.c) */
 	char (*queue)[40];
 	int qlen, qcap;
 	/* the job rendering now */
@@ -77,50 +78,9 @@ struct server {
 	struct event *ev_sigint, *ev_sigterm;
 	struct event *ev_stop;          /* while stopping: ends the loop once no child is left */
 	int stopping;
+	/* what the queue calls when a job's status changed (serve.c: sse_push), so the queue
+	 * does not depend on the streams that read it */
+	void (*changed_cb)(struct server *s, const char *id);
 };
-
-/* Routes (master/api.c). */
-void api_handle_cb(struct evhttp_request *req, void *arg);
-
-/* A POST /process body, checked. The caller sets the defaults of workers, baseline and
- * segment_seconds; the strings are the body's. */
-struct api_process_req {
-	const char *job_id, *filter_type;
-	struct filter_chain *fc;     /* the caller's to free */
-	int workers, baseline;
-	double segment_seconds;
-	struct format format;        /* "format", "codec", "crf", "bitrate", "audio" */
-	int crf;                     /* the server's --crf, the default */
-	const char *title;           /* the "error" of a refusal */
-};
-/* 200, or the status of the refusal (400; 404 for what is not a job id) with the detail in
- * err. Does not look the job up. */
-int api_parse_process(json_t *body, struct api_process_req *r, char *err, size_t errlen);
-
-/* The query of GET /preview/{id}: filter=SPEC&t=SECONDS&format=png|jpeg. */
-struct api_preview_req {
-	struct filter_chain *fc;     /* the caller's to free */
-	double t;
-	int jpeg;
-	const char *title;
-};
-/* 200, or 400 with the detail in err; query may be NULL. */
-int api_parse_preview(const char *query, struct api_preview_req *r, char *err, size_t errlen);
-
-/* Jobs (master/serve.c). */
-int server_enqueue(struct server *s, const char *id, char *err, size_t errlen);
-/* The record as /status shows it: the stored one merged with the live progress. */
-json_t *server_status(struct server *s, const char *id, char *err, size_t errlen);
-/* Cancels (if running) and removes a job and its files; 1 removed, 0 unknown, -1 error. */
-int server_remove(struct server *s, const char *id, char *err, size_t errlen);
-void server_job_dir(const struct server *s, const char *id, char *buf, size_t n);
-
-/* Event streams (master/sse.c). */
-void sse_open(struct server *s, struct evhttp_request *req, const char *id);
-/* Sends the job's current status to every stream that follows it; ends finished ones. */
-void sse_push(struct server *s, const char *id);
-void sse_close_all(struct server *s);
-/* A comment line on every stream, so a quiet one (a job waiting in the queue) stays open. */
-void sse_ping(struct server *s);
 
 #endif

@@ -2,15 +2,17 @@
  * GET /events/{id}: server-sent events. Each stream gets the job's status as one `status`
  * event whenever it changes (coalesced by the server), and ends after the final one.
  */
+#include "master/sse.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
 
-#include "common/log.h"
 #include "common/util.h"
 #include "master/httputil.h"
+#include "master/queue.h"
 #include "master/server.h"
 
 struct server_sse {
@@ -61,7 +63,7 @@ sse_send(struct server_sse *e)
 	char *json;
 	int over;
 
-	rec = server_status(e->s, e->id, err, sizeof err);
+	rec = queue_status(e->s, e->id, err, sizeof err);
 	if (rec == NULL) {
 		evbuffer_add_printf(buf, "event: gone\ndata: {\"job_id\":\"%s\",\"error\":\"Job not found\"}\n\n", e->id);
 		over = 1;
@@ -96,7 +98,7 @@ sse_open(struct server *s, struct evhttp_request *req, const char *id)
 	char err[256];
 	json_t *rec;
 
-	rec = server_status(s, id, err, sizeof err);
+	rec = queue_status(s, id, err, sizeof err);
 	if (rec == NULL) {
 		http_send_error(req, 404, "Job not found", "no job has this id");
 		return;

@@ -28,7 +28,6 @@ struct quota;
  * longer (Content-Length: 0 added) */
 #define UPLOAD_EVHTTP_HEADERS_MAX	(UPLOAD_HEAD_MAX + 64)
 #define UPLOAD_BODY_MAX		(1 << 20)	/* other bodies (JSON): larger ones get 413 */
-#define UPLOAD_FILENAME_MAX	200		/* bytes of a sanitized file name */
 #define UPLOAD_IDLE_DEFAULT_S	60
 #define UPLOAD_MIN_RATE_DEFAULT	500		/* bytes/s, as Apache's mod_reqtimeout */
 
@@ -77,9 +76,5 @@ int	upload_connections(void);
 /* 1 when the client of req has closed (or shut its sending side of) the connection: an
  * answer might never be read. */
 int	upload_peer_gone(struct evhttp_request *req);
-
-/* Last path component, no control or bidi characters, no quotes, valid UTF-8, at
- * most UPLOAD_FILENAME_MAX bytes; "upload" when nothing is left. */
-void	upload_sanitize_filename(const char *raw, char *out, size_t size);
 
 #endif

@@ -2,14 +2,12 @@
 // The current job is kept in the address (#job=ID) so a reload reopens it.
 import { apiFilters, apiFollow, apiHealth, apiInputUrl, apiLogin, apiPreview, apiProcess, apiSavedToken, apiStatus } from './api.js';
 import { filtersInit } from './filters.js';
-import { fmtBytes, fmtFps, fmtSeconds, h, isNum, showError } from './format.js';
+import { $, fmtBytes, fmtFps, fmtSeconds, h, isNum, showError } from './format.js';
 import { jobsInit } from './jobs.js';
 import { liveInit } from './live.js';
 import { resultsInit } from './results.js';
 import { runInit } from './run.js';
 import { uploadInit } from './upload.js';
-
-const $ = (id) => document.getElementById(id);
 
 const app = {
 	health: null,

@@ -1,8 +1,6 @@
 // The filter chooser: a select from GET /filters, a control per parameter, before/after stills.
 import { apiPreview } from './api.js';
-import { h } from './format.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, h } from './format.js';
 
 // A slider step of about 1/100 of the range, rounded to 1, 2 or 5 times a power of ten.
 function filtersNiceStep(p) {

@@ -1,5 +1,8 @@
 // Number formatting and a small DOM builder shared by every module.
 
+// $('id'): the page's element of that id.
+export const $ = (id) => document.getElementById(id);
+
 // h('div', {class: 'x', onclick: f}, child, 'text', ...): an element; null children are skipped.
 export function h(tag, attrs, ...children) {
 	const el = document.createElement(tag);

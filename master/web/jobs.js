@@ -1,8 +1,6 @@
 // The list of earlier jobs (GET /jobs): reopen one, or delete it and its files.
 import { apiCleanup, apiJobs } from './api.js';
-import { fmtBytes, fmtSeconds, fmtWhen, h, isNum, showError } from './format.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, fmtBytes, fmtSeconds, fmtWhen, h, isNum, showError } from './format.js';
 
 export function jobsInit({ onOpen, onDeleted, currentId }) {
 	const list = $('jobs-list');

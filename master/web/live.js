@@ -3,9 +3,7 @@
 // rendered so far. It plays through hls.js (built into the page from npm, never fetched from
 // elsewhere) where Media Source Extensions work, else through the browser's own HLS (iOS).
 import { apiStreamUrl } from './api.js';
-import { fmtSeconds, isNum } from './format.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, fmtSeconds, isNum } from './format.js';
 
 // hls.js is loaded on first use, and the page works without it (a build without npm).
 let liveHlsModule = null;

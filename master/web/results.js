@@ -1,9 +1,7 @@
 // The end of a job: times as a bar chart, speedup and efficiency, identical or not, the
 // original and the processed video side by side, and the download.
 import { apiDownloadUrl, apiInputUrl } from './api.js';
-import { fmtSeconds, h, isNum } from './format.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, fmtSeconds, h, isNum } from './format.js';
 
 function resultsFact(label, value) {
 	return h('div', null, h('dt', null, label), h('dd', null, value));

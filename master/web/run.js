@@ -1,5 +1,5 @@
 // The live view of a job: where it is, a progress bar per phase, and the timeline.
-import { fmtSeconds, h, isNum, showError } from './format.js';
+import { $, fmtSeconds, h, isNum, showError } from './format.js';
 import { timelineInit } from './timeline.js';
 
 const RUN_ORDER = ['probing', 'splitting', 'sequential', 'parallel', 'merging', 'done'];
@@ -8,7 +8,6 @@ const RUN_NAMES = {
 	parallel: 'Parallel', merging: 'Merging', done: 'Done', failed: 'Failed',
 };
 
-const $ = (id) => document.getElementById(id);
 const runClamp = (x) => Math.max(0, Math.min(1, x));
 
 // The phase a failed job stopped in, from what it left behind.

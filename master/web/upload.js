@@ -1,14 +1,12 @@
 // Picking or dropping a video, checking it, and uploading it with progress and cancel.
 import { apiUpload } from './api.js';
-import { fmtBytes, showError } from './format.js';
+import { $, fmtBytes, showError } from './format.js';
 
 const UPLOAD_EXTS = new Set([
 	'mp4', 'm4v', 'mov', 'qt', 'mkv', 'mk3d', 'webm', 'avi', 'wmv', 'asf', 'flv', 'f4v',
 	'mpg', 'mpeg', 'mpe', 'm1v', 'm2v', 'vob', 'ts', 'mts', 'm2ts', '3gp', '3g2', 'ogv',
 	'mxf', 'dv', 'y4m', 'nut', 'divx', 'h264', 'hevc',
 ]);
-
-const $ = (id) => document.getElementById(id);
 
 // Why a file cannot be uploaded, or null when it looks like a video the server may take.
 export function uploadCheck(file, maxMb) {

@@ -53,6 +53,9 @@ usage usage-filter-unknown-param 'radius' --filter blur:radius=3 "$T/u/in.mp4"
 usage usage-no-file 'no input file' --filter grayscale
 usage usage-two-files-one-output 'would both be written' "$T/u/in.mp4" "$T/u/in.mp4"
 usage usage-option-without-value 'needs a value' "$T/u/in.mp4" -o
+# serve reads --preset and --workers with the same parsers (master/opts.c)
+usage serve-unknown-preset 'unknown x264 preset .turbo.' serve --port 0 --data-dir "$T/sd" --preset turbo
+usage serve-workers-not-a-number 'workers takes a whole number from 0 to 1024' serve --port 0 --data-dir "$T/sd" --workers abc
 check usage-errors-write-no-file [ "$(ls "$T/u")" = in.mp4 ]
 
 # ---- the report with the baseline (--compare) ----

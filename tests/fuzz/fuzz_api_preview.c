@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "master/server.h"
+#include "master/api.h"
 #include "tests/fuzz/fuzz_chain.h"
 
 int

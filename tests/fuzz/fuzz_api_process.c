@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "master/jobid.h"
-#include "master/server.h"
+#include "master/api.h"
 #include "master/httputil.h"
 #include "tests/fuzz/fuzz_chain.h"
 

@@ -2,14 +2,14 @@
  * POST /upload bodies (master/multipart.c). The input is a Content-Type value, a newline,
  * then the body. The body is parsed twice, whole and in small pieces: the parts, their
  * headers and their bytes must come out the same however the network splits them. Each
- * file name goes through the upload's sanitizer, as on the way to a header and a log line.
+ * file name goes through the upload's sanitizer (master/filename.c), as on the way to a header and a log line.
  */
 #include <string.h>
 
 #include <jansson.h>
 
+#include "master/filename.h"
 #include "master/multipart.h"
-#include "master/upload.h"
 #include "tests/fuzz/fuzz.h"
 
 /* What the callbacks saw, as one byte string: 'B' name NUL filename NUL type NUL, 'D' then
@@ -38,17 +38,17 @@ fuzz_mp_add_str(struct fuzz_mp_log *log, const char *s)
 	fuzz_mp_add(log, s != NULL ? s : "(null)", strlen(s != NULL ? s : "(null)") + 1);
 }
 
-/* What upload_sanitize_filename promises: a plain, short, printable, valid UTF-8 name. */
+/* What filename_sanitize promises: a plain, short, printable, valid UTF-8 name. */
 static void
 fuzz_mp_filename(const char *raw)
 {
-	char name[UPLOAD_FILENAME_MAX + 1];
+	char name[FILENAME_MAX_BYTES + 1];
 	json_t *utf8;
 	size_t n, i;
 
-	upload_sanitize_filename(raw, name, sizeof name);
+	filename_sanitize(raw, name, sizeof name);
 	n = strlen(name);
-	FUZZ_CHECK(n >= 1 && n <= UPLOAD_FILENAME_MAX);
+	FUZZ_CHECK(n >= 1 && n <= FILENAME_MAX_BYTES);
 	FUZZ_CHECK(strcmp(name, ".") != 0 && strcmp(name, "..") != 0);
 	FUZZ_CHECK(name[0] != ' ' && name[n - 1] != ' ');
 	FUZZ_CHECK(strpbrk(name, "/\\\"'\x7f") == NULL);

@@ -5,12 +5,17 @@
  * the end found must not depend on the pieces, and a rewritten head must itself be a complete
  * head that evhttp accepts, the same request with exactly the one Content-Length: 0.
  *
- * The parser's functions are static, and upload.c is a file many hands change, so the target
- * includes it rather than make them part of its interface. (It is linked before libmaster.a,
- * so the archive's upload.o is never pulled in twice.)
+ * The parser is master/reqhead.c; the filter's own part of it (finding the end, the rewrite,
+ * the framing of other requests) is declared in master/upload_conn.h, the filter's inside.
  */
-#include "master/upload.c"
+#include <stdlib.h>
+#include <string.h>
 
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "master/reqhead.h"
+#include "master/upload_conn.h"
 #include "tests/fuzz/fuzz.h"
 
 /* Passing a head through starts the body clock (a timer on the server's base): a server that
@@ -23,7 +28,7 @@ fuzz_noop_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-fuzz_pass_framing(struct upload_conn *c, struct upload_head *h)
+fuzz_pass_framing(struct upload_conn *c, struct reqhead *h)
 {
 	if (fuzz_srv.base == NULL) {
 		fuzz_srv.base = event_base_new();
@@ -62,7 +67,7 @@ fuzz_head_find(struct upload_conn *c, const uint8_t *data, size_t size, size_t s
 }
 
 static void
-fuzz_head_check(const struct upload_head *h, size_t len)
+fuzz_head_check(const struct reqhead *h, size_t len)
 {
 	size_t i;
 
@@ -95,24 +100,24 @@ fuzz_head_evhttp_size(const char *raw, size_t len)
 /* The head evhttp gets instead of an upload's: complete, within evhttp's limit, the same
  * request, with one Content-Length: 0 and nothing else that frames a body. */
 static void
-fuzz_head_held(struct upload_conn *c, const struct upload_head *h)
+fuzz_head_held(struct upload_conn *c, const struct reqhead *h)
 {
-	struct upload_head h2;
+	struct reqhead h2;
 	size_t len = evbuffer_get_length(c->held), lf, end;
 	char *held = malloc(len + 1);
 
 	FUZZ_CHECK(held != NULL && evbuffer_copyout(c->held, held, len) == (ev_ssize_t)len);
-	FUZZ_CHECK(upload_head_parse(held, len, &h2) == 0);
+	FUZZ_CHECK(reqhead_parse(held, len, &h2) == 0);
 	fuzz_head_check(&h2, len);
-	FUZZ_CHECK(upload_head_line(held, len, h2.blank_start, &lf, &end) == 0 && lf + 1 == len);
+	FUZZ_CHECK(reqhead_line(held, len, h2.blank_start, &lf, &end) == 0 && lf + 1 == len);
 	FUZZ_CHECK(fuzz_head_evhttp_size(held, len) <= UPLOAD_EVHTTP_HEADERS_MAX);
 	FUZZ_CHECK(strcmp(h2.method, h->method) == 0 && strcmp(h2.uri, h->uri) == 0);
 	FUZZ_CHECK(upload_head_is_upload(&h2));
-	FUZZ_CHECK(upload_head_count(&h2, "Content-Length", 1) == 1);
-	FUZZ_CHECK(strcmp(upload_head_get(&h2, "Content-Length"), "0") == 0);
-	FUZZ_CHECK(upload_head_count(&h2, "Transfer-Encoding", 1) == 0);
-	FUZZ_CHECK(upload_head_count(&h2, "Expect", 1) == 0);
-	upload_head_clear(&h2);
+	FUZZ_CHECK(reqhead_count(&h2, "Content-Length", 1) == 1);
+	FUZZ_CHECK(strcmp(reqhead_get(&h2, "Content-Length"), "0") == 0);
+	FUZZ_CHECK(reqhead_count(&h2, "Transfer-Encoding", 1) == 0);
+	FUZZ_CHECK(reqhead_count(&h2, "Expect", 1) == 0);
+	reqhead_clear(&h2);
 	free(held);
 }
 
@@ -120,7 +125,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct upload_conn c, pieces;
-	struct upload_head h;
+	struct reqhead h;
 	int rc;
 
 	rc = fuzz_head_find(&c, data, size, 0);
@@ -129,7 +134,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(rc != 1 || pieces.head_len == c.head_len);
 	upload_head_reset(&pieces);
 	memset(&h, 0, sizeof h);
-	if (rc == 1 && upload_head_parse(c.head_buf, c.head_len, &h) == 0) {
+	if (rc == 1 && reqhead_parse(c.head_buf, c.head_len, &h) == 0) {
 		fuzz_head_check(&h, c.head_len);
 		if (upload_head_is_upload(&h)) {
 			FUZZ_CHECK(upload_hold_head(&c, c.head_buf, &h) == 0);
@@ -139,13 +144,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	} else if (rc == -1 && c.head_line1 > 0) {
 		/* too long: the request line alone decides between a 431 and a dropped connection */
-		if (upload_head_request_line(c.head_buf, c.head_line1, &h) == 0 &&
+		if (reqhead_request_line(c.head_buf, c.head_line1, &h) == 0 &&
 		    upload_head_is_upload(&h)) {
 			FUZZ_CHECK(upload_hold_head(&c, c.head_buf, &h) == 0);
 			fuzz_head_held(&c, &h);
 		}
 	}
-	upload_head_clear(&h);
+	reqhead_clear(&h);
 	upload_head_reset(&c);
 	if (c.held != NULL)
 		evbuffer_free(c.held);

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "common/version.h"
 #include "master/cli.h"
+#include "master/outname.h"
 
 #define TEST_CLI_MAX_ARGS 32
 
@@ -265,7 +267,7 @@ test_cli_default_output_expect(const char *input, const char *filter, const char
 	char buf[4096];
 
 	memset(buf, 'Z', sizeof buf);
-	cli_default_output(input, filter, buf, sizeof buf);
+	outname_default(input, filter, buf, sizeof buf);
 	if (strcmp(buf, want) != 0)
 		fail_msg("(%s, %s) -> '%s', expected '%s'", input, filter, buf, want);
 }
@@ -298,7 +300,7 @@ test_cli_default_output(void **state)
 
 	/* a small buffer is filled, terminated and not overrun */
 	memset(small, 'Z', sizeof small);
-	cli_default_output("dir/clip.mp4", "grayscale", small, sizeof small - 1);
+	outname_default("dir/clip.mp4", "grayscale", small, sizeof small - 1);
 	assert_int_equal(strlen(small), sizeof small - 2);
 	assert_int_equal(small[sizeof small - 1], 'Z');
 	assert_true(strncmp(small, "dir/clip.gr", sizeof small - 2) == 0);

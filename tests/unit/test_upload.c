@@ -33,6 +33,7 @@
 
 #include "common/log.h"
 #include "master/quota.h"
+#include "master/filename.h"
 #include "master/upload.h"
 
 /*
@@ -1030,36 +1031,36 @@ test_upload_sanitize(void **state)
 	char out[256], raw[1024];
 	size_t i;
 
-	upload_sanitize_filename("movie.mp4", out, sizeof out);
+	filename_sanitize("movie.mp4", out, sizeof out);
 	assert_string_equal(out, "movie.mp4");
-	upload_sanitize_filename(NULL, out, sizeof out);
+	filename_sanitize(NULL, out, sizeof out);
 	assert_string_equal(out, "upload");
-	upload_sanitize_filename("a/b\\c/", out, sizeof out);
+	filename_sanitize("a/b\\c/", out, sizeof out);
 	assert_string_equal(out, "upload");
-	upload_sanitize_filename("\"'\x7f\t", out, sizeof out);
+	filename_sanitize("\"'\x7f\t", out, sizeof out);
 	assert_string_equal(out, "upload");
 	/* overlong, surrogate and truncated sequences become U+FFFD */
-	upload_sanitize_filename("a\xc0\xaf" "b\xed\xa0\x80" "c\xe2\x82", out, sizeof out);
+	filename_sanitize("a\xc0\xaf" "b\xed\xa0\x80" "c\xe2\x82", out, sizeof out);
 	assert_string_equal(out, "a\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd"
 	    "\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd");
 	/* C1 controls and zero-width characters go */
-	upload_sanitize_filename("x\xc2\x85y\xe2\x80\x8bz\xef\xbb\xbf.txt", out,
+	filename_sanitize("x\xc2\x85y\xe2\x80\x8bz\xef\xbb\xbf.txt", out,
 	    sizeof out);
 	assert_string_equal(out, "xyz.txt");
 	/* 200 bytes at most, never cutting a character */
 	for (i = 0; i < 300; i++)
 		raw[i] = 'a';
 	raw[300] = '\0';
-	upload_sanitize_filename(raw, out, sizeof out);
-	assert_int_equal(strlen(out), UPLOAD_FILENAME_MAX);
+	filename_sanitize(raw, out, sizeof out);
+	assert_int_equal(strlen(out), FILENAME_MAX_BYTES);
 	for (i = 0; i < 100; i++)
 		memcpy(raw + 3 * i, "\xe2\x82\xac", 3);
 	raw[300] = '\0';
-	upload_sanitize_filename(raw, out, sizeof out);
+	filename_sanitize(raw, out, sizeof out);
 	assert_int_equal(strlen(out), 198);
 	assert_memory_equal(out + 195, "\xe2\x82\xac", 3);
 	/* a small buffer is respected */
-	upload_sanitize_filename("abcdefghij", out, 5);
+	filename_sanitize("abcdefghij", out, 5);
 	assert_string_equal(out, "abcd");
 }
 
