@@ -73,6 +73,7 @@ static int pool_count;   /* pools not yet freed, for a clean exit */
 static void pool_dispatch(struct pool *p);
 static int pool_spawn(struct pool *p, struct pool_worker *w);
 static void pool_check_release(struct pool *p);
+static void pool_kill_arm(struct pool *p);
 
 int
 pool_processes(const struct pool *p)
@@ -163,7 +164,10 @@ pool_map_finish(struct pool *p, const char *error)
 				p->w[i].stopped = 1;
 				p->w[i].task = -1;
 				event_del(p->w[i].ev_stall);
-				kill(p->w[i].pid, SIGKILL);
+				/* SIGTERM first: a worker killed outright would orphan its ffmpeg
+				 * children; one that ignores it is killed after the grace */
+				kill(p->w[i].pid, SIGTERM);
+				pool_kill_arm(p);
 			}
 		}
 	}
@@ -902,17 +906,28 @@ pool_kill_cb(evutil_socket_t fd, short what, void *arg)
 	int i;
 
 	for (i = 0; i < p->nprocs; i++) {
-		if (p->w[i].state != POOL_W_NONE) {
+		if (p->w[i].state != POOL_W_NONE && (p->terminated || p->w[i].stopped)) {
 			log_warn("worker %d (pid %d) ignored SIGTERM: SIGKILL", i, (int)p->w[i].pid);
 			kill(p->w[i].pid, SIGKILL);
 		}
 	}
 }
 
+/* Workers sent SIGTERM get POOL_KILL_GRACE seconds to stop their children before SIGKILL. */
+static void
+pool_kill_arm(struct pool *p)
+{
+	struct timeval tv = { (time_t)POOL_KILL_GRACE, 0 };
+
+	if (p->ev_kill == NULL)
+		p->ev_kill = evtimer_new(p->base, pool_kill_cb, p);
+	if (p->ev_kill != NULL && !evtimer_pending(p->ev_kill, NULL))
+		evtimer_add(p->ev_kill, &tv);
+}
+
 void
 pool_terminate(struct pool *p)
 {
-	struct timeval tv = { (time_t)POOL_KILL_GRACE, 0 };
 	int i;
 
 	if (p->terminated)
@@ -922,8 +937,7 @@ pool_terminate(struct pool *p)
 	for (i = 0; i < p->nprocs; i++)
 		if (p->w[i].state != POOL_W_NONE)
 			kill(p->w[i].pid, SIGTERM);
-	p->ev_kill = evtimer_new(p->base, pool_kill_cb, p);
-	evtimer_add(p->ev_kill, &tv);
+	pool_kill_arm(p);
 	if (p->map != NULL)
 		pool_map_finish(p, "the pool was terminated");
 }

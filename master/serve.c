@@ -513,6 +513,12 @@ serve_main(int argc, char **argv)
 	log_info("video-renderer %s serving http://%s:%d/ (data in %s, %d workers per job)",
 	    VR_VERSION, s.o.host, s.o.port, s.o.data_dir, s.o.workers);
 	event_base_dispatch(s.base);
+	/* says which way the loop ended: tests tell an idle server's immediate stop from the
+	 * grace running out without timing it */
+	if (s.stopping && event_base_got_exit(s.base))
+		log_warn("grace over: %d children still running", job_children_live());
+	else if (s.stopping)
+		log_info("stopped: no child left");
 	code = 0;
 done:
 	if (s.job != NULL)

@@ -218,7 +218,9 @@ worker_run_task(int in_fd, int out_fd, struct msg_reader *rd, json_t *task)
 	if (worker_concat_list(&t, in, err, sizeof err) == -1 ||
 	    render_segment(&t, worker_progress_cb, &wp, &res, err, sizeof err) == -1 ||
 	    (remote && transfer_send(out_fd, t.task, t.output, err, sizeof err) == -1)) {
-		log_warn("%s", err);
+		/* stopped by the master on purpose (Ctrl-C, a failed map): not ours to report */
+		if (!render_stop)
+			log_warn("%s", err);
 		reply = json_pack("{s:i, s:i, s:s, s:b}", "task", t.task, "segment", t.segment,
 		    "error", err, "retry", res.retry);
 		rc = msg_write(out_fd, MSG_FAIL, reply, NULL, 0);
