@@ -985,13 +985,6 @@ api_handle_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_reply(req, 204, "No Content", NULL);
 		return;
 	}
-	if (upload_connections() > s->o.max_connections) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
-		api_refuse(s, req, &(struct access_refusal){ .status = 503, .error =
-		    "Service Unavailable", .detail = "too many open connections (--max-connections)" });
-		return;
-	}
 	log_debug("method %d %s", (int)m, path);
 	for (i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++) {
 		if (strcmp(path, api_routes[i].path) != 0)

@@ -44,6 +44,9 @@ struct upload_server {
 	struct quota		*quota;		/* may be NULL */
 	struct timeval		 idle;
 	int64_t			 min_rate;	/* bytes/s a body must average */
+	int			 max_conns;	/* 0: no limit */
+	int			 nlingers;	/* closes lingering: each holds an fd */
+	struct evconnlistener	*lev;		/* evhttp's; NULL if not told */
 	int			 refs;		/* the owner + one per connection */
 	int			 closing;
 	TAILQ_HEAD(, upload_linger) lingers;
@@ -64,6 +67,7 @@ struct upload_conn {
 	enum upload_state	 state;
 	int			 gated;		/* a head waits for evhttp to drain */
 	int			 kill;		/* drop the connection from kick_ev */
+	int			 over_limit;	/* beyond max_conns: 503 from kick_ev */
 	int			 writing;	/* inside upload_write_cb */
 	int			 write_errno;
 	const char		*cont;		/* unsent part of "100 Continue" or a refusal */
