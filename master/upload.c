@@ -61,6 +61,8 @@ static TAILQ_HEAD(, upload_conn) upload_conns = TAILQ_HEAD_INITIALIZER(upload_co
 static int upload_nconns;
 
 static const char upload_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+static const char upload_too_large[] = "the request body is larger than the 1 MiB allowed here "
+    "(uploads go to POST /upload)";
 
 /* Hands evhttp what was released outside of the filter callback, if it is reading. */
 static void
@@ -351,8 +353,7 @@ upload_head_done(struct upload_conn *c, struct evbuffer *src, struct evbuffer *d
 		}
 		upload_pass_framing(c, &h);
 		if (c->state == UPLOAD_PASS_BODY && c->remaining > UPLOAD_BODY_MAX) {
-			upload_refuse(c, 413, NULL, "the request body is larger than the 1 MiB allowed "
-			    "here (uploads go to POST /upload)");
+			upload_refuse(c, 413, NULL, upload_too_large);
 			evbuffer_drain(src, c->head_len);
 			goto done;
 		}
@@ -446,10 +447,14 @@ upload_input(struct upload_conn *c, struct evbuffer *src, struct evbuffer *dst)
 			break;
 		case UPLOAD_PASS_CHUNK_SIZE:
 		case UPLOAD_PASS_TRAILER:
-			if (!upload_pass_line(c, src, dst))
+			if ((r = upload_pass_line(c, src, dst)) == 0)
 				return progress;
 			progress = 1;
-			if (c->state == UPLOAD_PASS_CHUNK_SIZE)
+			if (r == -1)
+				/* evhttp has the head and earlier chunks, and answers nothing until the
+				 * body is complete: the answer is ours, then the connection ends */
+				upload_refuse(c, 413, NULL, upload_too_large);
+			else if (c->state == UPLOAD_PASS_CHUNK_SIZE)
 				upload_pass_chunk_size(c);
 			else if (c->line[0] == '\0')
 				c->state = UPLOAD_HEAD;

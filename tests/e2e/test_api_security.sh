@@ -31,6 +31,11 @@ EOF
 njobs() { curl -s "$@" "$URL/jobs" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).jobs.length))'; }
 
 gen_clip "$T/clip.mp4" 2
+# the master finds this ffprobe first: it notes each run (every preview starts with one)
+mkdir -p "$T/bin"
+printf '#!/bin/sh\necho "$*" >>"%s"\nexec "%s" "$@"\n' "$T/ffprobe.runs" "$(command -v ffprobe)" >"$T/bin/ffprobe"
+chmod +x "$T/bin/ffprobe"
+export PATH=$T/bin:$PATH
 serve_start "$T/data" --workers 2 --segment-seconds 1 --allowed-host video.example || { fail startup; finish; }
 
 # --- Host allow-list (DNS rebinding) ---
@@ -102,6 +107,16 @@ check "HEAD /input has the file's length and no bytes of it" \
 head=$(raw $'HEAD /events/'"$A"$' HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
 check "HEAD /events answers the headers and nothing else" \
 	python3 -c 'import sys; r=sys.stdin.read(); h,_,b=r.partition("\r\n\r\n"); sys.exit(0 if "text/event-stream" in h and b == "" else 1)' <<<"$head"
+runs=$(wc -l <"$T/ffprobe.runs")
+two=$(raw $'HEAD /preview/'"$A"$'?format=jpeg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+check "HEAD /preview is a 200 image/jpeg and no body: the next response follows its headers" \
+	python3 -c 'import sys; r=sys.stdin.read().split("\r\n\r\n"); sys.exit(0 if r[0].startswith("HTTP/1.1 200") and "Content-Type: image/jpeg" in r[0] and len(r) >= 2 and r[1].startswith("HTTP/1.1 200") else 1)' <<<"$two"
+check "without rendering the image (no ffprobe ran for it)" [ "$(wc -l <"$T/ffprobe.runs")" = "$runs" ]
+check "so with no Content-Length, which only the image would give" \
+	python3 -c 'import sys; sys.exit("content-length" in sys.stdin.read().split("\r\n\r\n")[0].lower())' <<<"$two"
+head=$(raw $'HEAD /preview/'"$A"$'?format=gif HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+check "HEAD /preview with a bad query is GET's 400, headers only" \
+	python3 -c 'import sys; h,_,b=sys.stdin.read().partition("\r\n\r\n"); sys.exit(0 if h.startswith("HTTP/1.1 400") and b == "" else 1)' <<<"$head"
 
 # --- what evhttp would answer in HTML (or not at all) is a JSON error ---
 # json_status RESPONSE: the status code when the body is a JSON {"error": ...}, else "not JSON"
@@ -130,6 +145,10 @@ check "a request head over 16 KB is a JSON 431" [ "$(json_status "$r")" = 431 ]
 head -c 2000000 /dev/zero | tr '\0' ' ' >"$T/big.json"
 http POST /process -H 'Content-Type: application/json' --data-binary "@$T/big.json"
 check "a 2 MB /process body is a JSON 413" [ "$CODE" = 413 -a -n "$(jget "$BODY" error)" ]
+http POST /process -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary "@$T/big.json"
+check "so is a 2 MB chunked one" [ "$CODE" = 413 -a -n "$(jget "$BODY" error)" ]
+r=$(raw $'POST /process HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n11\r\n{"job_id":"1234"}\r\n100000\r\n')
+check "even when the chunk that passes 1 MiB comes after others" [ "$(json_status "$r")" = 413 ]
 http GET /health
 check "the server still answers" [ "$CODE" = 200 ]
 
