@@ -346,6 +346,7 @@ serve_signal_cb(evutil_socket_t sig, short what, void *arg)
 	s->stopping = 1;
 	if (s->http != NULL) {
 		sse_close_all(s);
+		upload_set_listener(s->uploads, NULL);
 		evhttp_free(s->http);
 		s->http = NULL;
 	}
@@ -524,6 +525,8 @@ done:
 	json_decref(s.job_rec);
 	if (s.http != NULL) {
 		sse_close_all(&s);
+		if (s.uploads != NULL)
+			upload_set_listener(s.uploads, NULL);
 		evhttp_free(s.http);
 	}
 	if (s.uploads != NULL)

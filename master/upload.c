@@ -509,13 +509,9 @@ upload_kick_cb(evutil_socket_t fd, short what, void *arg)
 		bufferevent_trigger_event(c->bev, BEV_EVENT_READING | BEV_EVENT_ERROR, 0);
 	} else if (c->over_limit) {
 		/* evhttp has given the filter its socket by now (it does right after upload_bev_cb) */
-		if (c->refusal == NULL) {
+		if (c->refusal == NULL)
 			upload_refuse(c, 503, "Retry-After: 5", "too many open connections "
 			    "(--max-connections)");
-			/* the next one may come: this one's fd goes as soon as the 503 is out */
-			if (c->srv->lev != NULL)
-				evconnlistener_enable(c->srv->lev);
-		}
 	} else {
 		upload_input(c, bufferevent_get_input(c->under),
 		    bufferevent_get_input(c->bev));
@@ -613,6 +609,9 @@ upload_conn_free_cb(void *arg)
 		else
 			close(fd);
 	}
+	/* its fd is back: the next one in the backlog may be accepted (and answered) */
+	if (c->over_limit && c->srv->lev != NULL)
+		evconnlistener_enable(c->srv->lev);
 	upload_server_unref(c->srv);
 	free(c);
 }

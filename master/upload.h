@@ -12,7 +12,7 @@
  * /upload handler collects the outcome with upload_take(). Every other request
  * passes through untouched (keep-alive and pipelining included).
  *
- * Shutdown order: evhttp_free(), upload_free(), event_base_free().
+ * Shutdown order: upload_set_listener(NULL), evhttp_free(), upload_free(), event_base_free().
  */
 
 struct evhttp;
@@ -65,11 +65,13 @@ struct upload_server *upload_install(struct evhttp *http, struct event_base *bas
 	    const struct upload_config *cfg, char *err, size_t errlen);
 /*
  * The listener evhttp accepts on (evhttp_bound_socket_get_listener): with max_conns set, it is
- * paused at each connection accepted beyond the limit until that one has been answered, so
+ * paused at each connection accepted beyond the limit until that one is answered and closed, so
  * that a crowd of connections waiting in the backlog is not accepted all at once past the
  * descriptors the process has.
  */
 void	upload_set_listener(struct upload_server *srv, struct evconnlistener *lev);
+/* ... and NULL before evhttp_free(), which frees the listener while connections are still
+ * finishing. */
 /* After evhttp_free(): stops lingering closes; connections still tearing down finish alone. */
 void	upload_free(struct upload_server *srv);
 
