@@ -77,4 +77,6 @@ http GET /jobs
 check "and the API answers with JSON" [ "$CODE" = 200 -a "$(jget "$BODY" jobs)" = "[]" ]
 check "the master never ran out of descriptors" bash -c '! grep -qi "too many open files" "$1"' _ "$T/serve.log"
 serve_stop
+check "no sanitizer report (under make asan)" \
+	bash -c '! grep -qE "LeakSanitizer|AddressSanitizer|runtime error" "$1"' _ "$T/serve.log"
 finish
