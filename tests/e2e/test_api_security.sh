@@ -361,6 +361,8 @@ check "a connection beyond --max-connections gets 503" [ "$(json_status "$(cat "
 http GET /jobs -H "Authorization: Bearer $TOKEN"
 check "and once they are gone, requests are served again" [ "$CODE" = 200 ]
 
+# the token server goes first: serve_start forgets the pid it held
+serve_stop
 # --- a restart keeps the queue's order, and removes job directories without a record ---
 # remote-only workers that never answer: the first job stays processing, the others queued
 serve_start "$T/q" --workers 0 --remote 'sleep 600' --segment-seconds 1 || { fail "startup for the queue"; finish; }
