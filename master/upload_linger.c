@@ -27,6 +27,7 @@ void
 upload_linger_end(struct upload_linger *l)
 {
 	TAILQ_REMOVE(&l->srv->lingers, l, entry);
+	l->srv->nlingers--;
 	event_free(l->ev);
 	close(l->fd);
 	upload_server_unref(l->srv);
@@ -83,4 +84,5 @@ upload_linger(struct upload_server *srv, int fd)
 	l->deadline = now;
 	l->deadline.tv_sec += UPLOAD_LINGER_TOTAL_S;
 	TAILQ_INSERT_TAIL(&srv->lingers, l, entry);
+	srv->nlingers++;
 }

@@ -55,6 +55,7 @@ upload_pass_framing(struct upload_conn *c, const struct reqhead *h)
 		return;
 	if (te != NULL && strcasecmp(te, "chunked") == 0) {
 		c->state = UPLOAD_PASS_CHUNK_SIZE;
+		c->chunked_len = 0;
 		upload_body_start(c);
 		return;
 	}
@@ -70,7 +71,18 @@ upload_pass_framing(struct upload_conn *c, const struct reqhead *h)
 	}
 }
 
-/* Moves one line of a passed-on chunked body; 1 with it in c->line, 0 if incomplete. */
+/*
+ * 1 when the chunk-size line in c->line takes the body past UPLOAD_BODY_MAX: evhttp, shown it,
+ * would answer its own HTML 413 (it adds up chunk sizes with the same rule).
+ */
+static int
+upload_pass_chunk_over(const struct upload_conn *c)
+{
+	long long n = strtoll(c->line, NULL, 16);
+
+	return n > UPLOAD_BODY_MAX - c->chunked_len;
+}
+
 int
 upload_pass_line(struct upload_conn *c, struct evbuffer *src, struct evbuffer *dst)
 {
@@ -90,6 +102,8 @@ upload_pass_line(struct upload_conn *c, struct evbuffer *src, struct evbuffer *d
 	}
 	evbuffer_copyout(src, c->line, n);
 	c->line[n] = '\0';
+	if (c->state == UPLOAD_PASS_CHUNK_SIZE && upload_pass_chunk_over(c))
+		return -1;
 	evbuffer_remove_buffer(src, dst, n + eol_len);
 	upload_body_got(c, n + eol_len);
 	return 1;
@@ -111,6 +125,7 @@ upload_pass_chunk_size(struct upload_conn *c)
 		c->state = UPLOAD_PASS_TRAILER;
 	else {
 		c->remaining = n;
+		c->chunked_len += n;
 		c->state = UPLOAD_PASS_CHUNK_DATA;
 	}
 }

@@ -31,6 +31,17 @@ EOF
 njobs() { curl -s "$@" "$URL/jobs" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).jobs.length))'; }
 
 gen_clip "$T/clip.mp4" 2
+# the master finds this ffprobe first: it notes each run (every preview starts with one), and
+# waits while $T/hold exists, so that a test can act in the middle of a preview
+mkdir -p "$T/bin"
+cat >"$T/bin/ffprobe" <<EOF
+#!/bin/sh
+echo "\$*" >>"$T/ffprobe.runs"
+if [ -e "$T/hold" ]; then : >"$T/held"; while [ -e "$T/hold" ]; do sleep 0.05; done; fi
+exec "$(command -v ffprobe)" "\$@"
+EOF
+chmod +x "$T/bin/ffprobe"
+export PATH=$T/bin:$PATH
 serve_start "$T/data" --workers 2 --segment-seconds 1 --allowed-host video.example || { fail startup; finish; }
 
 # --- Host allow-list (DNS rebinding) ---
@@ -71,6 +82,9 @@ http POST /process -H "Origin: http://127.0.0.1:$PORT" -H 'Content-Type: applica
 check "the page's own origin may post" [ "$CODE" = 400 ]
 http POST /process -H 'Origin: https://video.example' -H 'Host: video.example' -H 'Content-Type: application/json' -d '{}'
 check "so may the page behind a proxy under an allowed name" [ "$CODE" = 400 ]
+http POST /process -H 'Origin: http://localhost:3000' -H 'Content-Type: application/json' -d '{}'
+check "and the original project's page on localhost:3000, with CORS" \
+	[ "$CODE" = 400 -a "$(header Access-Control-Allow-Origin)" = http://localhost:3000 ]
 
 # --- the number of workers is the server's to choose ---
 http POST /process -H 'Content-Type: application/json' -d "{\"job_id\":\"$A\",\"filter_type\":\"grayscale\",\"workers\":64}"
@@ -102,6 +116,28 @@ check "HEAD /input has the file's length and no bytes of it" \
 head=$(raw $'HEAD /events/'"$A"$' HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
 check "HEAD /events answers the headers and nothing else" \
 	python3 -c 'import sys; r=sys.stdin.read(); h,_,b=r.partition("\r\n\r\n"); sys.exit(0 if "text/event-stream" in h and b == "" else 1)' <<<"$head"
+runs=$(wc -l <"$T/ffprobe.runs")
+two=$(raw $'HEAD /preview/'"$A"$'?format=jpeg HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+check "HEAD /preview is a 200 image/jpeg and no body: the next response follows its headers" \
+	python3 -c 'import sys; r=sys.stdin.read().split("\r\n\r\n"); sys.exit(0 if r[0].startswith("HTTP/1.1 200") and "Content-Type: image/jpeg" in r[0] and len(r) >= 2 and r[1].startswith("HTTP/1.1 200") else 1)' <<<"$two"
+check "without rendering the image (no ffprobe ran for it)" [ "$(wc -l <"$T/ffprobe.runs")" = "$runs" ]
+check "so with no Content-Length, which only the image would give" \
+	python3 -c 'import sys; sys.exit("content-length" in sys.stdin.read().split("\r\n\r\n")[0].lower())' <<<"$two"
+head=$(raw $'HEAD /preview/'"$A"$'?format=gif HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+check "HEAD /preview with a bad query is GET's 400, headers only" \
+	python3 -c 'import sys; h,_,b=sys.stdin.read().partition("\r\n\r\n"); sys.exit(0 if h.startswith("HTTP/1.1 400") and b == "" else 1)' <<<"$head"
+
+upload "$T/clip.mp4"
+D=$JOB
+: >"$T/hold"
+curl -s -o "$T/pv.body" -w '%{http_code}' "$URL/preview/$D" >"$T/pv.code" &
+pvpid=$!
+for _ in $(seq 200); do [ -e "$T/held" ] && break; sleep 0.05; done
+http DELETE /cleanup/$D
+rm -f "$T/hold"
+wait $pvpid
+check "a preview whose job is deleted while it renders is 404, not 422" \
+	[ "$(cat "$T/pv.code")" = 404 -a "$(jget "$(cat "$T/pv.body")" error)" = "Job not found" ]
 
 # --- what evhttp would answer in HTML (or not at all) is a JSON error ---
 # json_status RESPONSE: the status code when the body is a JSON {"error": ...}, else "not JSON"
@@ -130,6 +166,10 @@ check "a request head over 16 KB is a JSON 431" [ "$(json_status "$r")" = 431 ]
 head -c 2000000 /dev/zero | tr '\0' ' ' >"$T/big.json"
 http POST /process -H 'Content-Type: application/json' --data-binary "@$T/big.json"
 check "a 2 MB /process body is a JSON 413" [ "$CODE" = 413 -a -n "$(jget "$BODY" error)" ]
+http POST /process -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary "@$T/big.json"
+check "so is a 2 MB chunked one" [ "$CODE" = 413 -a -n "$(jget "$BODY" error)" ]
+r=$(raw $'POST /process HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n11\r\n{"job_id":"1234"}\r\n100000\r\n')
+check "even when the chunk that passes 1 MiB comes after others" [ "$(json_status "$r")" = 413 ]
 http GET /health
 check "the server still answers" [ "$CODE" = 200 ]
 
@@ -257,6 +297,7 @@ chmod 600 "$T/token"
 serve_start "$T/data" --workers 2 --token-file "$T/token" --timeout 2 --max-connections 4 || { fail "startup with a token"; finish; }
 http GET /health
 check "/health stays open with a token" [ "$CODE" = 200 -a "$(jget "$BODY" token_required)" = true ]
+check "and names no job" bash -c '! grep -q "$1" <<<"$2"' _ "$A" "$BODY"
 http GET /jobs
 check "/jobs without the token is 401 JSON" [ "$CODE" = 401 -a "$(jget "$BODY" error)" = Unauthorized ]
 check "with WWW-Authenticate: Bearer" grep -qi '^www-authenticate: bearer' "$HDRS"
@@ -320,6 +361,8 @@ check "a connection beyond --max-connections gets 503" [ "$(json_status "$(cat "
 http GET /jobs -H "Authorization: Bearer $TOKEN"
 check "and once they are gone, requests are served again" [ "$CODE" = 200 ]
 
+# the token server goes first: serve_start forgets the pid it held
+serve_stop
 # --- a restart keeps the queue's order, and removes job directories without a record ---
 # remote-only workers that never answer: the first job stays processing, the others queued
 serve_start "$T/q" --workers 0 --remote 'sleep 600' --segment-seconds 1 || { fail "startup for the queue"; finish; }

@@ -239,7 +239,7 @@ test_other_cb(struct evhttp_request *req, void *arg)
 static void
 test_install(struct test_srv *t, int64_t max_bytes, int idle_s)
 {
-	struct upload_config cfg = { t->spool, max_bytes, idle_s, 0, NULL };
+	struct upload_config cfg = { t->spool, max_bytes, idle_s, 0, NULL, 0 };
 	char err[256];
 
 	upload_free(t->up);
@@ -1432,7 +1432,7 @@ static void
 test_upload_quota(void **state)
 {
 	struct test_srv *t = *state;
-	struct upload_config cfg = { t->spool, 1 << 20, 5, 0, NULL };
+	struct upload_config cfg = { t->spool, 1 << 20, 5, 0, NULL, 0 };
 	struct test_report r;
 	struct quota *q;
 	char err[256];
