@@ -289,24 +289,21 @@ format_plan_extra(const struct format_container *c, const struct probe_extra *x,
 
 /*
  * The picture goes out with the input's bit depth and chroma subsampling: the kernels have
- * 8- to 12-bit paths for 4:2:0, 4:2:2 and 4:4:4, and every encoder here writes 8 and 10 bits
- * in all three (libx264 High 10 / High 4:2:2 / High 4:4:4, libx265 Main 10 / RExt, VP9
- * profiles 1-3, AV1 Main / High / Professional); only libx264 stops at 10 bits.
+ * 8- and 10-bit paths for 4:2:0, 4:2:2 and 4:4:4, and every encoder here writes all six
+ * (libx264 High 10 / High 4:2:2 / High 4:4:4, libx265 Main 10 / RExt, VP9 profiles 1-3,
+ * AV1 Main / High / Professional). Deeper samples go out as 10-bit.
  */
 static void
 format_plan_pix_fmt(const struct format *f, const struct probe *p, struct format_plan *pl)
 {
-	int depth = p->depth <= 8 ? 8 : p->depth <= 10 ? 10 : 12;
+	int depth = p->depth <= 8 ? 8 : 10;
 	/* the probe reads every other layout as 4:2:0 (4:4:0, 4:1:1 and gray are converted) */
 	int chroma = p->chroma == 422 || p->chroma == 444 ? p->chroma : 420;
 
-	if (depth == 12 && strcmp(f->codec, "h264") == 0)
-		depth = 10;
 	if (depth != p->depth)
-		format_note(pl->converted, "%d-bit samples encoded as %d-bit: %s", p->depth, depth,
-		    depth == 10 ? "libx264 writes 10 bits at most" : "the filters work on 12 bits at most");
-	snprintf(pl->pix_fmt, sizeof pl->pix_fmt, "yuv%dp%s", chroma,
-	    depth == 8 ? "" : depth == 10 ? "10le" : "12le");
+		format_note(pl->converted, "%d-bit samples encoded as 10-bit: the filters work on 10 "
+		    "bits at most", p->depth);
+	snprintf(pl->pix_fmt, sizeof pl->pix_fmt, "yuv%dp%s", chroma, depth == 8 ? "" : "10le");
 }
 
 int

@@ -178,8 +178,6 @@ filter_format_from_name(const char *pix_fmt, struct filter_format *fmt)
 		{ "yuv420p", { 8, 1, 1 } }, { "yuv422p", { 8, 1, 0 } }, { "yuv444p", { 8, 0, 0 } },
 		{ "yuv420p10le", { 10, 1, 1 } }, { "yuv422p10le", { 10, 1, 0 } },
 		{ "yuv444p10le", { 10, 0, 0 } },
-		{ "yuv420p12le", { 12, 1, 1 } }, { "yuv422p12le", { 12, 1, 0 } },
-		{ "yuv444p12le", { 12, 0, 0 } },
 	};
 	size_t	i;
 

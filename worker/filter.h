@@ -20,7 +20,7 @@ struct frame {
 
 enum filter_matrix { FILTER_BT601, FILTER_BT709, FILTER_BT2020 };
 
-/* The sample layout of a frame: bits per sample (8: one byte; 9 to 12: two bytes, the value
+/* The sample layout of a frame: bits per sample (8: one byte; 9 or 10: two bytes, the value
  * in the low bits) and the chroma subsampling as log2 of the luma samples per chroma sample
  * across and down (4:2:0: 1 1, 4:2:2: 1 0, 4:4:4: 0 0). */
 struct filter_format {
@@ -28,7 +28,8 @@ struct filter_format {
 	int cw_log2, ch_log2;
 };
 
-#define FILTER_DEPTH_MAX	12
+/* the blur's 16-bit lanes keep enough fraction bits for 10-bit samples, not for 12 */
+#define FILTER_DEPTH_MAX	10
 extern const struct filter_format filter_format_yuv420p;
 
 /* The layout of one of ffmpeg's planar YUV pix_fmts (yuv420p, yuv422p10le...); -1 when the
