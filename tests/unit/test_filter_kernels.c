@@ -1050,8 +1050,8 @@ xf_apply(const char *spec, enum filter_matrix m, struct xframe *t)
 
 static const char *deep_specs[] = {
 	"grayscale", "invert", "brightness", "brightness:amount=-0.6", "contrast",
-	"contrast:amount=2.5", "saturation", "saturation:amount=-1", "color:brightness=0.1:"
-	"contrast=1.4:saturation=1.5:gamma=1.8", "color:contrast=0.5", "sepia",
+	"contrast:amount=2.5", "saturation", "saturation:amount=-1",
+	"color:brightness=0.1:contrast=1.4:saturation=1.5:gamma=1.8", "color:contrast=0.5", "sepia",
 	"sepia:amount=0.4", "warm_tone:amount=3", "cool_tone", "blur", "blur:sigma=0.4",
 	"blur:sigma=9", "sharpen", "sharpen:amount=5:sigma=2", "edge_detection",
 	"edge_detection:threshold=30", "pixelate", "pixelate:size=3", "vignette",
