@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every real clip of the shared media set (../shared/media, MANIFEST.tsv) through the command line:
 # it must work, keep every frame ffprobe decodes, keep the sound, and come out as H.264 MP4 with
-# faststart, in the input's chroma subsampling and bit depth. Of bad/ (its own MANIFEST.tsv), a file with frames ffmpeg decodes renders them
-# (a truncated one says so); one with none is refused in one line.
+# faststart, in the input's chroma subsampling and bit depth. Of bad/ (its own MANIFEST.tsv), a
+# file with frames ffmpeg decodes renders them (a truncated one says so); one with none is
+# refused in one line.
 . "$(dirname "$0")/lib.sh"
 # want_pf PIX_FMT RANGE: what the output of an input in PIX_FMT is: its chroma, its depth up to
 # 10 bits, 8-bit full range named yuvj*
