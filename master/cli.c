@@ -77,6 +77,8 @@ cli_usage(FILE *out, const char *prog)
 	    "                           its extension picks the container: mp4, mov, mkv, webm\n"
 	    "  -y, --overwrite          replace an output that exists (default: refuse)\n"
 	    "  -n, --no-overwrite       never replace one: stop if it exists\n"
+	    "      --start T            render from time T on, --end T up to T: frame-exact, the\n"
+	    "      --end T              sound trimmed to match; seconds or [hh:]mm:ss[.ms]\n"
 	    "      --format NAME        the container whatever the name: mp4, mov, mkv, webm\n"
 	    "      --codec NAME         video codec: h264 (default), hevc, av1, vp9 (webm: vp9)\n"
 	    "      --preset NAME        encoder speed, x264's names (default " OPTS_PRESET ")\n"

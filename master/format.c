@@ -287,6 +287,25 @@ format_plan_extra(const struct format_container *c, const struct probe_extra *x,
 	}
 }
 
+/*
+ * The picture goes out with the input's bit depth and chroma subsampling: the kernels have
+ * 8- and 10-bit paths for 4:2:0, 4:2:2 and 4:4:4, and every encoder here writes all six
+ * (libx264 High 10 / High 4:2:2 / High 4:4:4, libx265 Main 10 / RExt, VP9 profiles 1-3,
+ * AV1 Main / High / Professional). Deeper samples go out as 10-bit.
+ */
+static void
+format_plan_pix_fmt(const struct format *f, const struct probe *p, struct format_plan *pl)
+{
+	int depth = p->depth <= 8 ? 8 : 10;
+	/* the probe reads every other layout as 4:2:0 (4:4:0, 4:1:1 and gray are converted) */
+	int chroma = p->chroma == 422 || p->chroma == 444 ? p->chroma : 420;
+
+	if (depth != p->depth)
+		format_note(pl->converted, "%d-bit samples encoded as 10-bit: the filters work on 10 "
+		    "bits at most", p->depth);
+	snprintf(pl->pix_fmt, sizeof pl->pix_fmt, "yuv%dp%s", chroma, depth == 8 ? "" : "10le");
+}
+
 int
 format_plan(const struct format *f, const struct probe *p, struct format_plan *pl, char *err,
     size_t errlen)
@@ -315,13 +334,7 @@ format_plan(const struct format *f, const struct probe *p, struct format_plan *p
 		format_plan_free(pl);
 		return util_err(err, errlen, "out of memory");
 	}
-	snprintf(pl->pix_fmt, sizeof pl->pix_fmt, "yuv420p");
-	if (p->depth > 8)
-		format_note(pl->converted, "%d-bit samples encoded as 8-bit: the filters have 8-bit "
-		    "kernels only", p->depth);
-	if (p->chroma != 420)
-		format_note(pl->converted, "4:%s chroma encoded as 4:2:0: the filters work on 4:2:0 "
-		    "pictures", p->chroma == 422 ? "2:2" : "4:4");
+	format_plan_pix_fmt(f, p, pl);
 	snprintf(pl->range, sizeof pl->range, "%s", strcmp(p->color_range, "pc") == 0 ? "pc" : "tv");
 	format_tag(pl->primaries, sizeof pl->primaries, p->color_primaries);
 	format_tag(pl->transfer, sizeof pl->transfer, p->color_transfer);

@@ -34,6 +34,7 @@ struct filter_chain {
 	struct filter_inst	 f[FILTER_CHAIN_MAX];
 	unsigned		 given[FILTER_CHAIN_MAX];	/* bit i: param i was spelled out */
 	int			 width, height;			/* 0 until prepared */
+	struct filter_format	 fmt;				/* the frames' layout */
 	char			 spec[FILTER_SPEC_MAX + 1];	/* canonical */
 };
 
@@ -165,16 +166,54 @@ filter_param_find(const struct filter_def *def, const char *name, size_t len)
 	return -1;
 }
 
+const struct filter_format filter_format_yuv420p = { 8, 1, 1 };
+
 int
-filter_plane_width(const struct frame *f, int plane)
+filter_format_from_name(const char *pix_fmt, struct filter_format *fmt)
 {
-	return plane == 0 ? f->width : (f->width + 1) / 2;
+	static const struct {
+		const char		*name;
+		struct filter_format	 fmt;
+	} known[] = {
+		{ "yuv420p", { 8, 1, 1 } }, { "yuv422p", { 8, 1, 0 } }, { "yuv444p", { 8, 0, 0 } },
+		{ "yuv420p10le", { 10, 1, 1 } }, { "yuv422p10le", { 10, 1, 0 } },
+		{ "yuv444p10le", { 10, 0, 0 } },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (strcmp(pix_fmt, known[i].name) == 0) {
+			*fmt = known[i].fmt;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 int
-filter_plane_height(const struct frame *f, int plane)
+filter_format_plane_width(const struct filter_format *fmt, int width, int plane)
 {
-	return plane == 0 ? f->height : (f->height + 1) / 2;
+	return plane == 0 ? width : (width + (1 << fmt->cw_log2) - 1) >> fmt->cw_log2;
+}
+
+int
+filter_format_plane_height(const struct filter_format *fmt, int height, int plane)
+{
+	return plane == 0 ? height : (height + (1 << fmt->ch_log2) - 1) >> fmt->ch_log2;
+}
+
+void
+filter_fill_row(uint8_t *row, int depth, int v, size_t n)
+{
+	uint16_t	*row16 = (uint16_t *)(void *)row;
+	size_t		 i;
+
+	if (depth == 8) {
+		memset(row, v, n);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		row16[i] = (uint16_t)v;
 }
 
 size_t
@@ -616,10 +655,25 @@ int
 filter_chain_prepare(struct filter_chain *fc, int width, int height, enum filter_matrix m,
     char *err, size_t errlen)
 {
+	return filter_chain_prepare_format(fc, width, height, &filter_format_yuv420p, m, err,
+	    errlen);
+}
+
+int
+filter_chain_prepare_format(struct filter_chain *fc, int width, int height,
+    const struct filter_format *fmt, enum filter_matrix m, char *err, size_t errlen)
+{
 	struct filter_inst	*fi;
 	int			 k;
 
 	fc->width = fc->height = 0;
+	if (fmt->depth < 8 || fmt->depth > FILTER_DEPTH_MAX || fmt->cw_log2 < 0 ||
+	    fmt->cw_log2 > 1 || fmt->ch_log2 < 0 || fmt->ch_log2 > fmt->cw_log2) {
+		snprintf(err, errlen, "cannot filter %d-bit frames with 1/%d x 1/%d chroma: 8 to "
+		    "%d bits, 4:2:0, 4:2:2 or 4:4:4", fmt->depth, 1 << fmt->cw_log2,
+		    1 << fmt->ch_log2, FILTER_DEPTH_MAX);
+		return -1;
+	}
 	if (width < 1 || height < 1 || width > 16384 || height > 16384) {
 		snprintf(err, errlen, "cannot filter %dx%d frames: sizes go from 1x1 to "
 		    "16384x16384", width, height);
@@ -634,11 +688,12 @@ filter_chain_prepare(struct filter_chain *fc, int width, int height, enum filter
 		free(fi->state);
 		fi->state = NULL;
 		if (fi->def->prepare != NULL &&
-		    fi->def->prepare(fi, width, height, m, err, errlen) != 0)
+		    fi->def->prepare(fi, width, height, fmt, m, err, errlen) != 0)
 			return -1;
 	}
 	fc->width = width;
 	fc->height = height;
+	fc->fmt = *fmt;
 	return 0;
 }
 
@@ -652,7 +707,8 @@ filter_chain_apply(struct filter_chain *fc, struct frame *f)
 		fatal("filter chain %s prepared for %dx%d, applied to a %dx%d frame", fc->spec,
 		    fc->width, fc->height, f->width, f->height);
 	for (p = 0; p < 3; p++) {
-		if (f->data[p] == NULL || f->linesize[p] < filter_plane_width(f, p))
+		if (f->data[p] == NULL || f->linesize[p] <
+		    filter_format_plane_width(&fc->fmt, f->width, p) * (fc->fmt.depth > 8 ? 2 : 1))
 			fatal("filter chain %s: plane %d of a %dx%d frame has linesize %d",
 			    fc->spec, p, f->width, f->height, f->linesize[p]);
 	}

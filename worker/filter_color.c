@@ -12,6 +12,8 @@
  * scales all three channels by g (brightness) is, by linearity of the YUV matrix, exactly
  * Y' = 16 + g(Y-16) and C' = 128 + g(C-128), whichever matrix the video uses; contrast around
  * mid-grey is the same with Y=125.5 as the centre. Only clipping at 0/255 differs from RGB.
+ * Above 8 bits every level scales by 2^(depth-8) (10-bit: black 64, neutral 512), and the
+ * affine map runs in 32-bit lanes on 16-bit samples (gain in Q12).
  */
 
 enum filter_color_op {
@@ -29,11 +31,18 @@ struct filter_color_plane {
 	int16_t			add;
 	int16_t			negate;
 	uint8_t			lut[256];
+	int32_t			mul32, add32;	/* above 8 bits: gain and offset + 0.5, Q12 */
+	uint16_t		*lut16;		/* above 8 bits: 2^depth entries */
 };
 
 struct filter_color_state {
+	struct filter_format		fmt;
+	int				w, h;
+	int				scale;		/* 2^(depth-8) */
 	struct filter_color_plane	plane[3];
 };
+
+#define FILTER_COLOR_Q32	12
 
 /*
  * gain * x + offset in 16-bit lanes: (x << 7) * mul >> 16 (one pmulhuw) is x * mul / 512, so
@@ -96,9 +105,48 @@ filter_color_lut_run(uint8_t *restrict p, size_t n, const uint8_t *restrict lut)
 		p[i] = lut[p[i]];
 }
 
-/* Gains come from the table's ranges, which stay within FILTER_COLOR_GAIN_MAX. */
+/* 12-bit samples times a gain up to 5 in Q12 stay below 2^31. */
 static void
-filter_color_set_affine(struct filter_color_plane *cp, double gain, double offset)
+filter_color_affine_run16(uint16_t *restrict p, size_t n, int32_t mul, int32_t add,
+    int32_t max)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		int32_t	v = (p[i] * mul + add) >> FILTER_COLOR_Q32;
+
+		v = v < 0 ? 0 : v;
+		p[i] = (uint16_t)(v > max ? max : v);
+	}
+}
+
+static void
+filter_color_negate_run16(uint16_t *restrict p, size_t n, int32_t negate, int32_t max)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		int32_t	v = negate - p[i];
+
+		v = v < 0 ? 0 : v;
+		p[i] = (uint16_t)(v > max ? max : v);
+	}
+}
+
+static void
+filter_color_lut_run16(uint16_t *restrict p, size_t n, const uint16_t *restrict lut)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		p[i] = lut[p[i]];
+}
+
+/* Gains come from the table's ranges, which stay within FILTER_COLOR_GAIN_MAX. The offset
+ * is in 8-bit levels; st->scale brings it to the frame's depth. */
+static void
+filter_color_set_affine(const struct filter_color_state *st, struct filter_color_plane *cp,
+    double gain, double offset)
 {
 	if (gain == 1 && offset == 0) {
 		cp->op = FILTER_COLOR_KEEP;
@@ -108,25 +156,43 @@ filter_color_set_affine(struct filter_color_plane *cp, double gain, double offse
 	cp->op = FILTER_COLOR_AFFINE;
 	cp->mul = (uint16_t)lrint(gain * (1 << (9 + FILTER_COLOR_SHIFT)));
 	cp->add = (int16_t)lrint((offset + 0.5) * (1 << FILTER_COLOR_SHIFT));
+	cp->mul32 = (int32_t)lrint(gain * (1 << FILTER_COLOR_Q32));
+	cp->add32 = (int32_t)lrint((offset * st->scale + 0.5) * (1 << FILTER_COLOR_Q32));
 }
 
+/* The state, with room for a luma table at depths above 8 when lut is set. */
 static struct filter_color_state *
-filter_color_alloc(struct filter_inst *fi, char *err, size_t errlen)
+filter_color_alloc(struct filter_inst *fi, int w, int h, const struct filter_format *fmt,
+    int lut, char *err, size_t errlen)
 {
 	struct filter_color_state	*st;
+	size_t				 lut16 = lut && fmt->depth > 8 ?
+					    ((size_t)1 << fmt->depth) * sizeof(uint16_t) : 0;
+	char				*cursor;
 
-	st = filter_state_alloc(fi, sizeof *st, err, errlen);
+	cursor = filter_state_alloc(fi, filter_align(sizeof *st) + filter_align(lut16), err,
+	    errlen);
+	if (cursor == NULL)
+		return NULL;
+	st = filter_carve(&cursor, sizeof *st);
 	fi->state = st;
+	st->fmt = *fmt;
+	st->w = w;
+	st->h = h;
+	st->scale = 1 << (fmt->depth - 8);
+	if (lut16 > 0)
+		st->plane[0].lut16 = filter_carve(&cursor, lut16);
 	return st;
 }
 
 int
-filter_color_grayscale_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix m,
+filter_color_grayscale_prepare(struct filter_inst *fi, int w, int h,
+    const struct filter_format *fmt, enum filter_matrix m,
     char *err, size_t errlen)
 {
 	struct filter_color_state	*st;
 
-	if ((st = filter_color_alloc(fi, err, errlen)) == NULL)
+	if ((st = filter_color_alloc(fi, w, h, fmt, 0, err, errlen)) == NULL)
 		return -1;
 	st->plane[0].op = FILTER_COLOR_KEEP;
 	st->plane[1].op = st->plane[2].op = FILTER_COLOR_FILL;
@@ -140,13 +206,14 @@ filter_color_grayscale_prepare(struct filter_inst *fi, int w, int h, enum filter
  * outside those ranges clip.
  */
 int
-filter_color_invert_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix m,
+filter_color_invert_prepare(struct filter_inst *fi, int w, int h,
+    const struct filter_format *fmt, enum filter_matrix m,
     char *err, size_t errlen)
 {
 	struct filter_color_state	*st;
 	int				 p;
 
-	if ((st = filter_color_alloc(fi, err, errlen)) == NULL)
+	if ((st = filter_color_alloc(fi, w, h, fmt, 0, err, errlen)) == NULL)
 		return -1;
 	for (p = 0; p < 3; p++) {
 		st->plane[p].op = FILTER_COLOR_NEGATE;
@@ -157,48 +224,51 @@ filter_color_invert_prepare(struct filter_inst *fi, int w, int h, enum filter_ma
 
 /* The original scaled HSV value by 1.2: RGB times (1 + amount), hue and saturation kept. */
 int
-filter_color_brightness_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix m,
+filter_color_brightness_prepare(struct filter_inst *fi, int w, int h,
+    const struct filter_format *fmt, enum filter_matrix m,
     char *err, size_t errlen)
 {
 	struct filter_color_state	*st;
 	double				 g = 1 + filter_inst_param(fi, "amount");
 
-	if ((st = filter_color_alloc(fi, err, errlen)) == NULL)
+	if ((st = filter_color_alloc(fi, w, h, fmt, 0, err, errlen)) == NULL)
 		return -1;
-	filter_color_set_affine(&st->plane[0], g, 16 * (1 - g));
-	filter_color_set_affine(&st->plane[1], g, 128 * (1 - g));
+	filter_color_set_affine(st, &st->plane[0], g, 16 * (1 - g));
+	filter_color_set_affine(st, &st->plane[1], g, 128 * (1 - g));
 	st->plane[2] = st->plane[1];
 	return 0;
 }
 
 /* RGB' = 127.5 + (1 + amount)(RGB - 127.5): luma around 125.5, chroma scaled alike. */
 int
-filter_color_contrast_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix m,
+filter_color_contrast_prepare(struct filter_inst *fi, int w, int h,
+    const struct filter_format *fmt, enum filter_matrix m,
     char *err, size_t errlen)
 {
 	struct filter_color_state	*st;
 	double				 g = 1 + filter_inst_param(fi, "amount");
 
-	if ((st = filter_color_alloc(fi, err, errlen)) == NULL)
+	if ((st = filter_color_alloc(fi, w, h, fmt, 0, err, errlen)) == NULL)
 		return -1;
-	filter_color_set_affine(&st->plane[0], g, 125.5 * (1 - g));
-	filter_color_set_affine(&st->plane[1], g, 128 * (1 - g));
+	filter_color_set_affine(st, &st->plane[0], g, 125.5 * (1 - g));
+	filter_color_set_affine(st, &st->plane[1], g, 128 * (1 - g));
 	st->plane[2] = st->plane[1];
 	return 0;
 }
 
 /* Scaling chroma around neutral keeps luma and hue, as the original's HSV S * 1.25 did. */
 int
-filter_color_saturation_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix m,
+filter_color_saturation_prepare(struct filter_inst *fi, int w, int h,
+    const struct filter_format *fmt, enum filter_matrix m,
     char *err, size_t errlen)
 {
 	struct filter_color_state	*st;
 	double				 g = 1 + filter_inst_param(fi, "amount");
 
-	if ((st = filter_color_alloc(fi, err, errlen)) == NULL)
+	if ((st = filter_color_alloc(fi, w, h, fmt, 0, err, errlen)) == NULL)
 		return -1;
 	st->plane[0].op = FILTER_COLOR_KEEP;
-	filter_color_set_affine(&st->plane[1], g, 128 * (1 - g));
+	filter_color_set_affine(st, &st->plane[1], g, 128 * (1 - g));
 	st->plane[2] = st->plane[1];
 	return 0;
 }
@@ -209,7 +279,8 @@ filter_color_saturation_prepare(struct filter_inst *fi, int w, int h, enum filte
  * all on luma through one table. Saturation scales chroma.
  */
 int
-filter_color_adjust_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix m,
+filter_color_adjust_prepare(struct filter_inst *fi, int w, int h,
+    const struct filter_format *fmt, enum filter_matrix m,
     char *err, size_t errlen)
 {
 	struct filter_color_state	*st;
@@ -220,11 +291,11 @@ filter_color_adjust_prepare(struct filter_inst *fi, int w, int h, enum filter_ma
 	double				 t;
 	int				 x;
 
-	if ((st = filter_color_alloc(fi, err, errlen)) == NULL)
+	if ((st = filter_color_alloc(fi, w, h, fmt, gamma != 1, err, errlen)) == NULL)
 		return -1;
 	if (gamma == 1) {
 		/* 16 + 219 t' with t' = (t - 0.5) contrast + 0.5 + bright is affine in Y. */
-		filter_color_set_affine(&st->plane[0], contrast,
+		filter_color_set_affine(st, &st->plane[0], contrast,
 		    16 + 219 * (0.5 + bright) - contrast * 125.5);
 	} else {
 		st->plane[0].op = FILTER_COLOR_LUT;
@@ -235,8 +306,16 @@ filter_color_adjust_prepare(struct filter_inst *fi, int w, int h, enum filter_ma
 				t = pow(t, 1 / gamma);
 			st->plane[0].lut[x] = (uint8_t)lrint(fmin(fmax(16 + 219 * t, 0), 255));
 		}
+		for (x = 0; st->plane[0].lut16 != NULL && x < 1 << fmt->depth; x++) {
+			t = (x - 16.0 * st->scale) / (219.0 * st->scale);
+			t = (t - 0.5) * contrast + 0.5 + bright;
+			if (t > 0 && t < 1)
+				t = pow(t, 1 / gamma);
+			st->plane[0].lut16[x] = (uint16_t)lrint(fmin(fmax(st->scale * (16 + 219 * t),
+			    0), (1 << fmt->depth) - 1));
+		}
 	}
-	filter_color_set_affine(&st->plane[1], sat, 128 * (1 - sat));
+	filter_color_set_affine(st, &st->plane[1], sat, 128 * (1 - sat));
 	st->plane[2] = st->plane[1];
 	return 0;
 }
@@ -257,13 +336,38 @@ filter_color_planes(const struct filter_inst *fi, unsigned *reads, unsigned *wri
 	}
 }
 
+/* One row of n samples above 8 bits. */
+static void
+filter_color_row16(const struct filter_color_state *st, const struct filter_color_plane *cp,
+    uint16_t *row, size_t n)
+{
+	int32_t	max = (1 << st->fmt.depth) - 1;
+
+	switch (cp->op) {
+	case FILTER_COLOR_FILL:
+		filter_fill_row((uint8_t *)row, st->fmt.depth, cp->fill * st->scale, n);
+		break;
+	case FILTER_COLOR_AFFINE:
+		filter_color_affine_run16(row, n, cp->mul32, cp->add32, max);
+		break;
+	case FILTER_COLOR_NEGATE:
+		filter_color_negate_run16(row, n, cp->negate * st->scale, max);
+		break;
+	case FILTER_COLOR_LUT:
+		filter_color_lut_run16(row, n, cp->lut16);
+		break;
+	case FILTER_COLOR_KEEP:
+		break;
+	}
+}
+
 void
 filter_color_apply(struct filter_inst *fi, struct frame *f)
 {
 	const struct filter_color_state	*st = fi->state;
 	const struct filter_color_plane	*cp;
 	uint8_t				*row;
-	size_t				 n;
+	size_t				 n, bps = st->fmt.depth > 8 ? 2 : 1;
 	int				 p, y, rows;
 
 	for (p = 0; p < 3; p++) {
@@ -271,14 +375,18 @@ filter_color_apply(struct filter_inst *fi, struct frame *f)
 		if (cp->op == FILTER_COLOR_KEEP)
 			continue;
 		/* Without padding the plane is one long row, and only one tail is scalar. */
-		n = (size_t)filter_plane_width(f, p);
-		rows = filter_plane_height(f, p);
-		if ((size_t)f->linesize[p] == n) {
+		n = (size_t)filter_format_plane_width(&st->fmt, st->w, p);
+		rows = filter_format_plane_height(&st->fmt, st->h, p);
+		if ((size_t)f->linesize[p] == n * bps) {
 			n *= (size_t)rows;
 			rows = 1;
 		}
 		for (y = 0; y < rows; y++) {
 			row = f->data[p] + (size_t)y * (size_t)f->linesize[p];
+			if (bps == 2) {
+				filter_color_row16(st, cp, (uint16_t *)(void *)row, n);
+				continue;
+			}
 			switch (cp->op) {
 			case FILTER_COLOR_FILL:
 				memset(row, cp->fill, n);

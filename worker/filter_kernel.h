@@ -20,9 +20,11 @@ struct filter_inst {
 	void			*state;
 };
 
-/* Makes fi->state for frames of this size (no prepare: the kernel needs no scratch). */
+/* Makes fi->state for frames of this size and layout (no prepare: the kernel needs no
+ * scratch). The layout is checked by the chain (filter_format_from_name's formats only). */
 typedef int	filter_prepare_fn(struct filter_inst *fi, int width, int height,
-		    enum filter_matrix m, char *err, size_t errlen);
+		    const struct filter_format *fmt, enum filter_matrix m, char *err,
+		    size_t errlen);
 /* Filters f in place; never allocates. */
 typedef void	filter_apply_fn(struct filter_inst *fi, struct frame *f);
 /* The planes a prepared instance reads and writes (FILTER_PLANE_* bits). A plane it writes
@@ -53,8 +55,13 @@ typedef void	filter_planes_fn(const struct filter_inst *fi, unsigned *reads, uns
 #endif
 
 /* Helpers for kernels, in filter.c. */
-int	 filter_plane_width(const struct frame *f, int plane);
-int	 filter_plane_height(const struct frame *f, int plane);
+/* A sample row of a frame above 8 bits. */
+#define FILTER_ROW16(f, p, y) \
+	((uint16_t *)(void *)((f)->data[p] + (size_t)(y) * (size_t)(f)->linesize[p]))
+/* What 8-bit level v is at this depth: limited range scales by 2^(depth-8). */
+#define FILTER_LEVEL(fmt, v)	((v) << ((fmt)->depth - 8))
+/* Fills n samples of a row (one or two bytes each) with v. */
+void	 filter_fill_row(uint8_t *row, int depth, int v, size_t n);
 /* A scratch size rounded up so that arrays carved out of a state block stay 64-byte
  * aligned; filter_carve hands out the next n bytes of a block sized with it. */
 size_t	 filter_align(size_t n);

@@ -9,7 +9,9 @@
  * luma blocks even for odd sizes.
  *
  * Per band of rows: column sums (16 bits: at most 256 rows of 255), then one mean per block
- * spread into an output row that is copied to every row of the band.
+ * spread into an output row that is copied to every row of the band. Above 8 bits the sums
+ * are 32-bit (256 rows of 4095). In 4:2:2 and 4:4:4 a chroma axis at full resolution has
+ * the luma's blocks.
  */
 
 struct filter_pixelate_plane {
@@ -19,8 +21,10 @@ struct filter_pixelate_plane {
 };
 
 struct filter_pixelate_state {
+	int				 depth;
 	struct filter_pixelate_plane	 plane[3];
 	uint16_t			*colsum;
+	uint32_t			*colsum32;	/* above 8 bits */
 	uint8_t				*out;
 };
 
@@ -33,6 +37,43 @@ filter_pixelate_add(uint16_t *restrict sum, const uint8_t *restrict row, int n)
 		sum[x] = (uint16_t)(sum[x] + row[x]);
 	for (; x < n; x++)
 		sum[x] = (uint16_t)(sum[x] + row[x]);
+}
+
+static void
+filter_pixelate_add16(uint32_t *restrict sum, const uint16_t *restrict row, int n)
+{
+	int	x;
+
+	for (x = 0; x < n; x++)
+		sum[x] += row[x];
+}
+
+static void
+filter_pixelate_plane16(const struct filter_pixelate_state *st,
+    const struct filter_pixelate_plane *pp, uint8_t *data, int linesize)
+{
+	uint16_t	*out = (uint16_t *)(void *)st->out;
+	uint32_t	 sum, cnt;
+	int		 bx, by, x, y;
+
+	for (by = 0; by < pp->ny; by++) {
+		memset(st->colsum32, 0, (size_t)pp->w * sizeof(uint32_t));
+		for (y = pp->ys[by]; y < pp->ys[by + 1]; y++) {
+			filter_pixelate_add16(st->colsum32,
+			    (const uint16_t *)(void *)(data + (size_t)y * (size_t)linesize), pp->w);
+		}
+		for (bx = 0; bx < pp->nx; bx++) {
+			sum = 0;
+			for (x = pp->xs[bx]; x < pp->xs[bx + 1]; x++)
+				sum += st->colsum32[x];
+			cnt = (uint32_t)(pp->xs[bx + 1] - pp->xs[bx]) *
+			    (uint32_t)(pp->ys[by + 1] - pp->ys[by]);
+			for (x = pp->xs[bx]; x < pp->xs[bx + 1]; x++)
+				out[x] = (uint16_t)((sum + cnt / 2) / cnt);
+		}
+		for (y = pp->ys[by]; y < pp->ys[by + 1]; y++)
+			memcpy(data + (size_t)y * (size_t)linesize, out, (size_t)pp->w * 2);
+	}
 }
 
 static void
@@ -66,8 +107,12 @@ filter_pixelate_apply(struct filter_inst *fi, struct frame *f)
 	const struct filter_pixelate_state	*st = fi->state;
 	int					 p;
 
-	for (p = 0; p < 3; p++)
-		filter_pixelate_plane(st, &st->plane[p], f->data[p], f->linesize[p]);
+	for (p = 0; p < 3; p++) {
+		if (st->depth > 8)
+			filter_pixelate_plane16(st, &st->plane[p], f->data[p], f->linesize[p]);
+		else
+			filter_pixelate_plane(st, &st->plane[p], f->data[p], f->linesize[p]);
+	}
 }
 
 /* Block starts along one axis of n samples, each covering `sub` luma: ceil(b size / sub). */
@@ -88,8 +133,8 @@ filter_pixelate_starts(int *starts, int n, int size, int sub)
 }
 
 int
-filter_pixelate_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix m,
-    char *err, size_t errlen)
+filter_pixelate_prepare(struct filter_inst *fi, int w, int h, const struct filter_format *fmt,
+    enum filter_matrix m, char *err, size_t errlen)
 {
 	struct filter_pixelate_state	*st;
 	struct filter_pixelate_plane	*pp;
@@ -99,21 +144,24 @@ filter_pixelate_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix
 
 	/* Start arrays are sized for the luma plane, the largest, at one block per sample. */
 	bytes = filter_align(sizeof *st) + 6 * filter_align(((size_t)w + (size_t)h + 2) *
-	    sizeof(int)) + filter_align((size_t)w * sizeof(uint16_t)) + filter_align((size_t)w);
+	    sizeof(int)) + filter_align((size_t)w * sizeof(uint16_t)) +
+	    filter_align((size_t)w * sizeof(uint32_t)) + filter_align((size_t)w * 2);
 	if ((cursor = filter_state_alloc(fi, bytes, err, errlen)) == NULL)
 		return -1;
 	st = filter_carve(&cursor, sizeof *st);
 	fi->state = st;
+	st->depth = fmt->depth;
 	for (p = 0; p < 3; p++) {
 		pp = &st->plane[p];
-		pp->w = p == 0 ? w : (w + 1) / 2;
-		pp->h = p == 0 ? h : (h + 1) / 2;
+		pp->w = filter_format_plane_width(fmt, w, p);
+		pp->h = filter_format_plane_height(fmt, h, p);
 		pp->xs = filter_carve(&cursor, ((size_t)w + (size_t)h + 2) * sizeof(int));
 		pp->ys = filter_carve(&cursor, ((size_t)w + (size_t)h + 2) * sizeof(int));
-		pp->nx = filter_pixelate_starts(pp->xs, pp->w, size, p == 0 ? 1 : 2);
-		pp->ny = filter_pixelate_starts(pp->ys, pp->h, size, p == 0 ? 1 : 2);
+		pp->nx = filter_pixelate_starts(pp->xs, pp->w, size, p == 0 ? 1 : 1 << fmt->cw_log2);
+		pp->ny = filter_pixelate_starts(pp->ys, pp->h, size, p == 0 ? 1 : 1 << fmt->ch_log2);
 	}
 	st->colsum = filter_carve(&cursor, (size_t)w * sizeof(uint16_t));
-	st->out = filter_carve(&cursor, (size_t)w);
+	st->colsum32 = filter_carve(&cursor, (size_t)w * sizeof(uint32_t));
+	st->out = filter_carve(&cursor, (size_t)w * 2);
 	return 0;
 }

@@ -39,6 +39,11 @@
  * row is converted in a scratch copy adding its R'G'B' to per-column sums, then two columns
  * make one chroma sample. A missing row or column at an odd edge repeats the last one, so
  * edge blocks average the pixels they have.
+ *
+ * Any other layout (above 8 bits, 4:2:2, 4:4:4) takes filter_rgb_apply_any: the same maths
+ * per chroma block of any shape, one pixel at a time in 64-bit integers (RGB in Q14 of the
+ * frame's levels, M in Q12), every level scaled by 2^(depth-8). Slower, but exact to the
+ * rounding, and the 8-bit 4:2:0 path stays as it is.
  */
 
 #define FILTER_RGB_RMAX		8160	/* 255 in Q5 */
@@ -57,6 +62,10 @@ struct filter_rgb_state {
 	int16_t		*rc, *gc, *bc;		/* chroma part of R G B, Q5, per luma column */
 	uint16_t	*sum[3];		/* R'G'B' of a pair of rows, Q7 */
 	uint8_t		*yrow, *urow, *vrow;
+	/* filter_rgb_apply_any */
+	struct filter_format fmt;
+	int32_t		 c14[5];		/* cy, crv, cgu, cgv, cbu, Q14 */
+	int32_t		 m12[3][3];		/* M, Q12 */
 };
 
 static inline uint16_t
@@ -174,6 +183,87 @@ filter_rgb_chroma(const struct filter_rgb_state *st, const uint16_t *restrict rs
 	}
 }
 
+static inline int64_t
+filter_rgb_get(const uint8_t *row, int wide, int x)
+{
+	return wide ? ((const uint16_t *)(const void *)row)[x] : row[x];
+}
+
+static inline void
+filter_rgb_set(uint8_t *row, int wide, int x, int64_t v, int64_t max)
+{
+	v = v < 0 ? 0 : v > max ? max : v;
+	if (wide)
+		((uint16_t *)(void *)row)[x] = (uint16_t)v;
+	else
+		row[x] = (uint8_t)v;
+}
+
+static inline int64_t
+filter_rgb_clip64(int64_t v, int64_t max)
+{
+	return v < 0 ? 0 : v > max ? max : v;
+}
+
+/* num / den rounded to the nearest, halves up, for a positive den. */
+static inline int64_t
+filter_rgb_div(int64_t num, int64_t den)
+{
+	int64_t	t = num + den / 2;
+
+	return t >= 0 ? t / den : -((-t + den - 1) / den);
+}
+
+/* One chroma sample and the luma samples it covers. */
+static void
+filter_rgb_block(const struct filter_rgb_state *st, struct frame *f, int cx, int cy)
+{
+	const int32_t	*c = st->c14;
+	int		 wide = st->fmt.depth > 8, sx = 1 << st->fmt.cw_log2;
+	int		 sy = 1 << st->fmt.ch_log2, x, y, i, n = 0;
+	int64_t		 k = 1 << (st->fmt.depth - 8), max = (1 << st->fmt.depth) - 1;
+	int64_t		 rmax = (255 * k) << 14, sum[3] = { 0, 0, 0 }, in[3], out[3], u, v;
+	uint8_t		*urow = f->data[1] + (size_t)cy * (size_t)f->linesize[1];
+	uint8_t		*vrow = f->data[2] + (size_t)cy * (size_t)f->linesize[2];
+	uint8_t		*row;
+
+	u = filter_rgb_get(urow, wide, cx) - 128 * k;
+	v = filter_rgb_get(vrow, wide, cx) - 128 * k;
+	for (y = cy * sy; y < cy * sy + sy && y < f->height; y++) {
+		row = f->data[0] + (size_t)y * (size_t)f->linesize[0];
+		for (x = cx * sx; x < cx * sx + sx && x < f->width; x++) {
+			int64_t	yy = c[0] * (filter_rgb_get(row, wide, x) - 16 * k);
+
+			in[0] = filter_rgb_clip64(yy + c[1] * v, rmax);
+			in[1] = filter_rgb_clip64(yy - c[2] * u - c[3] * v, rmax);
+			in[2] = filter_rgb_clip64(yy + c[4] * u, rmax);
+			for (i = 0; i < 3; i++) {
+				out[i] = filter_rgb_clip64((st->m12[i][0] * in[0] +
+				    st->m12[i][1] * in[1] + st->m12[i][2] * in[2]) >> 12, rmax);
+				sum[i] += out[i];
+			}
+			filter_rgb_set(row, wide, x, 16 * k + filter_rgb_div(st->ky[0] * out[0] +
+			    st->ky[1] * out[1] + st->ky[2] * out[2], (int64_t)1 << 30), max);
+			n++;
+		}
+	}
+	filter_rgb_set(urow, wide, cx, 128 * k + filter_rgb_div(st->ku[2] * sum[2] -
+	    st->ku[0] * sum[0] - st->ku[1] * sum[1], (int64_t)n << 30), max);
+	filter_rgb_set(vrow, wide, cx, 128 * k + filter_rgb_div(st->kv[0] * sum[0] -
+	    st->kv[1] * sum[1] - st->kv[2] * sum[2], (int64_t)n << 30), max);
+}
+
+static void
+filter_rgb_apply_any(const struct filter_rgb_state *st, struct frame *f)
+{
+	int	cx, cy;
+
+	for (cy = 0; cy < filter_format_plane_height(&st->fmt, f->height, 1); cy++) {
+		for (cx = 0; cx < filter_format_plane_width(&st->fmt, f->width, 1); cx++)
+			filter_rgb_block(st, f, cx, cy);
+	}
+}
+
 void
 filter_rgb_apply(struct filter_inst *fi, struct frame *f)
 {
@@ -181,6 +271,11 @@ filter_rgb_apply(struct filter_inst *fi, struct frame *f)
 	int				 w = f->width, h = f->height, cw = (w + 1) / 2;
 	int				 cy, y, c, ch = (h + 1) / 2;
 	uint8_t				*row, *urow, *vrow;
+
+	if (st->fmt.depth != 8 || st->fmt.cw_log2 != 1 || st->fmt.ch_log2 != 1) {
+		filter_rgb_apply_any(st, f);
+		return;
+	}
 
 	for (cy = 0; cy < ch; cy++) {
 		urow = f->data[1] + (size_t)cy * (size_t)f->linesize[1];
@@ -213,8 +308,8 @@ filter_rgb_q(double v, int q)
 }
 
 static int
-filter_rgb_setup(struct filter_inst *fi, int w, int h, enum filter_matrix mat,
-    const double m[3][3], char *err, size_t errlen)
+filter_rgb_setup(struct filter_inst *fi, int w, int h, const struct filter_format *fmt,
+    enum filter_matrix mat, const double m[3][3], char *err, size_t errlen)
 {
 	struct filter_rgb_state	*st;
 	double			 kr = mat == FILTER_BT709 ? 0.2126 : mat == FILTER_BT2020 ? 0.2627 : 0.299;
@@ -244,6 +339,12 @@ filter_rgb_setup(struct filter_inst *fi, int w, int h, enum filter_matrix mat,
 	st->urow = filter_carve(&cursor, wide);
 	st->vrow = filter_carve(&cursor, wide);
 
+	st->fmt = *fmt;
+	st->c14[0] = filter_rgb_q(255 / 219.0, 14);
+	st->c14[1] = filter_rgb_q(255 / 112.0 * (1 - kr), 14);
+	st->c14[2] = filter_rgb_q(255 / 112.0 * (1 - kb) * kb / kg, 14);
+	st->c14[3] = filter_rgb_q(255 / 112.0 * (1 - kr) * kr / kg, 14);
+	st->c14[4] = filter_rgb_q(255 / 112.0 * (1 - kb), 14);
 	st->cy = (uint16_t)filter_rgb_q(255 / 219.0, 13);
 	st->cy16 = (int16_t)filter_rgb_q(16 * 255 / 219.0, 5);
 	st->crv = (uint16_t)filter_rgb_q(255 / 112.0 * (1 - kr), 13);
@@ -271,6 +372,7 @@ filter_rgb_setup(struct filter_inst *fi, int w, int h, enum filter_matrix mat,
 			if (d)
 				st->mask[i] = 0xffff;
 			st->f[i][j] = (uint16_t)filter_rgb_q(v - d, 15);
+			st->m12[i][j] = filter_rgb_q(v, 12);
 		}
 	}
 	return 0;
@@ -281,8 +383,8 @@ filter_rgb_setup(struct filter_inst *fi, int w, int h, enum filter_matrix mat,
  * is mixing with the original except where full sepia clips.
  */
 int
-filter_rgb_sepia_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix mat,
-    char *err, size_t errlen)
+filter_rgb_sepia_prepare(struct filter_inst *fi, int w, int h,
+    const struct filter_format *fmt, enum filter_matrix mat, char *err, size_t errlen)
 {
 	static const double	sepia[3][3] = {
 		{ 0.393, 0.769, 0.189 },
@@ -296,13 +398,13 @@ filter_rgb_sepia_prepare(struct filter_inst *fi, int w, int h, enum filter_matri
 		for (j = 0; j < 3; j++)
 			m[i][j] = a * sepia[i][j] + (i == j ? 1 - a : 0);
 	}
-	return filter_rgb_setup(fi, w, h, mat, m, err, errlen);
+	return filter_rgb_setup(fi, w, h, fmt, mat, m, err, errlen);
 }
 
 /* Channel gains: amount 1 is the original's R x1.1, G x1.05, B x0.9. */
 int
-filter_rgb_warm_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix mat,
-    char *err, size_t errlen)
+filter_rgb_warm_prepare(struct filter_inst *fi, int w, int h,
+    const struct filter_format *fmt, enum filter_matrix mat, char *err, size_t errlen)
 {
 	double	a = filter_inst_param(fi, "amount");
 	double	m[3][3] = {
@@ -311,13 +413,13 @@ filter_rgb_warm_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix
 		{ 0, 0, fmax(0, 1 - 0.10 * a) },
 	};
 
-	return filter_rgb_setup(fi, w, h, mat, m, err, errlen);
+	return filter_rgb_setup(fi, w, h, fmt, mat, m, err, errlen);
 }
 
 /* Channel gains: amount 1 is the original's B x1.15, G x1.05, R x0.9. */
 int
-filter_rgb_cool_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix mat,
-    char *err, size_t errlen)
+filter_rgb_cool_prepare(struct filter_inst *fi, int w, int h,
+    const struct filter_format *fmt, enum filter_matrix mat, char *err, size_t errlen)
 {
 	double	a = filter_inst_param(fi, "amount");
 	double	m[3][3] = {
@@ -326,5 +428,5 @@ filter_rgb_cool_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix
 		{ 0, 0, 1 + 0.15 * a },
 	};
 
-	return filter_rgb_setup(fi, w, h, mat, m, err, errlen);
+	return filter_rgb_setup(fi, w, h, fmt, mat, m, err, errlen);
 }

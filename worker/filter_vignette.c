@@ -12,6 +12,8 @@
  * d^2 is a sum of an x part and a y part, so f = fy[y] - fx[x], both Q16 tables made once,
  * and each row costs a saturating subtraction and two multiply-highs per sample:
  * x f + base (1 - f) with x << 8 and base << 8 keeps 8 fraction bits in 16-bit lanes.
+ * Above 8 bits the same sum runs in 32-bit lanes on the 16-bit samples. A chroma sample
+ * sits at the centre of the luma samples it covers, whatever the subsampling.
  */
 
 struct filter_vignette_plane {
@@ -21,6 +23,7 @@ struct filter_vignette_plane {
 };
 
 struct filter_vignette_state {
+	int				depth;
 	struct filter_vignette_plane	plane[3];
 };
 
@@ -47,6 +50,19 @@ filter_vignette_row(uint8_t *restrict row, const uint16_t *restrict fx, uint16_t
 		row[x] = filter_vignette_px(row[x], fx[x], fy, base);
 }
 
+static void
+filter_vignette_row16(uint16_t *restrict row, const uint16_t *restrict fx, uint16_t fy,
+    uint32_t base, int n)
+{
+	int	x;
+
+	for (x = 0; x < n; x++) {
+		uint32_t	f = fy > fx[x] ? (uint32_t)(fy - fx[x]) : 0;
+
+		row[x] = (uint16_t)((row[x] * f + base * (65535 - f) + 32768) >> 16);
+	}
+}
+
 void
 filter_vignette_apply(struct filter_inst *fi, struct frame *f)
 {
@@ -57,15 +73,20 @@ filter_vignette_apply(struct filter_inst *fi, struct frame *f)
 	for (p = 0; p < 3; p++) {
 		vp = &st->plane[p];
 		for (y = 0; y < vp->h; y++) {
-			filter_vignette_row(f->data[p] + (size_t)y * (size_t)f->linesize[p], vp->fx,
-			    vp->fy[y], vp->base, vp->w);
+			if (st->depth > 8) {
+				filter_vignette_row16(FILTER_ROW16(f, p, y), vp->fx, vp->fy[y],
+				    vp->base, vp->w);
+			} else {
+				filter_vignette_row(f->data[p] + (size_t)y * (size_t)f->linesize[p],
+				    vp->fx, vp->fy[y], vp->base, vp->w);
+			}
 		}
 	}
 }
 
 int
-filter_vignette_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix m,
-    char *err, size_t errlen)
+filter_vignette_prepare(struct filter_inst *fi, int w, int h, const struct filter_format *fmt,
+    enum filter_matrix m, char *err, size_t errlen)
 {
 	struct filter_vignette_state	*st;
 	struct filter_vignette_plane	*vp;
@@ -83,20 +104,23 @@ filter_vignette_prepare(struct filter_inst *fi, int w, int h, enum filter_matrix
 		return -1;
 	st = filter_carve(&cursor, sizeof *st);
 	fi->state = st;
+	st->depth = fmt->depth;
 	for (p = 0; p < 3; p++) {
+		int	sx = p == 0 ? 1 : 1 << fmt->cw_log2, sy = p == 0 ? 1 : 1 << fmt->ch_log2;
+
 		vp = &st->plane[p];
-		vp->w = p == 0 ? w : (w + 1) / 2;
-		vp->h = p == 0 ? h : (h + 1) / 2;
-		vp->base = p == 0 ? 16 : 128;
+		vp->w = filter_format_plane_width(fmt, w, p);
+		vp->h = filter_format_plane_height(fmt, h, p);
+		vp->base = (uint16_t)FILTER_LEVEL(fmt, p == 0 ? 16 : 128);
 		vp->fx = filter_carve(&cursor, ((size_t)w + (size_t)h) * sizeof(uint16_t));
 		vp->fy = vp->fx + vp->w;
 		for (i = 0; i < vp->w; i++) {
-			pos = p == 0 ? i : 2 * i + 0.5;
+			pos = sx * i + (sx - 1) / 2.0;
 			v = s * (pos - cx) * (pos - cx) / norm * 65535;
 			vp->fx[i] = (uint16_t)lrint(fmin(v, 65535));
 		}
 		for (i = 0; i < vp->h; i++) {
-			pos = p == 0 ? i : 2 * i + 0.5;
+			pos = sy * i + (sy - 1) / 2.0;
 			v = (1 - s * (pos - cy) * (pos - cy) / norm) * 65535;
 			vp->fy[i] = (uint16_t)lrint(fmax(0, fmin(v, 65535)));
 		}

@@ -25,13 +25,22 @@ volatile int render_stop;
 size_t
 render_frame_wrap(struct frame *f, uint8_t *buf, int width, int height)
 {
-	size_t ysize = (size_t)width * height, csize = (size_t)(width / 2) * (height / 2);
+	return render_frame_wrap_format(f, buf, width, height, &filter_format_yuv420p);
+}
+
+size_t
+render_frame_wrap_format(struct frame *f, uint8_t *buf, int width, int height,
+    const struct filter_format *fmt)
+{
+	size_t bps = fmt->depth > 8 ? 2 : 1, ysize = (size_t)width * height * bps;
+	size_t cline = (size_t)filter_format_plane_width(fmt, width, 1) * bps;
+	size_t csize = cline * (size_t)filter_format_plane_height(fmt, height, 1);
 
 	f->data[0] = buf;
 	f->data[1] = buf ? buf + ysize : NULL;
 	f->data[2] = buf ? buf + ysize + csize : NULL;
-	f->linesize[0] = width;
-	f->linesize[1] = f->linesize[2] = width / 2;
+	f->linesize[0] = (int)(width * bps);
+	f->linesize[1] = f->linesize[2] = (int)cline;
 	f->width = width;
 	f->height = height;
 	return ysize + 2 * csize;
@@ -55,9 +64,9 @@ render_vf(const struct render_task *t, char *buf, size_t n)
 		break;
 	}
 	/* the filters' maths is on limited range: a full-range picture is brought there */
-	k = snprintf(buf, n, "%scrop=%d:%d:0:0,%sformat=yuv420p", turn, t->width, t->height,
+	k = snprintf(buf, n, "%scrop=%d:%d:0:0,%sformat=%s", turn, t->width, t->height,
 	    t->color_range != NULL && strcmp(t->color_range, "pc") == 0 ?
-	    "scale=in_range=pc:out_range=tv," : "");
+	    "scale=in_range=pc:out_range=tv," : "", t->pix_fmt != NULL ? t->pix_fmt : "yuv420p");
 	return k < 0 || (size_t)k >= n ? -1 : 0;
 }
 
@@ -78,16 +87,17 @@ render_cpu(const struct rusage *ru)
 /* Plans which bytes of each frame the worker reads (route.c) and sizes the ring of frame
  * buffers for the rest: a few frames for the whole segment, whatever its length. */
 static int
-render_plan(const struct render_task *t, struct filter_chain *fc, int enc_fd, struct route *route,
-    struct ring *ring, char *err, size_t errlen)
+render_plan(const struct render_task *t, const struct filter_format *fmt, struct filter_chain *fc,
+    int enc_fd, struct route *route, struct ring *ring, char *err, size_t errlen)
 {
 	struct frame fr;
 	size_t fsize, len[3];
 	unsigned reads, writes;
 
-	fsize = render_frame_wrap(&fr, NULL, t->width, t->height);
+	fsize = render_frame_wrap_format(&fr, NULL, t->width, t->height, fmt);
 	len[0] = (size_t)fr.linesize[0] * (size_t)fr.height;
-	len[1] = len[2] = (size_t)fr.linesize[1] * (size_t)(fr.height / 2);
+	len[1] = len[2] = (size_t)fr.linesize[1] *
+	    (size_t)filter_format_plane_height(fmt, fr.height, 1);
 	filter_chain_planes(fc, &reads, &writes);
 	/* a skipped frame must not reach the encoder, and a held last picture must be whole */
 	if (t->skip > 0 || t->count > 0)
@@ -117,6 +127,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 {
 	char vf[256], size[32], tmp[4096], ferr[256], encbufs[ENCODE_BUFS][64];
 	struct filter_chain *fc = NULL;
+	struct filter_format fmt;
 	struct frame fr;
 	struct ring ring = { 0 };
 	struct route route = { .null_fd = -1 };
@@ -136,12 +147,16 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		return util_err(err, errlen, "segment %d: bad frame size %dx%d", t->segment, t->width, t->height);
 	if (snprintf(tmp, sizeof tmp, "%s.%d.tmp", t->output, (int)getpid()) >= (int)sizeof tmp)
 		return util_err(err, errlen, "segment %d: output path too long", t->segment);
+	/* the decoder writes, the kernels filter and the encoder reads the pix_fmt it writes */
+	if (filter_format_from_name(t->pix_fmt, &fmt) == -1)
+		return util_err(err, errlen, "segment %d: no filter path for pix_fmt %s", t->segment, t->pix_fmt);
 	fc = filter_chain_parse(t->filter, ferr, sizeof ferr);
 	if (fc == NULL) {
 		util_err(err, errlen, "segment %d: %s", t->segment, ferr);
 		goto done;
 	}
-	if (filter_chain_prepare(fc, t->width, t->height, render_matrix(t->matrix), ferr, sizeof ferr) == -1) {
+	if (filter_chain_prepare_format(fc, t->width, t->height, &fmt, render_matrix(t->matrix),
+	    ferr, sizeof ferr) == -1) {
 		util_err(err, errlen, "segment %d: %s", t->segment, ferr);
 		goto done;
 	}
@@ -154,8 +169,8 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	/* Larger pipes mean fewer context switches per frame between us and ffmpeg. */
 	fcntl(dec_out[0], F_SETPIPE_SZ, 1 << 20);
 	fcntl(enc_in[1], F_SETPIPE_SZ, 1 << 20);
-	fsize = render_frame_wrap(&fr, NULL, t->width, t->height);
-	if (render_plan(t, fc, enc_in[1], &route, &ring, ferr, sizeof ferr) == -1) {
+	fsize = render_frame_wrap_format(&fr, NULL, t->width, t->height, &fmt);
+	if (render_plan(t, &fmt, fc, enc_in[1], &route, &ring, ferr, sizeof ferr) == -1) {
 		util_err(err, errlen, "segment %d: %dx%d frames: %s", t->segment, t->width, t->height, ferr);
 		goto done;
 	}
@@ -185,12 +200,12 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		} else {
 			dargv[i++] = "cfr"; dargv[i++] = "-r"; dargv[i++] = (char *)t->fps;
 		}
-		dargv[i++] = "-f"; dargv[i++] = "rawvideo"; dargv[i++] = "-pix_fmt"; dargv[i++] = "yuv420p";
+		dargv[i++] = "-f"; dargv[i++] = "rawvideo"; dargv[i++] = "-pix_fmt"; dargv[i++] = (char *)t->pix_fmt;
 		dargv[i++] = "pipe:1"; dargv[i] = NULL;
 
 		eargv[k++] = "ffmpeg"; eargv[k++] = "-nostdin"; eargv[k++] = "-hide_banner";
 		eargv[k++] = "-loglevel"; eargv[k++] = "error"; eargv[k++] = "-y";
-		eargv[k++] = "-f"; eargv[k++] = "rawvideo"; eargv[k++] = "-pix_fmt"; eargv[k++] = "yuv420p";
+		eargv[k++] = "-f"; eargv[k++] = "rawvideo"; eargv[k++] = "-pix_fmt"; eargv[k++] = (char *)t->pix_fmt;
 		eargv[k++] = "-s"; eargv[k++] = size; eargv[k++] = "-framerate"; eargv[k++] = (char *)t->fps;
 		eargv[k++] = "-i"; eargv[k++] = "pipe:0";
 		if (strcmp(t->color_range, "pc") == 0) {
@@ -234,7 +249,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		if (decoded++ < t->skip)
 			continue;
 		f0 = util_now();
-		render_frame_wrap(&fr, buf, t->width, t->height);
+		render_frame_wrap_format(&fr, buf, t->width, t->height, &fmt);
 		filter_chain_apply(fc, &fr);
 		res->filter_time += util_now() - f0;
 		if (ring_put(&ring, enc_in[1], buf + route.head, fsize - route.head, &render_stop) == -1) {

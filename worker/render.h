@@ -18,7 +18,7 @@ struct render_task {
 	const char *preset;     /* x264 preset */
 	const char *matrix;     /* "bt601", "bt709" or "bt2020": how the RGB filters convert */
 	const char *codec;      /* h264, hevc, av1, vp9 */
-	const char *pix_fmt;    /* what the encoder writes */
+	const char *pix_fmt;    /* what the decoder writes, the filters work on and the encoder writes */
 	/* colour tags for the encoder, as ffmpeg names them ("" when unknown); a full-range
 	 * ("pc") picture is filtered in limited range and turned back to full range to encode */
 	const char *color_range, *color_primaries, *color_trc, *colorspace;
@@ -57,9 +57,12 @@ enum filter_matrix render_matrix(const char *name);
 /* Points f at a packed yuv420p frame of an even width x height in buf (as ffmpeg's rawvideo
  * writes it); returns the frame's size in bytes. */
 size_t render_frame_wrap(struct frame *f, uint8_t *buf, int width, int height);
+/* The same for a frame of another layout (yuv422p10le...: two bytes a sample above 8 bits). */
+size_t render_frame_wrap_format(struct frame *f, uint8_t *buf, int width, int height,
+    const struct filter_format *fmt);
 
 /* Builds the decoder's -vf graph for a task: rotation, crop to even size, limited range,
- * 8-bit 4:2:0. */
+ * the task's pix_fmt. */
 int render_vf(const struct render_task *t, char *buf, size_t n);
 
 #endif

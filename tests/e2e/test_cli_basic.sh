@@ -169,5 +169,19 @@ run_master overwrite_link -q -o "$T/o/link.mp4" "$T/o/in.mp4"
 check overwrite-through-symlink-refused [ "$rc" -ne 0 ]
 check overwrite-input-untouched [ "$(md5sum < "$T/o/in.mp4")" = "$sum_before" ]
 
+# ---- every option the command line parses is in its --help ----
+# parsed SRC: the long options of SRC's getopt table
+parsed() { sed -n '/static const struct option longopts/,/{ NULL, 0, NULL, 0 }/p' "$1" | grep -o '{ "[a-z-]*"' | tr -d '{ "'; }
+# helped SRC ARGS...: the options parsed in SRC that `master ARGS... --help` does not list
+helped() {
+	local src=$1 o missing="" text; shift
+	text=$("$MASTER" "$@" --help 2>&1)
+	for o in $(parsed "$src"); do grep -q -- "--$o\b" <<<"$text" || missing="$missing --$o"; done
+	[ "$(parsed "$src" | wc -l)" -gt 10 ] && [ -z "$missing" ] || { echo "not in --help:$missing"; return 1; }
+}
+check help-lists-every-option helped "$VR_ROOT/master/cli.c"
+check serve-help-lists-every-option helped "$VR_ROOT/master/serve.c" serve
+check help-has-start-end bash -c '"$1" --help | grep -q -- "--start T" && "$1" --help | grep -q -- "--end T"' _ "$MASTER"
+
 check working-directories-removed tmp_clean
 finish

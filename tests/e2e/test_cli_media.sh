@@ -124,14 +124,15 @@ for f in odd420-in.mkv odd444-in.mp4; do
 	n=${f%-in.*}
 	check "$n-input-is-161x121" [ "$(dims "$T/$f")" = 161x121 ]
 	if render "$n" "$T/$f" -s 1; then
-		out_is "$n-160x120" "$T/$n.mp4" 160x120
+		# the chroma subsampling is kept (a 4:4:4 odd size is cropped all the same)
+		out_is "$n-160x120" "$T/$n.mp4" 160x120 "$([ "$n" = odd444 ] && echo yuv444p || echo yuv420p)"
 		same_frames "$n-frames" "$T/$f" "$T/$n.mp4"
 		p=$(psnr_y "$T/$f" "$T/$n.mp4" "crop=160:120:0:0")
 		if gt "$p" 30; then pass "$n-picture-kept"; else fail "$n-picture-kept" "Y PSNR $p dB"; fi
 	fi
 done
 
-# ---- other pixel formats: 10-bit, 4:2:2, 4:4:4 in -> 8-bit 4:2:0 out, same picture ----
+# ---- other pixel formats: 10-bit, 4:2:2, 4:4:4 kept (gray goes out as 4:2:0), same picture ----
 
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=s=320x240:r=30:d=2" -c:v libx264 -preset ultrafast \
 	-g 15 -pix_fmt yuv422p10le "$T/p422p10.mkv"
@@ -143,7 +144,8 @@ for f in p422p10.mkv p444p.mkv p444p10.mkv pgray.mkv; do
 	n=${f%.*}
 	if render "$n" "$T/$f" -s 1; then
 		# gray is full range, and stays so (ffprobe calls full-range 4:2:0 H.264 yuvj420p)
-		out_is "$n-to-8bit-420" "$T/$n.mp4" 320x240 "$([ "$n" = pgray ] && echo yuvj420p || echo yuv420p)"
+		out_is "$n-pix-fmt" "$T/$n.mp4" 320x240 "$(case $n in pgray) echo yuvj420p ;;
+			p422p10) echo yuv422p10le ;; p444p) echo yuv444p ;; p444p10) echo yuv444p10le ;; esac)"
 		same_frames "$n-frames" "$T/$f" "$T/$n.mp4"
 		p=$(psnr_y "$T/$f" "$T/$n.mp4")
 		if gt "$p" 35; then pass "$n-luma-kept"; else fail "$n-luma-kept" "Y PSNR $p dB"; fi

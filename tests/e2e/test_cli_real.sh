@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # Every real clip of the shared media set (../shared/media, MANIFEST.tsv) through the command line:
-# it must work, keep every frame ffprobe decodes, keep the sound, and come out as H.264 yuv420p MP4
-# with faststart. Of bad/ (its own MANIFEST.tsv), a file with frames ffmpeg decodes renders them
-# (a truncated one says so); one with none is refused in one line.
+# it must work, keep every frame ffprobe decodes, keep the sound, and come out as H.264 MP4 with
+# faststart, in the input's chroma subsampling and bit depth. Of bad/ (its own MANIFEST.tsv), a
+# file with frames ffmpeg decodes renders them (a truncated one says so); one with none is
+# refused in one line.
 . "$(dirname "$0")/lib.sh"
+# want_pf PIX_FMT RANGE: what the output of an input in PIX_FMT is: its chroma, its depth up to
+# 10 bits, 8-bit full range named yuvj*
+want_pf() {
+	local c=420 d=""
+	case $1 in *444*) c=444 ;; *422*|nv16) c=422 ;; esac
+	case $1 in *p10*|*p12*|*p14*|*p16*|p010*) d=10le ;; esac
+	if [ -z "$d" ] && { [ "$2" = pc ] || [ "${1#yuvj}" != "$1" ]; }; then echo "yuvj${c}p"; else echo "yuv${c}p$d"; fi
+}
 private_tmp
 
 have_media real-media || finish
@@ -60,12 +69,11 @@ for path in "$MEDIA"/*.mp4 "$MEDIA"/*.mov "$MEDIA"/*.mkv "$MEDIA"/*.webm "$MEDIA
 	else
 		check "$n-no-audio" eval '! has_audio "$out"'
 	fi
-	# full range stays full range (ffprobe calls full-range 4:2:0 H.264 yuvj420p)
-	if [ "$(ffprobe -v error -select_streams v:0 -show_entries stream=color_range -of csv=p=0 "$path" | head -n 1)" = pc ]; then
-		check "$n-h264-full-range-mp4" [ "$(vinfo "$out"),$(brand "$out")" = h264,yuvj420p,isom ]
-	else
-		check "$n-h264-yuv420p-mp4" is_mp4_h264 "$out"
-	fi
+	# the input's chroma subsampling and bit depth (10 at most) are kept, and full range stays
+	# full range (ffprobe calls full-range 8-bit H.264 yuvj420p)
+	pf=$(want_pf "$(ffprobe -v error -select_streams v:0 -show_entries stream=pix_fmt -of csv=p=0 "$path" | head -n 1)" \
+		"$(ffprobe -v error -select_streams v:0 -show_entries stream=color_range -of csv=p=0 "$path" | head -n 1)")
+	check "$n-h264-$pf-mp4" [ "$(vinfo "$out"),$(brand "$out")" = "h264,$pf,isom" ]
 	check "$n-faststart" faststart "$out"
 	# turned upright already: a display matrix left in the output would turn it again
 	check "$n-no-rotation-left" [ -z "$(ffprobe -v error -select_streams v:0 -show_entries stream_side_data=rotation -of csv=p=0 "$out")" ]

@@ -945,6 +945,331 @@ test_chain_order(void **state)
 	tf_free(&b);
 }
 
+/* ---- 16-bit samples, 4:2:2 and 4:4:4 ---- */
+
+/* A frame of any layout (two bytes a sample above 8 bits), padded like tframe. */
+struct xframe {
+	struct frame		f;
+	struct filter_format	fmt;
+};
+
+static int
+xf_w(const struct xframe *t, int p)
+{
+	return filter_format_plane_width(&t->fmt, t->f.width, p);
+}
+
+static int
+xf_h(const struct xframe *t, int p)
+{
+	return filter_format_plane_height(&t->fmt, t->f.height, p);
+}
+
+static size_t
+xf_bps(const struct xframe *t)
+{
+	return t->fmt.depth > 8 ? 2 : 1;
+}
+
+static int
+xf_get(const struct xframe *t, int p, int x, int y)
+{
+	const uint8_t	*row = t->f.data[p] + (size_t)y * (size_t)t->f.linesize[p];
+
+	return xf_bps(t) == 2 ? ((const uint16_t *)(const void *)row)[x] : row[x];
+}
+
+static void
+xf_set(struct xframe *t, int p, int x, int y, int v)
+{
+	uint8_t	*row = t->f.data[p] + (size_t)y * (size_t)t->f.linesize[p];
+
+	if (xf_bps(t) == 2)
+		((uint16_t *)(void *)row)[x] = (uint16_t)v;
+	else
+		row[x] = (uint8_t)v;
+}
+
+static void
+xf_alloc(struct xframe *t, int depth, int cw_log2, int ch_log2, int w, int h)
+{
+	size_t	n;
+	int	p;
+
+	memset(t, 0, sizeof *t);
+	t->fmt.depth = depth;
+	t->fmt.cw_log2 = cw_log2;
+	t->fmt.ch_log2 = ch_log2;
+	t->f.width = w;
+	t->f.height = h;
+	for (p = 0; p < 3; p++) {
+		/* 6 bytes of padding: odd in samples at 16 bits too */
+		t->f.linesize[p] = (int)((size_t)xf_w(t, p) * xf_bps(t)) + 6;
+		n = (size_t)t->f.linesize[p] * (size_t)xf_h(t, p);
+		t->f.data[p] = malloc(n);
+		assert_non_null(t->f.data[p]);
+		memset(t->f.data[p], TEST_PAD_BYTE, n);
+	}
+}
+
+static void
+xf_free(struct xframe *t)
+{
+	int	p;
+
+	for (p = 0; p < 3; p++)
+		free(t->f.data[p]);
+}
+
+static void
+xf_apply(const char *spec, enum filter_matrix m, struct xframe *t)
+{
+	struct filter_chain	*fc;
+	char			 err[512];
+	int			 p, y;
+	size_t			 x;
+
+	fc = filter_chain_parse(spec, err, sizeof err);
+	if (fc == NULL)
+		fail_msg("%s: %s", spec, err);
+	if (filter_chain_prepare_format(fc, t->f.width, t->f.height, &t->fmt, m, err,
+	    sizeof err) != 0)
+		fail_msg("%s on %dx%d: %s", spec, t->f.width, t->f.height, err);
+	filter_chain_apply(fc, &t->f);
+	filter_chain_free(fc);
+	for (p = 0; p < 3; p++) {
+		for (y = 0; y < xf_h(t, p); y++) {
+			for (x = (size_t)xf_w(t, p) * xf_bps(t); x < (size_t)t->f.linesize[p]; x++) {
+				if (t->f.data[p][(size_t)y * (size_t)t->f.linesize[p] + x] !=
+				    TEST_PAD_BYTE)
+					fail_msg("%s: wrote padding of plane %d row %d", spec, p, y);
+			}
+		}
+	}
+}
+
+static const char *deep_specs[] = {
+	"grayscale", "invert", "brightness", "brightness:amount=-0.6", "contrast",
+	"contrast:amount=2.5", "saturation", "saturation:amount=-1",
+	"color:brightness=0.1:contrast=1.4:saturation=1.5:gamma=1.8", "color:contrast=0.5", "sepia",
+	"sepia:amount=0.4", "warm_tone:amount=3", "cool_tone", "blur", "blur:sigma=0.4",
+	"blur:sigma=9", "sharpen", "sharpen:amount=5:sigma=2", "edge_detection",
+	"edge_detection:threshold=30", "pixelate", "pixelate:size=3", "vignette",
+	"vignette:strength=1", "none",
+};
+
+/*
+ * The 10-bit kernels against the 8-bit ones, which the tests above hold to the
+ * references: a frame of 8-bit samples shifted up by 2 bits must come out as the 8-bit
+ * result shifted up, within one 8-bit level plus the 8-bit path's own rounding (half a
+ * level). Edge detection's gradient and threshold scale exactly, so it is exact.
+ */
+static void
+test_deep_match_8bit(void **state)
+{
+	static const int	sizes[][2] = { { 1, 1 }, { 2, 2 }, { 17, 9 }, { 66, 35 } };
+	struct tframe		a;
+	struct xframe		b;
+	size_t			 i, z;
+	int			 depth, p, x, y, sh, tol, d;
+
+	for (i = 0; i < sizeof deep_specs / sizeof deep_specs[0]; i++) {
+		for (depth = 10; depth <= FILTER_DEPTH_MAX; depth += 2) {
+			for (z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+				sh = depth - 8;
+				tol = strncmp(deep_specs[i], "edge", 4) == 0 ? 0 : 3 << sh >> 1;
+				tf_alloc(&a, sizes[z][0], sizes[z][1], 3);
+				tf_fill(&a, (z & 1) ? TF_LEGAL : TF_RANDOM, 7 + (uint32_t)z);
+				xf_alloc(&b, depth, 1, 1, sizes[z][0], sizes[z][1]);
+				for (p = 0; p < 3; p++) {
+					for (y = 0; y < xf_h(&b, p); y++) {
+						for (x = 0; x < xf_w(&b, p); x++)
+							xf_set(&b, p, x, y, *tf_at(&a.f, p, x, y) << sh);
+					}
+				}
+				tf_apply(deep_specs[i], FILTER_BT709, &a);
+				xf_apply(deep_specs[i], FILTER_BT709, &b);
+				for (p = 0; p < 3; p++) {
+					for (y = 0; y < xf_h(&b, p); y++) {
+						for (x = 0; x < xf_w(&b, p); x++) {
+							d = abs(xf_get(&b, p, x, y) -
+							    (*tf_at(&a.f, p, x, y) << sh));
+							if (d > tol)
+								fail_msg("%s %d-bit %dx%d: plane %d at %d,%d "
+								    "is %d, 8-bit gives %d", deep_specs[i],
+								    depth, sizes[z][0], sizes[z][1], p, x, y,
+								    xf_get(&b, p, x, y),
+								    *tf_at(&a.f, p, x, y) << sh);
+						}
+					}
+				}
+				tf_free(&a);
+				xf_free(&b);
+			}
+		}
+	}
+}
+
+/*
+ * 4:2:2 and 4:4:4 against 4:2:0 on pictures that are the same in all three: luma constant
+ * over each 2x2 block and chroma repeated. Every filter whose result does not depend on
+ * where a chroma sample sits must then give the same picture (blur and vignette place
+ * chroma by position; they are checked below).
+ */
+static void
+test_layouts_match_420(void **state)
+{
+	static const char	*specs[] = { "grayscale", "invert", "brightness", "contrast",
+				    "saturation", "color:gamma=1.5:saturation=2", "sepia",
+				    "warm_tone", "cool_tone", "edge_detection", "sharpen",
+				    "pixelate:size=8", "none" };
+	static const int	layouts[][2] = { { 1, 0 }, { 0, 0 } };
+	struct xframe		 a, b;
+	uint32_t		 seed = 99;
+	size_t			 i;
+	int			 depth, l, p, x, y, w = 34, h = 18, sx, sy;
+
+	for (i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+		for (depth = 8; depth <= 10; depth += 2) {
+			for (l = 0; l < 2; l++) {
+				xf_alloc(&a, depth, 1, 1, w, h);
+				xf_alloc(&b, depth, layouts[l][0], layouts[l][1], w, h);
+				for (p = 0; p < 3; p++) {
+					for (y = 0; y < xf_h(&a, p); y++) {
+						for (x = 0; x < xf_w(&a, p); x++) {
+							xf_set(&a, p, x, y, (int)(16 + test_rand(&seed) %
+							    220) << (depth - 8));
+						}
+					}
+				}
+				for (y = 0; y < h; y++) {
+					for (x = 0; x < w; x++)
+						xf_set(&a, 0, x, y, xf_get(&a, 0, x & ~1, y & ~1));
+				}
+				for (p = 0; p < 3; p++) {
+					sx = p == 0 ? 1 : 2 >> layouts[l][0];
+					sy = p == 0 ? 1 : 2 >> layouts[l][1];
+					for (y = 0; y < xf_h(&b, p); y++) {
+						for (x = 0; x < xf_w(&b, p); x++)
+							xf_set(&b, p, x, y, xf_get(&a, p, x / sx, y / sy));
+					}
+				}
+				xf_apply(specs[i], FILTER_BT601, &a);
+				xf_apply(specs[i], FILTER_BT601, &b);
+				for (p = 0; p < 3; p++) {
+					sx = p == 0 ? 1 : 2 >> layouts[l][0];
+					sy = p == 0 ? 1 : 2 >> layouts[l][1];
+					for (y = 0; y < xf_h(&b, p); y++) {
+						for (x = 0; x < xf_w(&b, p); x++) {
+							if (abs(xf_get(&b, p, x, y) - xf_get(&a, p, x / sx,
+							    y / sy)) > 1)
+								fail_msg("%s %d-bit 4:%s: plane %d at %d,%d is "
+								    "%d, 4:2:0 gives %d", specs[i], depth,
+								    l == 0 ? "2:2" : "4:4", p, x, y,
+								    xf_get(&b, p, x, y),
+								    xf_get(&a, p, x / sx, y / sy));
+						}
+					}
+				}
+				xf_free(&a);
+				xf_free(&b);
+			}
+		}
+	}
+}
+
+/*
+ * Blur in every layout: a flat picture stays flat, and in 4:4:4 chroma is blurred as luma
+ * is (the same sigma), so a frame with the same picture in all three planes keeps it so.
+ * Vignette of strength 0 changes nothing; at strength 1 the corners darken towards black
+ * (64 at 10 bits; the corner pixel is at 0.94 of the corner distance) and chroma towards
+ * neutral (512).
+ */
+static void
+test_deep_blur_vignette(void **state)
+{
+	static const int	layouts[][2] = { { 1, 1 }, { 1, 0 }, { 0, 0 } };
+	struct xframe		 t;
+	uint32_t		 seed = 5;
+	int			 depth, l, p, x, y;
+
+	for (depth = 8; depth <= FILTER_DEPTH_MAX; depth += 2) {
+		for (l = 0; l < 3; l++) {
+			xf_alloc(&t, depth, layouts[l][0], layouts[l][1], 37, 21);
+			for (p = 0; p < 3; p++) {
+				for (y = 0; y < xf_h(&t, p); y++) {
+					for (x = 0; x < xf_w(&t, p); x++)
+						xf_set(&t, p, x, y, (p == 0 ? 200 : 90) << (depth - 8));
+				}
+			}
+			xf_apply("blur:sigma=4", FILTER_BT709, &t);
+			xf_apply("vignette:strength=0", FILTER_BT709, &t);
+			for (p = 0; p < 3; p++) {
+				for (y = 0; y < xf_h(&t, p); y++) {
+					for (x = 0; x < xf_w(&t, p); x++)
+						assert_int_equal(xf_get(&t, p, x, y),
+						    (p == 0 ? 200 : 90) << (depth - 8));
+				}
+			}
+			xf_free(&t);
+		}
+		xf_alloc(&t, depth, 0, 0, 37, 21);
+		for (y = 0; y < 21; y++) {
+			for (x = 0; x < 37; x++) {
+				int	v = (int)(16 + test_rand(&seed) % 220) << (depth - 8);
+
+				for (p = 0; p < 3; p++)
+					xf_set(&t, p, x, y, v);
+			}
+		}
+		xf_apply("blur:sigma=2.5", FILTER_BT709, &t);
+		for (y = 0; y < 21; y++) {
+			for (x = 0; x < 37; x++) {
+				assert_int_equal(xf_get(&t, 1, x, y), xf_get(&t, 0, x, y));
+				assert_int_equal(xf_get(&t, 2, x, y), xf_get(&t, 0, x, y));
+			}
+		}
+		xf_free(&t);
+	}
+	xf_alloc(&t, 10, 1, 0, 40, 20);
+	for (p = 0; p < 3; p++) {
+		for (y = 0; y < xf_h(&t, p); y++) {
+			for (x = 0; x < xf_w(&t, p); x++)
+				xf_set(&t, p, x, y, p == 0 ? 800 : 900);
+		}
+	}
+	xf_apply("vignette:strength=1", FILTER_BT709, &t);
+	assert_true(xf_get(&t, 0, 0, 0) < 120 && xf_get(&t, 1, 0, 0) < 560);
+	assert_true(xf_get(&t, 0, 20, 10) > 780 && xf_get(&t, 1, 10, 10) > 880);
+	xf_free(&t);
+}
+
+/* Layouts the kernels have no path for are refused when the chain is prepared. */
+static void
+test_format_names(void **state)
+{
+	struct filter_format	 fmt;
+	struct filter_chain	*fc;
+	char			 err[256];
+
+	assert_int_equal(filter_format_from_name("yuv422p10le", &fmt), 0);
+	assert_int_equal(fmt.depth, 10);
+	assert_int_equal(fmt.cw_log2, 1);
+	assert_int_equal(fmt.ch_log2, 0);
+	assert_int_equal(filter_format_from_name("yuv444p10le", &fmt), 0);
+	assert_int_equal(fmt.cw_log2, 0);
+	assert_int_equal(filter_format_from_name("yuv420p12le", &fmt), -1);
+	assert_int_equal(filter_format_from_name("nv12", &fmt), -1);
+	assert_int_equal(filter_format_from_name("yuv420p16le", &fmt), -1);
+	fc = filter_chain_parse("blur", err, sizeof err);
+	assert_non_null(fc);
+	fmt.depth = 12;
+	assert_int_equal(filter_chain_prepare_format(fc, 10, 10, &fmt, FILTER_BT601, err,
+	    sizeof err), -1);
+	assert_non_null(strstr(err, "12-bit"));
+	filter_chain_free(fc);
+}
+
 int
 main(void)
 {
@@ -961,6 +1286,10 @@ main(void)
 		cmocka_unit_test(test_vignette_darkens_corners),
 		cmocka_unit_test(test_default_strengths),
 		cmocka_unit_test(test_chain_order),
+		cmocka_unit_test(test_deep_match_8bit),
+		cmocka_unit_test(test_layouts_match_420),
+		cmocka_unit_test(test_deep_blur_vignette),
+		cmocka_unit_test(test_format_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
