@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "common/argv.h"
 #include "common/log.h"
 #include "common/spawn.h"
 #include "common/util.h"
@@ -405,15 +406,19 @@ cli_trim_cb(int status, const char *out, size_t outlen, const char *errtail, voi
 static int
 cli_trim(struct cli_run *r, struct ffversion_check *ver, const char *path, char *err, size_t errlen)
 {
-	char bufs[TRIM_BUFS][4096], how[128];
-	char *argv[48];
+	char words[3 * 4096], how[128];
+	char *v[48];
+	struct argv a;
 
 	/* a missing or too old ffmpeg is named as such, not as a failed cut */
 	if (ffversion_check_finish(ver, err, errlen) == -1)
 		return -1;
-	trim_argv(r->o->input, r->o->start, r->o->end, path, argv, bufs);
+	argv_init(&a, v, 48, words, sizeof words);
+	trim_argv(r->o->input, r->o->start, r->o->end, path, &a);
+	if (argv_end(&a, err, errlen) == -1)
+		return -1;
 	r->trim_status = -1;
-	r->trim = proc_start(r->base, argv, 1 << 20, cli_trim_cb, r, err, errlen);
+	r->trim = proc_start(r->base, v, 1 << 20, cli_trim_cb, r, err, errlen);
 	if (r->trim == NULL)
 		return -1;
 	bar_phase(&r->bar, "trimming", 0, 0, util_now());
