@@ -576,7 +576,7 @@ cli_json_print(json_t *obj)
 static json_t *
 cli_failed(const char *msg)
 {
-	return json_pack("{s:s, s:s}", "status", "failed", "error", msg);
+	return json_pack("{s:s, s:s}", "status", job_status_name(JOB_STATUS_FAILED), "error", msg);
 }
 
 /* The one line on stderr and, with --json, the one object on stdout; returns code. */
@@ -690,7 +690,8 @@ cli_preview(const struct cli_opts *o, const char *filter)
 	if (cp.code != 0)
 		return cli_fail(o->json, 1, "%s", cp.error);
 	if (o->json) {
-		obj = json_pack("{s:s, s:s}", "status", "completed", "output_path", o->output);
+		obj = json_pack("{s:s, s:s}", "status", job_status_name(JOB_STATUS_COMPLETED),
+		    "output_path", o->output);
 		cli_json_print(obj);
 		json_decref(obj);
 	} else if (!o->quiet) {
@@ -1083,7 +1084,8 @@ cli_main(int argc, char **argv)
 		snprintf(err, sizeof err, "%d of %d files failed%s", nfailed + (o.ninputs - i),
 		    o.ninputs, cli_signal ? " or were not rendered (cancelled)" : "");
 		if (o.json) {
-			obj = json_pack("{s:s, s:O}", "status", code == 0 ? "completed" : "failed", "files", all);
+			obj = json_pack("{s:s, s:O}", "status", job_status_name(code == 0 ?
+			    JOB_STATUS_COMPLETED : JOB_STATUS_FAILED), "files", all);
 			if (code != 0)
 				json_object_set_new(obj, "error", json_string(err));
 			cli_json_print(obj);

@@ -82,6 +82,25 @@ job_phase_name(enum job_phase ph)
 	return ph <= JOB_FAILED ? names[ph] : "?";
 }
 
+static const char *job_status_names[] = { "queued", "processing", "completed", "failed" };
+
+const char *
+job_status_name(enum job_status st)
+{
+	return st >= JOB_STATUS_QUEUED && st <= JOB_STATUS_FAILED ? job_status_names[st] : "unknown";
+}
+
+enum job_status
+job_status_of(const char *name)
+{
+	int st;
+
+	for (st = JOB_STATUS_QUEUED; name != NULL && st <= JOB_STATUS_FAILED; st++)
+		if (strcmp(job_status_names[st], name) == 0)
+			return st;
+	return JOB_STATUS_UNKNOWN;
+}
+
 enum job_phase
 job_phase(const struct job *j)
 {
@@ -1106,8 +1125,8 @@ job_report(const struct job *j)
 	json_t *r;
 
 	r = json_object();
-	json_object_set_new(r, "status", json_string(done ? "completed" :
-	    j->phase == JOB_FAILED ? "failed" : "processing"));
+	json_object_set_new(r, "status", json_string(job_status_name(done ? JOB_STATUS_COMPLETED :
+	    j->phase == JOB_FAILED ? JOB_STATUS_FAILED : JOB_STATUS_PROCESSING)));
 	json_object_set_new(r, "phase", json_string(job_phase_name(j->phase)));
 	json_object_set_new(r, "filter_type", json_string(j->o.filter));
 	json_object_set_new(r, "percent", json_real(job_percent(j)));

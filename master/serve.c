@@ -306,7 +306,7 @@ serve_remove_orphans(struct server *s)
 static void
 serve_recover(struct server *s)
 {
-	static const char *states[] = { "processing", "queued" };
+	static const enum job_status states[] = { JOB_STATUS_PROCESSING, JOB_STATUS_QUEUED };
 	char err[512];
 	json_t *list, *rec;
 	size_t i, k;
@@ -314,7 +314,7 @@ serve_recover(struct server *s)
 	serve_remove_orphans(s);
 
 	for (k = 0; k < 2; k++) {
-		list = store_list_status(s->store, states[k], err, sizeof err);
+		list = store_list_status(s->store, job_status_name(states[k]), err, sizeof err);
 		if (list == NULL) {
 			log_error("%s", err);
 			continue;
@@ -322,8 +322,9 @@ serve_recover(struct server *s)
 		json_array_foreach(list, i, rec) {
 			const char *id = json_string_value(json_object_get(rec, "job_id"));
 
-			log_info("job %s was %s when the master stopped: queued again", id, states[k]);
-			json_object_set_new(rec, "status", json_string("queued"));
+			log_info("job %s was %s when the master stopped: queued again", id,
+			    job_status_name(states[k]));
+			json_object_set_new(rec, "status", json_string(job_status_name(JOB_STATUS_QUEUED)));
 			queue_store(s, rec);
 			queue_add(s, id, err, sizeof err);
 		}

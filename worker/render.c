@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "common/argv.h"
-#include "common/log.h"
 #include "common/spawn.h"
 #include "common/util.h"
 #include "worker/encode.h"
