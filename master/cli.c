@@ -26,8 +26,6 @@
 #include "master/job.h"
 #include "master/opts.h"
 #include "master/outname.h"
-#include "master/remote.h"
-#include "master/pool.h"
 #include "master/slurm.h"
 #include "master/preview.h"
 #include "master/probe.h"
@@ -141,8 +139,8 @@ int
 cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION, O_PREVIEW, O_AT,
-	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT,
-	    O_HLS, O_COMPARE, O_START, O_END, O_SLURM = 512, O_SLURM_ARGS, O_SLURM_WORKER,
+	    O_MAXPIX, O_MAXDUR,
+	    O_HLS, O_COMPARE, O_START, O_END,
 	    /* the output's format */
 	    O_FORMAT = 768, O_CODEC, O_BITRATE, O_AUDIO };
 	static const struct option longopts[] = {
@@ -164,8 +162,6 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "at", required_argument, NULL, O_AT },
 		{ "max-pixels", required_argument, NULL, O_MAXPIX },
 		{ "max-duration", required_argument, NULL, O_MAXDUR },
-		{ "remote", required_argument, NULL, O_REMOTE },
-		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
 		{ "hls", required_argument, NULL, O_HLS },
 		/* how the command line behaves around the render */
 		{ "compare", no_argument, NULL, O_COMPARE },
@@ -173,10 +169,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "no-overwrite", no_argument, NULL, 'n' },
 		{ "start", required_argument, NULL, O_START },
 		{ "end", required_argument, NULL, O_END },
-		/* Slurm (master/slurm.h) */
-		{ "slurm", required_argument, NULL, O_SLURM },
-		{ "slurm-args", required_argument, NULL, O_SLURM_ARGS },
-		{ "slurm-worker", required_argument, NULL, O_SLURM_WORKER },
+		/* where the workers run: --remote, --task-timeout, --slurm* */
+		OPTS_LAUNCHER_LONGOPTS,
 		/* the output's format */
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "codec", required_argument, NULL, O_CODEC },
@@ -200,6 +194,12 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:w:s:o:qvhyn", longopts, NULL)) != -1) {
+		if (c >= OPTS_LAUNCHER) {
+			if (opts_launcher(c, optarg, o->remote, &o->nremote, &o->task_timeout, &o->slurm,
+			    err, errlen) == -1)
+				return -1;
+			continue;
+		}
 		switch (c) {
 		case 'f':
 			o->filter = optarg;
@@ -282,22 +282,6 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		case O_MAXPIX:
 		case O_MAXDUR:
 			if (limits_option(&o->limits, c == O_MAXPIX ? "max-pixels" : "max-duration", optarg, err, errlen) == -1)
-				return -1;
-			break;
-		case O_REMOTE:
-			if (remote_check(optarg, o->remote, &o->nremote, 64, err, errlen) == -1)
-				return -1;
-			break;
-		case O_TASK_TIMEOUT:
-			if (pool_timeout_option(optarg, &o->task_timeout, err, errlen) == -1)
-				return -1;
-			break;
-		/* Slurm */
-		case O_SLURM:
-		case O_SLURM_ARGS:
-		case O_SLURM_WORKER:
-			if (slurm_option(&o->slurm, c == O_SLURM ? "slurm" : c == O_SLURM_ARGS ? "slurm-args" :
-			    "slurm-worker", optarg, err, errlen) == -1)
 				return -1;
 			break;
 		/* the output's format: checked with the output's name below */
