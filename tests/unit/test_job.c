@@ -16,9 +16,9 @@
 #include <jansson.h>
 
 #include "common/log.h"
-#include "common/spawn.h"
 #include "common/util.h"
 #include "master/job.h"
+#include "tests/unit/clip.h"
 #include "tests/unit/reap.h"
 
 #define TEST_JOB_DEADLINE 60    /* seconds: a job that never ends fails the test instead of hanging it */
@@ -42,13 +42,6 @@ struct test_job_run {
 static int
 test_job_group_setup(void **state)
 {
-	char err[256];
-	char *argv[] = { "ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-	    "testsrc2=size=160x120:rate=25:duration=1", "-c:v", "libx264", "-preset", "ultrafast",
-	    "-g", "12", test_job_clip, NULL };
-	pid_t pid;
-	int st;
-
 	/* the master ignores SIGPIPE (cli_main, serve): a write to a dead worker must not kill us */
 	signal(SIGPIPE, SIG_IGN);
 	log_init('M', LOG_ERROR);
@@ -56,14 +49,7 @@ test_job_group_setup(void **state)
 	if (mkdtemp(test_job_dir) == NULL)
 		return -1;
 	snprintf(test_job_clip, sizeof test_job_clip, "%s/clip.mp4", test_job_dir);
-	pid = spawn(argv, -1, -1, -1, err, sizeof err);
-	if (pid == -1) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	if (spawn_wait(pid, &st, NULL) == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return -1;
-	return 0;
+	return clip_make(test_job_clip, "160x120", 25, 1, 12);
 }
 
 static int
