@@ -23,6 +23,7 @@
 #include "master/access.h"
 #include "master/api.h"
 #include "master/httputil.h"
+#include "master/job.h"
 #include "master/jobid.h"
 #include "master/outname.h"
 #include "master/preview.h"
@@ -462,7 +463,7 @@ api_process(struct server *s, struct evhttp_request *req)
 		goto done;
 	}
 	st = json_string_value(json_object_get(rec, "status"));
-	if (st != NULL && (strcmp(st, "queued") == 0 || strcmp(st, "processing") == 0)) {
+	if (job_status_of(st) == JOB_STATUS_QUEUED || job_status_of(st) == JOB_STATUS_PROCESSING) {
 		snprintf(err, sizeof err, "the job is already %s", st);
 		http_send_error(req, 409, "Conflict", err);
 		goto done;
@@ -473,7 +474,7 @@ api_process(struct server *s, struct evhttp_request *req)
 	queue_job_dir(s, r.job_id, dir, sizeof dir);
 	snprintf(out, sizeof out, "%s/output.mp4", dir);
 	quota_rm_rf(s->quota, out);
-	json_object_set_new(rec, "status", json_string("queued"));
+	json_object_set_new(rec, "status", json_string(job_status_name(JOB_STATUS_QUEUED)));
 	json_object_set_new(rec, "filter_type", json_string(filter_chain_spec(r.fc)));
 	json_object_set_new(rec, "workers", json_integer(r.workers));
 	json_object_set_new(rec, "baseline", json_boolean(r.baseline));
@@ -550,7 +551,7 @@ api_download(struct server *s, struct evhttp_request *req, const char *id, int o
 		return;
 	}
 	st = json_string_value(json_object_get(rec, "status"));
-	if (st == NULL || strcmp(st, "completed") != 0) {
+	if (job_status_of(st) != JOB_STATUS_COMPLETED) {
 		snprintf(err, sizeof err, "Video not ready. Current status: %s", st ? st : "unknown");
 		http_send_error(req, 400, "Video not ready", err);
 		json_decref(rec);

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "common/argv.h"
 #include "common/log.h"
 #include "common/spawn.h"
 #include "common/util.h"
@@ -25,8 +26,6 @@
 #include "master/job.h"
 #include "master/opts.h"
 #include "master/outname.h"
-#include "master/remote.h"
-#include "master/pool.h"
 #include "master/slurm.h"
 #include "master/preview.h"
 #include "master/probe.h"
@@ -142,8 +141,8 @@ int
 cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 {
 	enum { O_PRESET = 256, O_CRF, O_NOBASE, O_JSON, O_KEEP, O_LIST, O_VERSION, O_PREVIEW, O_AT,
-	    O_MAXPIX, O_MAXDUR, O_REMOTE, O_TASK_TIMEOUT,
-	    O_HLS, O_COMPARE, O_START, O_END, O_SLURM = 512, O_SLURM_ARGS, O_SLURM_WORKER,
+	    O_MAXPIX, O_MAXDUR,
+	    O_HLS, O_COMPARE, O_START, O_END,
 	    /* the output's format */
 	    O_FORMAT = 768, O_CODEC, O_BITRATE, O_AUDIO };
 	static const struct option longopts[] = {
@@ -165,8 +164,6 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "at", required_argument, NULL, O_AT },
 		{ "max-pixels", required_argument, NULL, O_MAXPIX },
 		{ "max-duration", required_argument, NULL, O_MAXDUR },
-		{ "remote", required_argument, NULL, O_REMOTE },
-		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
 		{ "hls", required_argument, NULL, O_HLS },
 		/* how the command line behaves around the render */
 		{ "compare", no_argument, NULL, O_COMPARE },
@@ -174,10 +171,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ "no-overwrite", no_argument, NULL, 'n' },
 		{ "start", required_argument, NULL, O_START },
 		{ "end", required_argument, NULL, O_END },
-		/* Slurm (master/slurm.h) */
-		{ "slurm", required_argument, NULL, O_SLURM },
-		{ "slurm-args", required_argument, NULL, O_SLURM_ARGS },
-		{ "slurm-worker", required_argument, NULL, O_SLURM_WORKER },
+		/* where the workers run: --remote, --task-timeout, --slurm* */
+		OPTS_LAUNCHER_LONGOPTS,
 		/* the output's format */
 		{ "format", required_argument, NULL, O_FORMAT },
 		{ "codec", required_argument, NULL, O_CODEC },
@@ -201,6 +196,12 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":f:w:s:o:qvhyn", longopts, NULL)) != -1) {
+		if (c >= OPTS_LAUNCHER) {
+			if (opts_launcher(c, optarg, o->remote, &o->nremote, &o->task_timeout, &o->slurm,
+			    err, errlen) == -1)
+				return -1;
+			continue;
+		}
 		switch (c) {
 		case 'f':
 			o->filter = optarg;
@@ -283,22 +284,6 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		case O_MAXPIX:
 		case O_MAXDUR:
 			if (limits_option(&o->limits, c == O_MAXPIX ? "max-pixels" : "max-duration", optarg, err, errlen) == -1)
-				return -1;
-			break;
-		case O_REMOTE:
-			if (remote_check(optarg, o->remote, &o->nremote, 64, err, errlen) == -1)
-				return -1;
-			break;
-		case O_TASK_TIMEOUT:
-			if (pool_timeout_option(optarg, &o->task_timeout, err, errlen) == -1)
-				return -1;
-			break;
-		/* Slurm */
-		case O_SLURM:
-		case O_SLURM_ARGS:
-		case O_SLURM_WORKER:
-			if (slurm_option(&o->slurm, c == O_SLURM ? "slurm" : c == O_SLURM_ARGS ? "slurm-args" :
-			    "slurm-worker", optarg, err, errlen) == -1)
 				return -1;
 			break;
 		/* the output's format: checked with the output's name below */
@@ -407,15 +392,19 @@ cli_trim_cb(int status, const char *out, size_t outlen, const char *errtail, voi
 static int
 cli_trim(struct cli_run *r, struct ffversion_check *ver, const char *path, char *err, size_t errlen)
 {
-	char bufs[TRIM_BUFS][4096], how[128];
-	char *argv[48];
+	char words[3 * 4096], how[128];
+	char *v[48];
+	struct argv a;
 
 	/* a missing or too old ffmpeg is named as such, not as a failed cut */
 	if (ffversion_check_finish(ver, err, errlen) == -1)
 		return -1;
-	trim_argv(r->o->input, r->o->start, r->o->end, path, argv, bufs);
+	argv_init(&a, v, 48, words, sizeof words);
+	trim_argv(r->o->input, r->o->start, r->o->end, path, &a);
+	if (argv_end(&a, err, errlen) == -1)
+		return -1;
 	r->trim_status = -1;
-	r->trim = proc_start(r->base, argv, 1 << 20, cli_trim_cb, r, err, errlen);
+	r->trim = proc_start(r->base, v, 1 << 20, cli_trim_cb, r, err, errlen);
 	if (r->trim == NULL)
 		return -1;
 	bar_phase(&r->bar, "trimming", 0, 0, util_now());
@@ -573,7 +562,7 @@ cli_json_print(json_t *obj)
 static json_t *
 cli_failed(const char *msg)
 {
-	return json_pack("{s:s, s:s}", "status", "failed", "error", msg);
+	return json_pack("{s:s, s:s}", "status", job_status_name(JOB_STATUS_FAILED), "error", msg);
 }
 
 /* The one line on stderr and, with --json, the one object on stdout; returns code. */
@@ -687,7 +676,8 @@ cli_preview(const struct cli_opts *o, const char *filter)
 	if (cp.code != 0)
 		return cli_fail(o->json, 1, "%s", cp.error);
 	if (o->json) {
-		obj = json_pack("{s:s, s:s}", "status", "completed", "output_path", o->output);
+		obj = json_pack("{s:s, s:s}", "status", job_status_name(JOB_STATUS_COMPLETED),
+		    "output_path", o->output);
 		cli_json_print(obj);
 		json_decref(obj);
 	} else if (!o->quiet) {
@@ -1080,7 +1070,8 @@ cli_main(int argc, char **argv)
 		snprintf(err, sizeof err, "%d of %d files failed%s", nfailed + (o.ninputs - i),
 		    o.ninputs, cli_signal ? " or were not rendered (cancelled)" : "");
 		if (o.json) {
-			obj = json_pack("{s:s, s:O}", "status", code == 0 ? "completed" : "failed", "files", all);
+			obj = json_pack("{s:s, s:O}", "status", job_status_name(code == 0 ?
+			    JOB_STATUS_COMPLETED : JOB_STATUS_FAILED), "files", all);
 			if (code != 0)
 				json_object_set_new(obj, "error", json_string(err));
 			cli_json_print(obj);

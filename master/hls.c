@@ -9,9 +9,11 @@
 
 #include <event2/event.h>
 
+#include "common/argv.h"
 #include "common/log.h"
 #include "common/spawn.h"
 #include "common/util.h"
+#include "master/ffcmd.h"
 #include "master/probe.h"
 #include "master/proc.h"
 #include "master/seg.h"
@@ -70,54 +72,32 @@ hls_audio_copyable(const char *codec)
 
 void
 hls_remux_argv(const char *piece, const char *input, const struct probe *p, double start,
-    double dur, const char *out, char **argv, char bufs[6][4096])
+    double dur, const char *out, struct argv *a)
 {
-	int i;
-
-	snprintf(bufs[0], 4096, "file:%s", piece);
-	snprintf(bufs[1], 4096, "file:%s", input);
-	/* -ss counts from the input's earliest stream; the piece's time counts from its first
-	 * frame (as the joined MP4 does) */
-	snprintf(bufs[2], 4096, "%.6f", start + p->video_start - p->start_min);
-	snprintf(bufs[3], 4096, "%.6f", dur);
-	snprintf(bufs[4], 4096, "%.6f", start);
-	snprintf(bufs[5], 4096, "%s", out);
-	i = probe_ffmpeg_head(argv);
-	i = probe_input_args(argv, i, bufs[0]);
+	ffcmd_head(a);
+	ffcmd_input(a, piece);
 	if (p->naudio > 0) {
-		argv[i++] = "-ss";
-		argv[i++] = bufs[2];
-		argv[i++] = "-t";
-		argv[i++] = bufs[3];
-		i = probe_input_args(argv, i, bufs[1]);
+		/* -ss counts from the input's earliest stream; the piece's time counts from its
+		 * first frame (as the joined MP4 does) */
+		argv_add(a, "-ss", NULL);
+		argv_addf(a, "%.6f", start + p->video_start - p->start_min);
+		argv_add(a, "-t", NULL);
+		argv_addf(a, "%.6f", dur);
+		ffcmd_input(a, input);
 	}
-	argv[i++] = "-map";
-	argv[i++] = "0:v:0";
-	argv[i++] = "-c:v";
-	argv[i++] = "copy";
+	argv_add(a, "-map", "0:v:0", "-c:v", "copy", NULL);
 	if (p->naudio > 0) {
 		/* players take one audio stream from a TS segment: the first, as the page plays it */
-		argv[i++] = "-map";
-		argv[i++] = "1:a:0";
-		argv[i++] = "-c:a";
-		argv[i++] = hls_audio_copyable(p->audio_codec[0]) ? "copy" : "aac";
-		argv[i++] = "-b:a";
-		argv[i++] = "192k";
+		argv_add(a, "-map", "1:a:0", "-c:a", hls_audio_copyable(p->audio_codec[0]) ? "copy" : "aac",
+		    "-b:a", "192k", NULL);
 	}
 	/* Each piece's timestamps start at 0: moved to where the piece starts, the segments
 	 * follow each other on one timeline. A B-frame's negative decoding time is kept as it is
 	 * (the TS muxer's own delay makes it positive), else the first piece alone would be
 	 * shifted and overlap the second. */
-	argv[i++] = "-output_ts_offset";
-	argv[i++] = bufs[4];
-	argv[i++] = "-avoid_negative_ts";
-	argv[i++] = "disabled";
-	argv[i++] = "-map_metadata";
-	argv[i++] = "-1";
-	argv[i++] = "-f";
-	argv[i++] = "mpegts";
-	argv[i++] = bufs[5];
-	argv[i] = NULL;
+	argv_add(a, "-output_ts_offset", NULL);
+	argv_addf(a, "%.6f", start);
+	argv_add(a, "-avoid_negative_ts", "disabled", "-map_metadata", "-1", "-f", "mpegts", out, NULL);
 }
 
 /* index.m3u8 through a temporary name, so a reader sees the old playlist or the new one. */
@@ -239,8 +219,9 @@ hls_remux_cb(int status, const char *out, size_t outlen, const char *errtail, vo
 static void
 hls_next(struct hls *h)
 {
-	char tmp[4200], bufs[6][4096], err[512];
-	char *argv[48];
+	char tmp[4200], words[3 * 4096], err[512];
+	char *v[48];
+	struct argv a;
 	int s;
 
 	if (h->proc != NULL || h->failed)
@@ -250,8 +231,10 @@ hls_next(struct hls *h)
 	if (s == h->nseg)
 		return;
 	snprintf(tmp, sizeof tmp, "%s/.seg_%05d.ts.tmp", h->dir, s);
-	hls_remux_argv(h->src[s], h->input, &h->probe, h->start[s], h->dur[s], tmp, argv, bufs);
-	h->proc = proc_start(h->base, argv, 1 << 16, hls_remux_cb, h, err, sizeof err);
+	argv_init(&a, v, 48, words, sizeof words);
+	hls_remux_argv(h->src[s], h->input, &h->probe, h->start[s], h->dur[s], tmp, &a);
+	if (argv_end(&a, err, sizeof err) == 0)
+		h->proc = proc_start(h->base, v, 1 << 16, hls_remux_cb, h, err, sizeof err);
 	if (h->proc == NULL) {
 		/* the caller may be inside the pool's callback: the job hears of it from the loop */
 		snprintf(h->error, sizeof h->error, "cannot remux piece %d: %s", s, err);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct argv;
 struct event_base;
 struct hls;
 struct probe;
@@ -50,8 +51,9 @@ void hls_free(struct hls *h);
  * returns its length (snprintf's). */
 int hls_playlist(char *buf, size_t n, const double *dur, int listed, int target, int ended);
 /* The ffmpeg command that remuxes one piece: video from piece (copy), audio from input from
- * `start` for `dur` seconds, timestamps moved to start, MPEG-TS into out. argv needs 48 slots. */
+ * `start` for `dur` seconds, timestamps moved to start, MPEG-TS into out. a needs 48 slots and
+ * 3 x 4096 bytes of words. */
 void hls_remux_argv(const char *piece, const char *input, const struct probe *p, double start,
-    double dur, const char *out, char **argv, char bufs[6][4096]);
+    double dur, const char *out, struct argv *a);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <event2/event.h>
 
+#include "common/argv.h"
 #include "common/log.h"
 #include "common/spawn.h"
 #include "common/util.h"
@@ -79,6 +80,25 @@ job_phase_name(enum job_phase ph)
 	    "merging", "done", "failed" };
 
 	return ph <= JOB_FAILED ? names[ph] : "?";
+}
+
+static const char *job_status_names[] = { "queued", "processing", "completed", "failed" };
+
+const char *
+job_status_name(enum job_status st)
+{
+	return st >= JOB_STATUS_QUEUED && st <= JOB_STATUS_FAILED ? job_status_names[st] : "unknown";
+}
+
+enum job_status
+job_status_of(const char *name)
+{
+	int st;
+
+	for (st = JOB_STATUS_QUEUED; name != NULL && st <= JOB_STATUS_FAILED; st++)
+		if (strcmp(job_status_names[st], name) == 0)
+			return st;
+	return JOB_STATUS_UNKNOWN;
 }
 
 enum job_phase
@@ -605,8 +625,9 @@ static void
 job_cut(struct job *j)
 {
 	struct timeval tick = { 0, 10000 };
-	char dir[4096], bufs[4][4096], err[512];
-	char *argv[40];
+	char dir[4096], words[4 * 4096], err[512];
+	char *v[40];
+	struct argv a;
 	double len;
 
 	j->phase = JOB_SPLITTING;
@@ -625,8 +646,10 @@ job_cut(struct job *j)
 		return;
 	}
 	len = job_piece_length(j);
-	seg_cut_argv(j->o.input, dir, job_exact(j) ? seg_unit_length(len) : len, job_exact(j), argv, bufs);
-	j->proc = proc_start(j->base, argv, 1 << 20, job_cut_cb, j, err, sizeof err);
+	argv_init(&a, v, 40, words, sizeof words);
+	seg_cut_argv(j->o.input, dir, job_exact(j) ? seg_unit_length(len) : len, job_exact(j), &a);
+	j->proc = argv_end(&a, err, sizeof err) == -1 ? NULL :
+	    proc_start(j->base, v, 1 << 20, job_cut_cb, j, err, sizeof err);
 	if (j->proc == NULL) {
 		job_fail(j, "%s", err);
 		return;
@@ -986,8 +1009,9 @@ job_join_cb(int status, const char *out, size_t outlen, const char *errtail, voi
 static void
 job_join(struct job *j)
 {
-	char err[512], part[4096], bufs[JOIN_BUFS][4096];
-	char *argv[JOIN_ARGV];
+	char err[512], part[4096], words[JOIN_WORDS];
+	char *v[JOIN_ARGV];
+	struct argv a;
 
 	j->phase = JOB_MERGING;
 	j->t_phase = util_now();
@@ -997,8 +1021,10 @@ job_join(struct job *j)
 		return;
 	}
 	snprintf(part, sizeof part, "%s.part", j->o.output);
-	join_argv(j->o.workdir, j->o.input, &j->probe, &j->o.format, &j->plan, part, argv, bufs);
-	j->proc = proc_start(j->base, argv, 1 << 20, job_join_cb, j, err, sizeof err);
+	argv_init(&a, v, JOIN_ARGV, words, sizeof words);
+	join_argv(j->o.workdir, j->o.input, &j->probe, &j->o.format, &j->plan, part, &a);
+	j->proc = argv_end(&a, err, sizeof err) == -1 ? NULL :
+	    proc_start(j->base, v, 1 << 20, job_join_cb, j, err, sizeof err);
 	if (j->proc == NULL)
 		job_fail(j, "%s", err);
 }
@@ -1099,8 +1125,8 @@ job_report(const struct job *j)
 	json_t *r;
 
 	r = json_object();
-	json_object_set_new(r, "status", json_string(done ? "completed" :
-	    j->phase == JOB_FAILED ? "failed" : "processing"));
+	json_object_set_new(r, "status", json_string(job_status_name(done ? JOB_STATUS_COMPLETED :
+	    j->phase == JOB_FAILED ? JOB_STATUS_FAILED : JOB_STATUS_PROCESSING)));
 	json_object_set_new(r, "phase", json_string(job_phase_name(j->phase)));
 	json_object_set_new(r, "filter_type", json_string(j->o.filter));
 	json_object_set_new(r, "percent", json_real(job_percent(j)));

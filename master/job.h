@@ -47,6 +47,13 @@ enum job_phase {
 	JOB_PROBING, JOB_SPLITTING, JOB_SEQUENTIAL, JOB_PARALLEL, JOB_MERGING, JOB_DONE, JOB_FAILED
 };
 
+/* A job as its record and the API tell it ("status"): the phases above, as a user waits on them,
+ * and the queue before them. */
+enum job_status {
+	JOB_STATUS_UNKNOWN = -1, JOB_STATUS_QUEUED, JOB_STATUS_PROCESSING, JOB_STATUS_COMPLETED,
+	JOB_STATUS_FAILED
+};
+
 typedef void (*job_cb)(struct job *j, void *arg);
 
 /* progress: called as work advances (often; throttle what you do with it). done: once. */
@@ -61,6 +68,10 @@ void job_free(struct job *j);
 
 enum job_phase job_phase(const struct job *j);
 const char *job_phase_name(enum job_phase ph);
+/* "queued", "processing", "completed", "failed": the words of the API's JSON and the store. */
+const char *job_status_name(enum job_status st);
+/* The status a record's word names; JOB_STATUS_UNKNOWN for NULL or another word. */
+enum job_status job_status_of(const char *name);
 const char *job_error(const struct job *j);
 const struct probe *job_probe(const struct job *j);
 /* Frames rendered so far in the current map (sequential or parallel), for a progress display. */

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/argv.h"
 #include "common/util.h"
+#include "master/ffcmd.h"
 #include "master/format.h"
 #include "master/probe.h"
 
@@ -28,102 +30,65 @@ join_write_list(const char *dir, const char *subdir, int n, char *err, size_t er
 	return 0;
 }
 
-/* Maps the original's stream SPEC to output stream `out` with its own metadata, coded with
- * codec; uses four strings of bufs. */
-static int
-join_map(char **argv, int i, char bufs[][4096], const char *spec, int out, const char *codec)
+/* Maps the original's stream `spec` (its kind, "a:", and number) to output stream `out` with
+ * its own metadata, coded with codec. */
+static void
+join_map(struct argv *a, const char *kind, int spec, int out, const char *codec)
 {
-	snprintf(bufs[0], 4096, "1:%s", spec);
-	snprintf(bufs[1], 4096, "-map_metadata:s:%d", out);
-	snprintf(bufs[2], 4096, "1:s:%s", spec);
-	snprintf(bufs[3], 4096, "-c:%d", out);
-	argv[i++] = "-map";
-	argv[i++] = bufs[0];
-	argv[i++] = bufs[1];
-	argv[i++] = bufs[2];
-	argv[i++] = bufs[3];
-	argv[i++] = (char *)codec;
-	return i;
+	argv_add(a, "-map", NULL);
+	argv_addf(a, "1:%s%d", kind, spec);
+	argv_addf(a, "-map_metadata:s:%d", out);
+	argv_addf(a, "1:s:%s%d", kind, spec);
+	argv_addf(a, "-c:%d", out);
+	argv_add(a, codec, NULL);
 }
 
 void
 join_argv(const char *dir, const char *input, const struct probe *p, const struct format *f,
-    const struct format_plan *pl, const char *output, char **argv, char bufs[JOIN_BUFS][4096])
+    const struct format_plan *pl, const char *output, struct argv *a)
 {
 	int mp4 = strcmp(f->container, "mp4") == 0 || strcmp(f->container, "mov") == 0;
-	int i, a, k, out = 1, b = 4;
+	int i, k, out = 1;
 	double shift;
 
-	snprintf(bufs[0], 4096, "%s/concat.txt", dir);
-	snprintf(bufs[1], 4096, "file:%s", input);
-	snprintf(bufs[2], 4096, "%s", output);
-	i = probe_ffmpeg_head(argv);
-	argv[i++] = "-protocol_whitelist";
-	argv[i++] = "file";
-	argv[i++] = "-f";
-	argv[i++] = "concat";
-	argv[i++] = "-i";
-	argv[i++] = bufs[0];
+	ffcmd_head(a);
+	argv_add(a, "-protocol_whitelist", "file", "-f", "concat", "-i", NULL);
+	argv_addf(a, "%s/concat.txt", dir);
 	/* The joined video starts at 0 where the original video started; ffmpeg shifts the
 	 * original input by its earliest stream, so move the audio by the difference to keep it
 	 * where it was relative to the picture. */
 	shift = p->start_min - p->video_start;
 	if (p->naudio > 0 && fabs(shift) > 0.0005) {
-		snprintf(bufs[3], 4096, "%.6f", shift);
-		argv[i++] = "-itsoffset";
-		argv[i++] = bufs[3];
+		argv_add(a, "-itsoffset", NULL);
+		argv_addf(a, "%.6f", shift);
 	}
 	/* the original is always opened: its metadata comes back even without other streams */
-	i = probe_input_args(argv, i, bufs[1]);
-	argv[i++] = "-map";
-	argv[i++] = "0:v:0";
-	argv[i++] = "-c:v";
-	argv[i++] = "copy";
+	ffcmd_input(a, input);
+	argv_add(a, "-map", "0:v:0", "-c:v", "copy", NULL);
 	if (strcmp(f->codec, "hevc") == 0 && mp4) {
 		/* what Apple's players and browsers want for HEVC in MP4 */
-		argv[i++] = "-tag:v";
-		argv[i++] = "hvc1";
+		argv_add(a, "-tag:v", "hvc1", NULL);
 	}
-	for (a = 0; a < p->naudio; a++, out++) {
-		snprintf(bufs[b + 4], 4096, "a:%d", a);
-		i = join_map(argv, i, &bufs[b], bufs[b + 4], out,
-		    strcmp(pl->audio[a], "opus") == 0 ? "libopus" : pl->audio[a]);
-		if (strcmp(pl->audio[a], "copy") != 0) {
-			snprintf(bufs[b + 5], 4096, "-b:%d", out);
-			argv[i++] = bufs[b + 5];
-			argv[i++] = strcmp(pl->audio[a], "opus") == 0 ? "128k" : "192k";
+	for (i = 0; i < p->naudio; i++, out++) {
+		join_map(a, "a:", i, out, strcmp(pl->audio[i], "opus") == 0 ? "libopus" : pl->audio[i]);
+		if (strcmp(pl->audio[i], "copy") != 0) {
+			argv_addf(a, "-b:%d", out);
+			argv_add(a, strcmp(pl->audio[i], "opus") == 0 ? "128k" : "192k", NULL);
 		}
-		b += 6;
 	}
 	for (k = 0; k < p->nextra; k++) {
-		if (pl->extra[k][0] == '\0')
-			continue;
-		snprintf(bufs[b + 4], 4096, "%d", p->extra[k].index);
-		i = join_map(argv, i, &bufs[b], bufs[b + 4], out++, pl->extra[k]);
-		b += 5;
+		if (pl->extra[k][0] != '\0')
+			join_map(a, "", p->extra[k].index, out++, pl->extra[k]);
 	}
 	/* naming one stream's metadata turns off ffmpeg's copying of the others': each stream
 	 * above named its own */
-	argv[i++] = "-map_metadata";
-	argv[i++] = "1";
-	argv[i++] = "-map_metadata:s:0";
-	argv[i++] = "1:s:v:0";
-	argv[i++] = "-map_chapters";
-	argv[i++] = "1";
+	argv_add(a, "-map_metadata", "1", "-map_metadata:s:0", "1:s:v:0", "-map_chapters", "1", NULL);
 	/* the input's brands would make an MP4 claim to be QuickTime, or the other way round */
-	argv[i++] = "-metadata";
-	argv[i++] = "major_brand=";
-	argv[i++] = "-metadata";
-	argv[i++] = "minor_version=";
-	argv[i++] = "-metadata";
-	argv[i++] = "compatible_brands=";
+	argv_add(a, "-metadata", "major_brand=", "-metadata", "minor_version=",
+	    "-metadata", "compatible_brands=", NULL);
 	if (mp4) {
 		/* use_metadata_tags keeps QuickTime's keys (make, model, location) as they were */
-		argv[i++] = "-movflags";
-		argv[i++] = "+faststart+use_metadata_tags";
+		argv_add(a, "-movflags", "+faststart+use_metadata_tags", NULL);
 	}
-	argv[i++] = "-f";
-	argv[i++] = (char *)format_muxer(f);
-	argv[i++] = bufs[2];
-	argv[i] = NULL;
+	argv_add(a, "-f", format_muxer(f), output, NULL);
 }

@@ -3,15 +3,16 @@
 
 #include <stddef.h>
 
+struct argv;
 struct probe;
 struct format;
 struct format_plan;
 
-/* strings join_argv keeps: four paths, six per audio stream (PROBE_MAX_AUDIO) and five per
- * extra stream (PROBE_MAX_EXTRA) */
-#define JOIN_BUFS (4 + 6 * 8 + 5 * 16)
-/* argv slots join_argv needs at most */
+/* join_argv's words at most: the head, the two inputs, six per audio stream (PROBE_MAX_AUDIO),
+ * six per extra stream (PROBE_MAX_EXTRA), the metadata and the output */
 #define JOIN_ARGV 200
+/* the buffer its formatted words need: three paths and the streams' small words */
+#define JOIN_WORDS (4 * 4096)
 
 /* Writes DIR/concat.txt naming SUBDIR/out_NNNNN.mp4 for n segments, for the concat demuxer. */
 int join_write_list(const char *dir, const char *subdir, int n, char *err, size_t errlen);
@@ -19,8 +20,8 @@ int join_write_list(const char *dir, const char *subdir, int n, char *err, size_
 /* The ffmpeg command that concatenates the encoded segments (stream copy) into f's container
  * and brings back from the original what the plan keeps: its audio (copied or encoded), its
  * subtitle and attachment streams, its global, video-stream and chapter metadata (the other
- * streams' metadata follows them). argv needs JOIN_ARGV slots. */
+ * streams' metadata follows them). a needs JOIN_ARGV slots and JOIN_WORDS bytes of words. */
 void join_argv(const char *dir, const char *input, const struct probe *p, const struct format *f,
-    const struct format_plan *pl, const char *output, char **argv, char bufs[JOIN_BUFS][4096]);
+    const struct format_plan *pl, const char *output, struct argv *a);
 
 #endif

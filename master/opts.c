@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "master/remote.h"
+#include "master/slurm.h"
 
 int
 opts_workers(const char *arg, int *workers, char *err, size_t errlen)
@@ -22,18 +24,26 @@ opts_workers(const char *arg, int *workers, char *err, size_t errlen)
 	return 0;
 }
 
-int
-opts_segment_seconds(const char *arg, double *seconds, char *err, size_t errlen)
+/* A number of seconds from min to max for option name. */
+static int
+opts_seconds(const char *name, const char *arg, double min, double max, double *seconds,
+    char *err, size_t errlen)
 {
 	char *end;
 	double d;
 
 	errno = 0;
 	d = strtod(arg, &end);
-	if (errno || *end || end == arg || !(d >= 0.5 && d <= 3600))
-		return util_err(err, errlen, "--segment-seconds takes seconds from 0.5 to 3600, not '%s'", arg);
+	if (errno || *end || end == arg || !(d >= min && d <= max))
+		return util_err(err, errlen, "%s takes seconds from %g to %g, not '%s'", name, min, max, arg);
 	*seconds = d;
 	return 0;
+}
+
+int
+opts_segment_seconds(const char *arg, double *seconds, char *err, size_t errlen)
+{
+	return opts_seconds("--segment-seconds", arg, 0.5, 3600, seconds, err, errlen);
 }
 
 int
@@ -68,4 +78,23 @@ opts_workers_resolve(int workers)
 		return workers;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (int)n : 1;
+}
+
+int
+opts_launcher(int c, char *arg, char **remote, int *nremote, double *task_timeout,
+    struct slurm *slurm, char *err, size_t errlen)
+{
+	switch (c) {
+	case OPTS_REMOTE:
+		return remote_check(arg, remote, nremote, OPTS_REMOTE_MAX, err, errlen);
+	case OPTS_TASK_TIMEOUT:
+		return opts_seconds("--task-timeout", arg, 1, 86400, task_timeout, err, errlen);
+	case OPTS_SLURM:
+		return slurm_option(slurm, "slurm", arg, err, errlen);
+	case OPTS_SLURM_ARGS:
+		return slurm_option(slurm, "slurm-args", arg, err, errlen);
+	case OPTS_SLURM_WORKER:
+		return slurm_option(slurm, "slurm-worker", arg, err, errlen);
+	}
+	return util_err(err, errlen, "option %d is not a worker launcher's", c);
 }

@@ -5,6 +5,8 @@
  * default each, so the two cannot drift apart. */
 #include <stddef.h>
 
+struct slurm;
+
 #define OPTS_PRESET           "veryfast"  /* --preset */
 #define OPTS_SEGMENT_SECONDS  10          /* --segment-seconds */
 #define OPTS_WORKERS_CPUS     (-1)        /* --workers unset: one per online CPU */
@@ -19,5 +21,26 @@ int	opts_preset(const char *arg, const char **preset, char *err, size_t errlen);
 int	opts_check_workers(int workers, int nremote, int nslurm, char *err, size_t errlen);
 /* workers, with OPTS_WORKERS_CPUS made the number of online CPUs (at least 1). */
 int	opts_workers_resolve(int workers);
+
+/* Where the workers run: --remote, --task-timeout and the Slurm options, parsed by
+ * opts_launcher. Their getopt codes start at OPTS_LAUNCHER, above any of the callers' own;
+ * OPTS_LAUNCHER_LONGOPTS are their entries for a getopt_long table. */
+enum {
+	OPTS_LAUNCHER = 1024, OPTS_REMOTE = OPTS_LAUNCHER, OPTS_TASK_TIMEOUT, OPTS_SLURM,
+	OPTS_SLURM_ARGS, OPTS_SLURM_WORKER
+};
+#define OPTS_LAUNCHER_LONGOPTS \
+	{ "remote", required_argument, NULL, OPTS_REMOTE }, \
+	{ "task-timeout", required_argument, NULL, OPTS_TASK_TIMEOUT }, \
+	/* Slurm (master/slurm.h) */ \
+	{ "slurm", required_argument, NULL, OPTS_SLURM }, \
+	{ "slurm-args", required_argument, NULL, OPTS_SLURM_ARGS }, \
+	{ "slurm-worker", required_argument, NULL, OPTS_SLURM_WORKER }
+/* One of those options (code c, its value arg, which must outlive the options): a --remote
+ * command into remote[nremote] (at most OPTS_REMOTE_MAX), --task-timeout (1 to 86400 seconds)
+ * into task_timeout, the Slurm ones into slurm. 0, or -1 with err. */
+#define OPTS_REMOTE_MAX 64
+int	opts_launcher(int c, char *arg, char **remote, int *nremote, double *task_timeout,
+	    struct slurm *slurm, char *err, size_t errlen);
 
 #endif

@@ -1,4 +1,5 @@
 #include "master/pool.h"
+#include "master/pool_int.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -17,60 +18,12 @@
 #include "common/util.h"
 #include "master/proc.h"
 #include "master/remote.h"
-#include "worker/render.h"
 #include "worker/worker.h"
 
 #define POOL_KILL_GRACE 2.0   /* seconds between SIGTERM and SIGKILL */
 
-enum pool_wstate { POOL_W_NONE, POOL_W_STARTING, POOL_W_IDLE, POOL_W_BUSY, POOL_W_QUITTING };
-
-/* One row of the process table, as nginx's ngx_process_t. */
-struct pool_worker {
-	struct pool *pool;
-	int slot;
-	pid_t pid;
-	int pidfd, to_fd, from_fd;
-	struct event *ev_read, *ev_exit, *ev_stall;
-	struct msg_reader rd;
-	enum pool_wstate state;
-	int task;          /* task index while busy, else -1 */
-	double task_start;
-	char why[256];     /* why we killed it, if we did */
-	int stopped;       /* killed on purpose (its map failed, the pool was terminated): its end
-	                    * is no failure to report */
-	char **argv;       /* a remote worker's launcher (master/remote.h); NULL: forked here */
-	char name[160];    /* "host/slot" once it said hello */
-	int start_fails;   /* exits before a hello, in a row */
-	struct remote_xfer x;
-};
-
-struct pool_map {
-	json_t *tasks;
-	json_t *results;
-	int ntasks, ndone;
-	int *queue;        /* ring of task indices waiting for a worker */
-	int qhead, qlen, qcap;
-	int *tries;
-	pool_map_cb done;
-	pool_event_cb events;
-	void *arg;
-};
-
-struct pool {
-	struct event_base *base;
-	int nprocs;
-	struct pool_worker *w;
-	struct pool_map *map;
-	int closed, terminated, released, free_scheduled;
-	int pin;           /* pin each worker to one CPU (by slot) */
-	double stall_timeout;
-	struct event *ev_kill;
-	char last_why[512];  /* how the last worker to go ended: said when none is left */
-};
-
 static int pool_count;   /* pools not yet freed, for a clean exit */
 
-static void pool_dispatch(struct pool *p);
 static int pool_spawn(struct pool *p, struct pool_worker *w);
 static void pool_check_release(struct pool *p);
 static void pool_kill_arm(struct pool *p);
@@ -109,20 +62,6 @@ pool_set_stall_timeout(struct pool *p, double seconds)
 	p->stall_timeout = seconds;
 }
 
-int
-pool_timeout_option(const char *arg, double *seconds, char *err, size_t errlen)
-{
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(arg, &end);
-	if (errno || *end || end == arg || !(d >= 1 && d <= 86400))
-		return util_err(err, errlen, "--task-timeout takes seconds from 1 to 86400, not '%s'", arg);
-	*seconds = d;
-	return 0;
-}
-
 static int
 pool_alive(const struct pool *p)
 {
@@ -146,7 +85,7 @@ pool_map_free(struct pool_map *m)
 }
 
 /* Ends the current map; the pool is free for the next one before the callback runs. */
-static void
+void
 pool_map_finish(struct pool *p, const char *error)
 {
 	struct pool_map *m = p->map;
@@ -175,7 +114,7 @@ pool_map_finish(struct pool *p, const char *error)
 	pool_map_free(m);
 }
 
-static void
+void
 pool_stall_arm(struct pool_worker *w)
 {
 	struct timeval tv;
@@ -199,7 +138,7 @@ pool_stall_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* A task that could not finish on its worker: re-queue it or, past the limit, fail the map. */
-static void
+void
 pool_task_lost(struct pool *p, int task, int slot, const char *why, int retry)
 {
 	struct pool_map *m = p->map;
@@ -233,7 +172,7 @@ pool_task_lost(struct pool *p, int task, int slot, const char *why, int retry)
 }
 
 /* "host/slot": the name a worker gave (sanitised: it comes from another machine) and its slot. */
-static void
+void
 pool_name(struct pool_worker *w, const char *host)
 {
 	char clean[64];
@@ -245,161 +184,6 @@ pool_name(struct pool_worker *w, const char *host)
 		clean[i] = (host[i] > ' ' && host[i] < 127 && host[i] != '/' && host[i] != '"') ? host[i] : '_';
 	clean[i] = '\0';
 	snprintf(w->name, sizeof w->name, "%s/%d", clean, w->slot);
-}
-
-/* A piece of a remote worker's result: to disk at once, so the master holds one chunk. */
-static void
-pool_handle_chunk(struct pool_worker *w, const char *data, size_t len)
-{
-	char err[512];
-
-	if (w->argv == NULL || w->state != POOL_W_BUSY) {
-		snprintf(w->why, sizeof w->why, "unexpected chunk message");
-		kill(w->pid, SIGKILL);
-		return;
-	}
-	if (remote_recv_chunk(&w->x, data, len, err, sizeof err) == -1) {
-		snprintf(w->why, sizeof w->why, "%s", err);
-		kill(w->pid, SIGKILL);
-		return;
-	}
-	pool_stall_arm(w);
-}
-
-static void
-pool_handle_msg(struct pool_worker *w, int type, json_t *j)
-{
-	struct pool *p = w->pool;
-	struct pool_map *m = p->map;
-	json_t *e;
-	char err[512];
-	int task = w->task;
-	int version;
-
-	switch (type) {
-	case MSG_HELLO:
-		version = (int)json_integer_value(json_object_get(j, "version"));
-		if (version != WORKER_PROTOCOL) {
-			snprintf(w->why, sizeof w->why, "worker speaks protocol %d, this master %d: "
-			    "install the same video-renderer version on both sides", version, WORKER_PROTOCOL);
-			log_error("worker %s: %s", w->name, w->why);
-			w->start_fails = POOL_MAX_TRIES - 1;  /* starting it again will not change its version */
-			kill(w->pid, SIGKILL);
-			return;
-		}
-		pool_name(w, json_string_value(json_object_get(j, "name")));
-		w->start_fails = 0;
-		if (w->state == POOL_W_STARTING)
-			w->state = POOL_W_IDLE;
-		break;
-	case MSG_FILE:
-		if (w->argv == NULL || w->state != POOL_W_BUSY || m == NULL || task < 0 ||
-		    remote_recv_begin(&w->x, json_integer_value(json_object_get(j, "size")),
-		    json_string_value(json_object_get(json_array_get(m->tasks, (size_t)task), "output")),
-		    err, sizeof err) == -1) {
-			snprintf(w->why, sizeof w->why, "%s", w->argv == NULL || w->state != POOL_W_BUSY ?
-			    "unexpected file message" : err);
-			kill(w->pid, SIGKILL);
-			return;
-		}
-		pool_stall_arm(w);
-		return;
-	case MSG_PROGRESS:
-		pool_stall_arm(w);
-		if (m != NULL && m->events != NULL && task >= 0)
-			m->events(p, POOL_TASK_PROGRESS, task, w->slot, j, m->arg);
-		return;
-	case MSG_DONE:
-	case MSG_FAIL:
-		if (w->state != POOL_W_BUSY)
-			return;
-		event_del(w->ev_stall);
-		w->state = POOL_W_IDLE;
-		w->task = -1;
-		if (m == NULL || task < 0 || task >= m->ntasks) {
-			remote_xfer_reset(&w->x);
-			break;
-		}
-		if (type == MSG_DONE && w->argv != NULL && remote_recv_finish(&w->x, err, sizeof err) == -1) {
-			pool_task_lost(p, task, w->slot, err, 1);
-		} else if (type == MSG_DONE) {
-			json_object_set_new(j, "worker", json_integer(w->slot));
-			json_object_set_new(j, "worker_name", json_string(w->name));
-			json_array_set(m->results, (size_t)task, j);
-			m->ndone++;
-			if (m->events != NULL)
-				m->events(p, POOL_TASK_DONE, task, w->slot, j, m->arg);
-			if (m->ndone == m->ntasks) {
-				pool_map_finish(p, NULL);
-				break;
-			}
-		} else {
-			remote_xfer_reset(&w->x);
-			e = json_object_get(j, "error");
-			pool_task_lost(p, task, w->slot, json_is_string(e) ? json_string_value(e) : "worker failed",
-			    json_is_true(json_object_get(j, "retry")));
-		}
-		break;
-	default:
-		snprintf(w->why, sizeof w->why, "unexpected %s message", msg_type_name(type));
-		kill(w->pid, SIGKILL);
-		return;
-	}
-	pool_dispatch(p);
-}
-
-/* Handles every whole message buffered: 1, or -1 on a protocol error. */
-static int
-pool_read_msgs(struct pool_worker *w, char *err, size_t errlen)
-{
-	const char *data;
-	size_t len;
-	json_t *j;
-	int type, rc = 0;
-
-	while (w->state != POOL_W_NONE &&
-	    (rc = msg_reader_next_any(&w->rd, &type, &j, &data, &len, err, errlen)) == 1) {
-		if (type == MSG_CHUNK) {
-			pool_handle_chunk(w, data, len);
-		} else {
-			pool_handle_msg(w, type, j);
-			json_decref(j);
-		}
-	}
-	return w->state == POOL_W_NONE || rc != -1 ? 1 : -1;
-}
-
-/* Reads what the worker wrote; returns 0 at EOF. */
-static int
-pool_read(struct pool_worker *w)
-{
-	char err[256];
-	ssize_t r;
-
-	for (;;) {
-		r = msg_reader_fill(&w->rd, w->from_fd);
-		if (r < 0 && errno == EAGAIN)
-			return 1;
-		/* messages already buffered still count, even after EOF */
-		if (pool_read_msgs(w, err, sizeof err) == -1) {
-			snprintf(w->why, sizeof w->why, "protocol error: %s", err);
-			log_error("worker %s (pid %d): %s", w->name, (int)w->pid, err);
-			w->rd.len = 0;  /* nothing after garbage can be trusted */
-			kill(w->pid, SIGKILL);
-			return 0;
-		}
-		if (r <= 0)
-			return 0;
-	}
-}
-
-static void
-pool_read_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct pool_worker *w = arg;
-
-	if (pool_read(w) == 0)
-		event_del(w->ev_read);
 }
 
 static void
@@ -460,7 +244,7 @@ pool_exit_cb(evutil_socket_t fd, short what, void *arg)
 	if (r == 0)
 		return;
 	/* A child is done only after both its exit status and EOF: drain what it said last. */
-	pool_read(w);
+	pool_io_read(w);
 	spawn_status_str(st, how, sizeof how);
 	task = w->task;
 	started = w->state != POOL_W_STARTING;
@@ -594,7 +378,7 @@ started:
 		pool_worker_clear(w);
 		return -1;
 	}
-	w->ev_read = event_new(p->base, w->from_fd, EV_READ | EV_PERSIST, pool_read_cb, w);
+	w->ev_read = event_new(p->base, w->from_fd, EV_READ | EV_PERSIST, pool_io_read_cb, w);
 	w->ev_exit = event_new(p->base, w->pidfd, EV_READ | EV_PERSIST, pool_exit_cb, w);
 	w->ev_stall = evtimer_new(p->base, pool_stall_cb, w);
 	event_add(w->ev_read, NULL);
@@ -609,70 +393,7 @@ fail:
 	return -1;
 }
 
-static void
-pool_send(struct pool_worker *w, int type, json_t *j)
-{
-	char err[256];
-
-	/* Small control messages into a pipe of 64 KiB: a write that would block means the
-	 * worker is wedged; it is killed rather than stalling the loop. */
-	if (msg_write(w->to_fd, type, j, err, sizeof err) == -1) {
-		snprintf(w->why, sizeof w->why, "%s", err);
-		kill(w->pid, SIGKILL);
-	}
-}
-
-static void
-pool_sent_cb(void *arg)
-{
-	pool_stall_arm(arg);
-}
-
-/* The files a task's worker reads: its "inputs" in order, or its one "input". */
-static int
-pool_remote_paths(json_t *t, const char **paths, int *n)
-{
-	json_t *a = json_object_get(t, "inputs"), *v;
-	size_t i;
-
-	*n = 0;
-	if (!json_is_array(a) || json_array_size(a) == 0) {
-		paths[(*n)++] = json_string_value(json_object_get(t, "input"));
-		return paths[0] != NULL ? 0 : -1;
-	}
-	if (json_array_size(a) > WORKER_MAX_INPUTS)
-		return -1;
-	json_array_foreach(a, i, v)
-		if ((paths[(*n)++] = json_string_value(v)) == NULL)
-			return -1;
-	return 0;
-}
-
-/* A remote worker gets the task marked for transfer, then the bytes of each file it reads. */
-static void
-pool_send_remote(struct pool_worker *w, int task, json_t *t)
-{
-	const char *paths[WORKER_MAX_INPUTS];
-	char err[512] = "a task without its input files";
-	int npaths;
-	json_t *copy = json_copy(t);
-
-	if (copy == NULL || json_object_set_new(copy, "transfer", json_true()) == -1) {
-		snprintf(w->why, sizeof w->why, "out of memory");
-		kill(w->pid, SIGKILL);
-	} else {
-		pool_send(w, MSG_TASK, copy);
-		if (pool_remote_paths(t, paths, &npaths) == -1 ||
-		    remote_send(&w->x, w->pool->base, w->to_fd, task, paths, npaths, pool_sent_cb, w,
-		    err, sizeof err) == -1) {
-			snprintf(w->why, sizeof w->why, "%s", err);
-			kill(w->pid, SIGKILL);
-		}
-	}
-	json_decref(copy);
-}
-
-static void
+void
 pool_dispatch(struct pool *p)
 {
 	struct pool_map *m = p->map;
@@ -696,15 +417,15 @@ pool_dispatch(struct pool *p)
 			if (m->events != NULL)
 				m->events(p, POOL_TASK_START, task, w->slot, t, m->arg);
 			if (w->argv != NULL)
-				pool_send_remote(w, task, t);
+				pool_io_send_remote(w, task, t);
 			else
-				pool_send(w, MSG_TASK, t);
+				pool_io_send(w, MSG_TASK, t);
 			m = p->map;  /* the event callback may have ended the map */
 		} else if (p->closed && m == NULL) {
 			json_t *q = json_object();
 
 			w->state = POOL_W_QUITTING;
-			pool_send(w, MSG_QUIT, q);
+			pool_io_send(w, MSG_QUIT, q);
 			json_decref(q);
 		}
 	}

@@ -39,8 +39,6 @@ struct pool *pool_new_mixed(struct event_base *base, int local, char *const *rem
 int pool_processes(const struct pool *p);
 /* Seconds without a word from a busy worker before it is killed and its task re-run (0: never). */
 void pool_set_stall_timeout(struct pool *p, double seconds);
-/* The value of --task-timeout (CLI and serve): seconds from 1 to 86400. */
-int pool_timeout_option(const char *arg, double *seconds, char *err, size_t errlen);
 
 /* Runs every task of the array (each an object; "task" is set to its index). One map at a
  * time: -1 if the pool is busy, closed or terminated. The callback runs in the event loop. */

@@ -6,66 +6,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/argv.h"
 #include "common/util.h"
 
-int
-probe_ffmpeg_head(char **argv)
+/* The words every ffprobe command starts with: quiet, the file protocol and PROBE_DEMUXERS only;
+ * url is a buffer for "file:PATH", the command's last word. */
+static void
+probe_ffprobe_head(const char *path, struct argv *a, char **argv, char *url, size_t urln)
 {
-	int i = 0;
-
-	argv[i++] = "ffmpeg";
-	argv[i++] = "-nostdin";
-	argv[i++] = "-hide_banner";
-	argv[i++] = "-loglevel";
-	argv[i++] = "error";
-	argv[i++] = "-y";
-	return i;
-}
-
-int
-probe_input_args(char **argv, int i, const char *url)
-{
-	argv[i++] = "-protocol_whitelist";
-	argv[i++] = "file";
-	argv[i++] = "-format_whitelist";
-	argv[i++] = PROBE_DEMUXERS;
-	argv[i++] = "-i";
-	argv[i++] = (char *)url;
-	return i;
-}
-
-/* The words every ffprobe command starts with: quiet, the file protocol and PROBE_DEMUXERS only. */
-static int
-probe_ffprobe_head(const char *path, char **argv, char *url, size_t urln)
-{
-	int i = 0;
-
 	/* "file:" keeps a name like "-x.mp4" or "http:..." from meaning anything but a file */
 	snprintf(url, urln, "file:%s", path);
-	argv[i++] = "ffprobe";
-	argv[i++] = "-v";
-	argv[i++] = "error";
-	argv[i++] = "-hide_banner";
-	argv[i++] = "-protocol_whitelist";
-	argv[i++] = "file";
-	argv[i++] = "-format_whitelist";
-	argv[i++] = PROBE_DEMUXERS;
-	return i;
+	/* 24 slots: what probe_argv and probe_keys_argv promise their callers */
+	argv_init(a, argv, 24, NULL, 0);
+	argv_add(a, "ffprobe", "-v", "error", "-hide_banner", "-protocol_whitelist", "file",
+	    "-format_whitelist", PROBE_DEMUXERS, NULL);
 }
 
 void
 probe_argv(const char *path, char **argv, char *url, size_t urln)
 {
-	int i = probe_ffprobe_head(path, argv, url, urln);
+	struct argv a;
 
-	argv[i++] = "-print_format";
-	argv[i++] = "json";
-	argv[i++] = "-show_format";
-	argv[i++] = "-show_streams";
-	argv[i++] = "-count_packets";
-	argv[i++] = "-i";
-	argv[i++] = url;
-	argv[i] = NULL;
+	probe_ffprobe_head(path, &a, argv, url, urln);
+	argv_add(&a, "-print_format", "json", "-show_format", "-show_streams", "-count_packets",
+	    "-i", url, NULL);
 }
 
 static double
@@ -399,20 +363,12 @@ probe_may_start_mid_gop(const struct probe *p)
 void
 probe_keys_argv(const char *path, char **argv, char *url, size_t urln)
 {
-	int i = probe_ffprobe_head(path, argv, url, urln);
+	struct argv a;
 
-	argv[i++] = "-select_streams";
-	argv[i++] = "v:0";
-	argv[i++] = "-show_entries";
-	argv[i++] = "packet=pts_time,flags";
+	probe_ffprobe_head(path, &a, argv, url, urln);
 	/* a GOP is at most a few hundred packets; the first keyframe is among the first 2000 */
-	argv[i++] = "-read_intervals";
-	argv[i++] = "%+#2000";
-	argv[i++] = "-of";
-	argv[i++] = "csv=p=0";
-	argv[i++] = "-i";
-	argv[i++] = url;
-	argv[i] = NULL;
+	argv_add(&a, "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
+	    "-read_intervals", "%+#2000", "-of", "csv=p=0", "-i", url, NULL);
 }
 
 void

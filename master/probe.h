@@ -67,13 +67,6 @@ struct probe {
 int probe_parse(const char *json, size_t len, const char *errtail, int64_t file_size, struct probe *p,
     char *err, size_t errlen);
 
-/* The words every ffmpeg command of the master starts with (quiet, no stdin, overwrite);
- * returns how many were written. */
-int probe_ffmpeg_head(char **argv);
-/* Appends the input options that let ffmpeg open exactly one of a user's files: the "file:"
- * URL, the file protocol only, PROBE_DEMUXERS only. Returns the new count. */
-int probe_input_args(char **argv, int i, const char *url);
-
 /* The ffprobe command for path, into argv (at least 24 slots); url is a buffer for "file:PATH". */
 void probe_argv(const char *path, char **argv, char *url, size_t urln);
 

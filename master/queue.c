@@ -143,7 +143,8 @@ queue_done_cb(struct job *j, void *arg)
 	queue_hide_paths(s, s->job_rec);
 	if (s->stopping && job_phase(j) == JOB_FAILED) {
 		/* interrupted by shutdown, not failed: it runs again after a restart */
-		json_object_set_new(s->job_rec, "status", json_string("queued"));
+		json_object_set_new(s->job_rec, "status",
+		    json_string(job_status_name(JOB_STATUS_QUEUED)));
 		json_object_set_new(s->job_rec, "error", json_null());
 	}
 	queue_store(s, s->job_rec);
@@ -215,7 +216,7 @@ queue_next(struct server *s)
 		jo.baseline = json_is_true(json_object_get(rec, "baseline"));
 		jo.limits = s->o.limits;
 		if (jo.filter == NULL || jo.workers + jo.nremote < 1 || jo.segment_seconds <= 0 || !fmt_ok) {
-			json_object_set_new(rec, "status", json_string("failed"));
+			json_object_set_new(rec, "status", json_string(job_status_name(JOB_STATUS_FAILED)));
 			json_object_set_new(rec, "error", json_string("the job record is incomplete"));
 			queue_store(s, rec);
 			json_decref(rec);
@@ -231,7 +232,7 @@ queue_next(struct server *s)
 		if (s->job == NULL || job_start(s->job, err, sizeof err) == -1) {
 			job_free(s->job);
 			s->job = NULL;
-			json_object_set_new(rec, "status", json_string("failed"));
+			json_object_set_new(rec, "status", json_string(job_status_name(JOB_STATUS_FAILED)));
 			json_object_set_new(rec, "error", json_string(err));
 			queue_store(s, rec);
 			json_decref(rec);
@@ -242,7 +243,7 @@ queue_next(struct server *s)
 		if (quota_watch(s->quota, s->base, dir, queue_quota_cb, s) == -1)
 			log_warn("job %s: cannot watch its disk use", id);
 		s->job_phase = -1;
-		json_object_set_new(rec, "status", json_string("processing"));
+		json_object_set_new(rec, "status", json_string(job_status_name(JOB_STATUS_PROCESSING)));
 		json_object_set_new(rec, "error", json_null());
 		json_object_set_new(rec, "started", json_real(util_wall()));
 		queue_store(s, rec);
@@ -263,13 +264,13 @@ queue_status(struct server *s, const char *id, char *err, size_t errlen)
 		json_object_update(rec, rep);
 		json_decref(rep);
 		/* the job object says "processing" from its first step; the record's word wins */
-		json_object_set_new(rec, "status", json_string("processing"));
+		json_object_set_new(rec, "status", json_string(job_status_name(JOB_STATUS_PROCESSING)));
 		return rec;
 	}
 	rec = store_get(s->store, id, err, errlen);
 	if (rec == NULL)
 		return NULL;
-	if (strcmp(json_string_value(json_object_get(rec, "status")), "queued") == 0) {
+	if (job_status_of(json_string_value(json_object_get(rec, "status"))) == JOB_STATUS_QUEUED) {
 		for (i = 0; i < s->qlen && strcmp(s->queue[i], id) != 0; i++)
 			;
 		json_object_set_new(rec, "queue_position", json_integer(i + 1));

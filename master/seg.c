@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/argv.h"
 #include "common/util.h"
+#include "master/ffcmd.h"
 #include "master/probe.h"
 
 double
@@ -26,50 +28,30 @@ seg_length(double duration, int workers, double max_seconds)
 }
 
 void
-seg_cut_argv(const char *input, const char *dir, double seconds, int times, char **argv,
-    char bufs[4][4096])
+seg_cut_argv(const char *input, const char *dir, double seconds, int times, struct argv *a)
 {
-	int i;
-
-	snprintf(bufs[0], 4096, "file:%s", input);
-	snprintf(bufs[1], 4096, "%.6f", seconds);
-	snprintf(bufs[2], 4096, "%s/list.csv", dir);
-	snprintf(bufs[3], 4096, "%s/seg_%%05d.mkv", dir);
-	i = probe_ffmpeg_head(argv);
+	ffcmd_head(a);
 	/* AVI and MPEG-PS packets may carry a decode time only: Matroska needs a presentation time */
-	argv[i++] = "-fflags";
-	argv[i++] = "+genpts";
+	argv_add(a, "-fflags", "+genpts", NULL);
 	if (times) {
 		/* The list's times stay the input's: neither moved to start at 0 nor later by the
 		 * B-frame delay, so a file's first frame number is (start - video start) x fps
 		 * (seg_plan_next). Each Matroska file still shifts its own timestamps as it needs. */
-		argv[i++] = "-copyts";
+		argv_add(a, "-copyts", NULL);
 	}
-	i = probe_input_args(argv, i, bufs[0]);
+	ffcmd_input(a, input);
 	/* video only: the audio is taken from the original when joining, untouched */
-	argv[i++] = "-map";
-	argv[i++] = "0:v:0";
-	argv[i++] = "-c";
-	argv[i++] = "copy";
-	if (times) {
-		argv[i++] = "-avoid_negative_ts";
-		argv[i++] = "disabled";
-	}
-	argv[i++] = "-f";
-	argv[i++] = "segment";
-	argv[i++] = "-segment_time";
-	argv[i++] = bufs[1];
-	argv[i++] = "-reset_timestamps";
-	argv[i++] = "1";
-	argv[i++] = "-segment_list";
-	argv[i++] = bufs[2];
-	argv[i++] = "-segment_list_type";
-	argv[i++] = "csv";
+	argv_add(a, "-map", "0:v:0", "-c", "copy", NULL);
+	if (times)
+		argv_add(a, "-avoid_negative_ts", "disabled", NULL);
+	argv_add(a, "-f", "segment", "-segment_time", NULL);
+	argv_addf(a, "%.6f", seconds);
+	argv_add(a, "-reset_timestamps", "1", "-segment_list", NULL);
+	argv_addf(a, "%s/list.csv", dir);
+	argv_add(a, "-segment_list_type", "csv", NULL);
 	/* Matroska holds every codec ffmpeg decodes, so any input can be cut without re-encoding */
-	argv[i++] = "-segment_format";
-	argv[i++] = "matroska";
-	argv[i++] = bufs[3];
-	argv[i] = NULL;
+	argv_add(a, "-segment_format", "matroska", NULL);
+	argv_addf(a, "%s/seg_%%05d.mkv", dir);
 }
 
 int

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct argv;
+
 /* One piece of the input to render: a run of the files the cutter wrote (stream copy, each
  * starting on a keyframe), decoded as one stream from which the piece keeps a frame range. */
 struct seg {
@@ -35,10 +37,9 @@ double seg_length(double duration, int workers, double max_seconds);
 
 /* The ffmpeg command that cuts input into DIR/seg_NNNNN.mkv every ~seconds (on keyframes,
  * no re-encoding) and lists them in DIR/list.csv, each line once its file is closed; with
- * `times`, the list holds the input's own times (for seg_plan_next). argv needs 40 slots;
- * bufs holds strings. */
-void seg_cut_argv(const char *input, const char *dir, double seconds, int times, char **argv,
-    char bufs[4][4096]);
+ * `times`, the list holds the input's own times (for seg_plan_next). a needs 40 slots and
+ * 4 x 4096 bytes of words. */
+void seg_cut_argv(const char *input, const char *dir, double seconds, int times, struct argv *a);
 
 /*
  * For a file whose packets have no timestamps to cut by (a bare .h264/.hevc/.m4v stream, AVI

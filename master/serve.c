@@ -23,9 +23,7 @@
 #include "master/jobid.h"
 #include "master/opts.h"
 #include "master/quota.h"
-#include "master/pool.h"
 #include "master/queue.h"
-#include "master/remote.h"
 #include "master/server.h"
 #include "master/slurm.h"
 #include "master/sse.h"
@@ -83,8 +81,7 @@ static int
 serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *err, size_t errlen)
 {
 	enum { O_HOST = 256, O_PORT, O_DATA, O_WORKERS, O_MAXUP, O_KEEP, O_SEG, O_PRESET, O_CRF, O_CORS, O_WEB,
-	    O_REMOTE, O_TASK_TIMEOUT, O_TIMEOUT, O_MAXPIX, O_MAXDUR, O_MAXDISK, O_ALLOWHOST, O_TOKEN,
-	    O_MAXCONN, O_SLURM = 512, O_SLURM_ARGS, O_SLURM_WORKER };
+	    O_TIMEOUT, O_MAXPIX, O_MAXDUR, O_MAXDISK, O_ALLOWHOST, O_TOKEN, O_MAXCONN };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -100,16 +97,12 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 		{ "max-pixels", required_argument, NULL, O_MAXPIX },
 		{ "max-duration", required_argument, NULL, O_MAXDUR },
 		{ "max-disk-mb", required_argument, NULL, O_MAXDISK },
-		{ "remote", required_argument, NULL, O_REMOTE },
-		{ "task-timeout", required_argument, NULL, O_TASK_TIMEOUT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "allowed-host", required_argument, NULL, O_ALLOWHOST },
 		{ "token-file", required_argument, NULL, O_TOKEN },
 		{ "max-connections", required_argument, NULL, O_MAXCONN },
-		/* Slurm (master/slurm.h) */
-		{ "slurm", required_argument, NULL, O_SLURM },
-		{ "slurm-args", required_argument, NULL, O_SLURM_ARGS },
-		{ "slurm-worker", required_argument, NULL, O_SLURM_WORKER },
+		/* where the workers run: --remote, --task-timeout, --slurm* */
+		OPTS_LAUNCHER_LONGOPTS,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -122,6 +115,12 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		errno = 0;
+		if (c >= OPTS_LAUNCHER) {
+			if (opts_launcher(c, optarg, o->remote, &o->nremote, &o->task_timeout, &o->slurm,
+			    err, errlen) == -1)
+				return -1;
+			continue;
+		}
 		switch (c) {
 		case O_HOST:
 			o->host = optarg;
@@ -184,14 +183,6 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 				return util_err(err, errlen, "--max-disk-mb takes a whole number of MiB, 0 for none, not '%s'", optarg);
 			o->max_disk_mb = (int)d;
 			break;
-		case O_REMOTE:
-			if (remote_check(optarg, o->remote, &o->nremote, 64, err, errlen) == -1)
-				return -1;
-			break;
-		case O_TASK_TIMEOUT:
-			if (pool_timeout_option(optarg, &o->task_timeout, err, errlen) == -1)
-				return -1;
-			break;
 		case O_TIMEOUT:
 			d = strtod(optarg, &end);
 			if (*end || end == optarg || d < 1 || d > 3600 || d != (int)d)
@@ -211,14 +202,6 @@ serve_parse(int argc, char **argv, struct server_opts *o, int *verbose, char *er
 			if (*end || end == optarg || d < 1 || d > 1000000 || d != (int)d)
 				return util_err(err, errlen, "--max-connections takes 1 to 1000000, not '%s'", optarg);
 			o->max_connections = (int)d;
-			break;
-		/* Slurm */
-		case O_SLURM:
-		case O_SLURM_ARGS:
-		case O_SLURM_WORKER:
-			if (slurm_option(&o->slurm, c == O_SLURM ? "slurm" : c == O_SLURM_ARGS ? "slurm-args" :
-			    "slurm-worker", optarg, err, errlen) == -1)
-				return -1;
 			break;
 		case 'v':
 			*verbose = 1;
@@ -306,7 +289,7 @@ serve_remove_orphans(struct server *s)
 static void
 serve_recover(struct server *s)
 {
-	static const char *states[] = { "processing", "queued" };
+	static const enum job_status states[] = { JOB_STATUS_PROCESSING, JOB_STATUS_QUEUED };
 	char err[512];
 	json_t *list, *rec;
 	size_t i, k;
@@ -314,7 +297,7 @@ serve_recover(struct server *s)
 	serve_remove_orphans(s);
 
 	for (k = 0; k < 2; k++) {
-		list = store_list_status(s->store, states[k], err, sizeof err);
+		list = store_list_status(s->store, job_status_name(states[k]), err, sizeof err);
 		if (list == NULL) {
 			log_error("%s", err);
 			continue;
@@ -322,8 +305,9 @@ serve_recover(struct server *s)
 		json_array_foreach(list, i, rec) {
 			const char *id = json_string_value(json_object_get(rec, "job_id"));
 
-			log_info("job %s was %s when the master stopped: queued again", id, states[k]);
-			json_object_set_new(rec, "status", json_string("queued"));
+			log_info("job %s was %s when the master stopped: queued again", id,
+			    job_status_name(states[k]));
+			json_object_set_new(rec, "status", json_string(job_status_name(JOB_STATUS_QUEUED)));
 			queue_store(s, rec);
 			queue_add(s, id, err, sizeof err);
 		}

@@ -12,6 +12,7 @@
 
 #include "common/util.h"
 #include "master/httputil.h"
+#include "master/job.h"
 #include "master/queue.h"
 #include "master/server.h"
 
@@ -73,7 +74,7 @@ sse_send(struct server_sse *e)
 		evbuffer_add_printf(buf, "event: status\ndata: %s\n\n", json ? json : "{}");
 		free(json);
 		st = json_string_value(json_object_get(rec, "status"));
-		over = st != NULL && (strcmp(st, "completed") == 0 || strcmp(st, "failed") == 0);
+		over = job_status_of(st) == JOB_STATUS_COMPLETED || job_status_of(st) == JOB_STATUS_FAILED;
 		json_decref(rec);
 	}
 	evhttp_send_reply_chunk(e->req, buf);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/argv.h"
+#include "master/ffcmd.h"
 #include "master/probe.h"
 
 int64_t
@@ -61,45 +63,22 @@ trim_time_parse(const char *s, double *out)
 }
 
 void
-trim_argv(const char *input, double start, double end, const char *output, char **argv,
-    char bufs[TRIM_BUFS][4096])
+trim_argv(const char *input, double start, double end, const char *output, struct argv *a)
 {
-	int i;
-
-	snprintf(bufs[0], 4096, "file:%s", input);
-	snprintf(bufs[1], 4096, "%.6f", start);
-	snprintf(bufs[2], 4096, "%.6f", end - start);
-	snprintf(bufs[3], 4096, "%s", output);
-	i = probe_ffmpeg_head(argv);
+	ffcmd_head(a);
 	/* before -i: decodes from the keyframe before start and drops what comes before it,
 	 * picture and sound alike */
-	argv[i++] = "-ss";
-	argv[i++] = bufs[1];
-	i = probe_input_args(argv, i, bufs[0]);
+	argv_add(a, "-ss", NULL);
+	argv_addf(a, "%.6f", start);
+	ffcmd_input(a, input);
 	if (end > 0) {
-		argv[i++] = "-t";
-		argv[i++] = bufs[2];
+		argv_add(a, "-t", NULL);
+		argv_addf(a, "%.6f", end - start);
 	}
-	argv[i++] = "-map";
-	argv[i++] = "0:v:0";
-	argv[i++] = "-map";
-	argv[i++] = "0:a?";
+	argv_add(a, "-map", "0:v:0", "-map", "0:a?", NULL);
 	/* the frames keep their own times (a variable rate stays variable) */
-	argv[i++] = "-fps_mode";
-	argv[i++] = "passthrough";
-	argv[i++] = "-c:v";
-	argv[i++] = "libx264";
-	argv[i++] = "-qp";
-	argv[i++] = "0";
-	argv[i++] = "-preset";
-	argv[i++] = "ultrafast";
-	argv[i++] = "-c:a";
-	argv[i++] = "flac";
+	argv_add(a, "-fps_mode", "passthrough", "-c:v", "libx264", "-qp", "0", "-preset", "ultrafast",
+	    "-c:a", "flac", NULL);
 	/* "frame=N" lines on stdout: none or 0 when the range holds no frame */
-	argv[i++] = "-progress";
-	argv[i++] = "pipe:1";
-	argv[i++] = "-f";
-	argv[i++] = "matroska";
-	argv[i++] = bufs[3];
-	argv[i] = NULL;
+	argv_add(a, "-progress", "pipe:1", "-f", "matroska", output, NULL);
 }

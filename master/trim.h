@@ -12,14 +12,13 @@
  * frames and joins exactly that sound; the price is one extra encode of the range.
  */
 
-#define TRIM_BUFS 4
+struct argv;
 
 /* "90", "90.5", "1:30", "01:02:03.250" -> seconds; -1 when it is none of these. */
 int trim_time_parse(const char *s, double *out);
 /* The ffmpeg command writing [start, end) of input to output (Matroska); end 0: to the end.
- * argv needs 48 slots. It prints its progress on stdout. */
-void trim_argv(const char *input, double start, double end, const char *output, char **argv,
-    char bufs[TRIM_BUFS][4096]);
+ * a needs 48 slots and 3 x 4096 bytes of words. It prints its progress on stdout. */
+void trim_argv(const char *input, double start, double end, const char *output, struct argv *a);
 /* The frames trim_argv's command wrote, from its stdout (the last "frame=N"). */
 int64_t trim_frames(const char *out, size_t len);
 

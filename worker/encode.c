@@ -1,8 +1,8 @@
 #include "worker/encode.h"
 
-#include <stdio.h>
 #include <string.h>
 
+#include "common/argv.h"
 #include "worker/render.h"
 
 /* x264's preset names, fastest first: the other encoders' speed follows the same index. */
@@ -19,8 +19,8 @@ encode_preset_index(const char *preset)
 	return encode_presets[i] != NULL ? i : 2;
 }
 
-int
-encode_args(const struct render_task *t, char **argv, int k, char bufs[ENCODE_BUFS][64])
+void
+encode_args(const struct render_task *t, struct argv *a)
 {
 	/* libaom's and libvpx's -cpu-used per preset index: higher is faster */
 	static const char *aom_speed[] = { "8", "7", "6", "6", "5", "4", "3", "2", "1", "0" };
@@ -28,49 +28,36 @@ encode_args(const struct render_task *t, char **argv, int k, char bufs[ENCODE_BU
 	int p = encode_preset_index(t->preset);
 	int libvpx_like = 0;
 
-	snprintf(bufs[0], 64, "%d", t->crf);
-	snprintf(bufs[1], 64, "%dk", t->bitrate);
-	argv[k++] = "-c:v";
+	argv_add(a, "-c:v", NULL);
 	if (strcmp(t->codec, "hevc") == 0) {
-		argv[k++] = "libx265";
-		argv[k++] = "-preset"; argv[k++] = (char *)encode_presets[p];
+		argv_add(a, "libx265", "-preset", encode_presets[p], NULL);
 		/* x265 starts a thread pool and frame threads of its own unless told not to */
-		argv[k++] = "-x265-params"; argv[k++] = "pools=none:frame-threads=1:log-level=error";
+		argv_add(a, "-x265-params", "pools=none:frame-threads=1:log-level=error", NULL);
 	} else if (strcmp(t->codec, "av1") == 0) {
-		argv[k++] = "libaom-av1";
-		argv[k++] = "-cpu-used"; argv[k++] = (char *)aom_speed[p];
-		argv[k++] = "-row-mt"; argv[k++] = "0";
+		argv_add(a, "libaom-av1", "-cpu-used", aom_speed[p], "-row-mt", "0", NULL);
 		libvpx_like = 1;
 	} else if (strcmp(t->codec, "vp9") == 0) {
-		argv[k++] = "libvpx-vp9";
-		argv[k++] = "-deadline"; argv[k++] = "good";
-		argv[k++] = "-cpu-used"; argv[k++] = (char *)vpx_speed[p];
-		argv[k++] = "-row-mt"; argv[k++] = "0";
+		argv_add(a, "libvpx-vp9", "-deadline", "good", "-cpu-used", vpx_speed[p],
+		    "-row-mt", "0", NULL);
 		libvpx_like = 1;
 	} else {
-		argv[k++] = "libx264";
-		argv[k++] = "-preset"; argv[k++] = (char *)encode_presets[p];
+		argv_add(a, "libx264", "-preset", encode_presets[p], NULL);
 	}
 	if (t->bitrate > 0) {
-		argv[k++] = "-b:v"; argv[k++] = bufs[1];
+		argv_add(a, "-b:v", NULL);
+		argv_addf(a, "%dk", t->bitrate);
 	} else {
-		argv[k++] = "-crf"; argv[k++] = bufs[0];
+		argv_add(a, "-crf", NULL);
+		argv_addf(a, "%d", t->crf);
 		/* constant quality for libaom and libvpx is crf with no bitrate cap */
-		if (libvpx_like) {
-			argv[k++] = "-b:v"; argv[k++] = "0";
-		}
+		if (libvpx_like)
+			argv_add(a, "-b:v", "0", NULL);
 	}
-	argv[k++] = "-threads"; argv[k++] = "1";
-	argv[k++] = "-pix_fmt"; argv[k++] = (char *)t->pix_fmt;
-	argv[k++] = "-color_range"; argv[k++] = (char *)t->color_range;
-	if (t->color_primaries[0] != '\0') {
-		argv[k++] = "-color_primaries"; argv[k++] = (char *)t->color_primaries;
-	}
-	if (t->color_trc[0] != '\0') {
-		argv[k++] = "-color_trc"; argv[k++] = (char *)t->color_trc;
-	}
-	if (t->colorspace[0] != '\0') {
-		argv[k++] = "-colorspace"; argv[k++] = (char *)t->colorspace;
-	}
-	return k;
+	argv_add(a, "-threads", "1", "-pix_fmt", t->pix_fmt, "-color_range", t->color_range, NULL);
+	if (t->color_primaries[0] != '\0')
+		argv_add(a, "-color_primaries", t->color_primaries, NULL);
+	if (t->color_trc[0] != '\0')
+		argv_add(a, "-color_trc", t->color_trc, NULL);
+	if (t->colorspace[0] != '\0')
+		argv_add(a, "-colorspace", t->colorspace, NULL);
 }

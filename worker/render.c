@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/log.h"
+#include "common/argv.h"
 #include "common/spawn.h"
 #include "common/util.h"
 #include "worker/encode.h"
@@ -121,147 +121,95 @@ render_child_error(int segment, const char *what, int status, int capture, int *
 	util_err(err, errlen, "segment %d: %s %s%s%s", segment, what, st, tail[0] ? ": " : "", tail);
 }
 
-int
-render_segment(const struct render_task *t, render_progress_fn progress, void *arg,
-    struct render_result *res, char *err, size_t errlen)
-{
-	char vf[256], size[32], tmp[4096], ferr[256], encbufs[ENCODE_BUFS][64];
-	struct filter_chain *fc = NULL;
-	struct filter_format fmt;
-	struct frame fr;
-	struct ring ring = { 0 };
-	struct route route = { .null_fd = -1 };
-	struct rusage ru, self0, self1;
-	pid_t dec = -1, enc = -1;
-	int dec_out[2] = { -1, -1 }, enc_in[2] = { -1, -1 };
-	int dec_err = -1, enc_err = -1, st, reached, enc_gone = 0, rc = -1;
+/* One segment's children, pipes and buffers while it renders; render_teardown frees what is set. */
+struct render_run {
+	struct filter_chain *fc;
+	struct filter_format fmt;  /* the decoder writes, the kernels filter, the encoder reads */
+	struct ring ring;
+	struct route route;
+	pid_t dec, enc;
+	int dec_out[2], enc_in[2];
+	int dec_err, enc_err;
 	size_t fsize;
-	uint8_t *buf, *sent = NULL;
-	double t0 = util_now(), last = t0, f0;
-	int64_t decoded = 0;
+	uint8_t *sent;          /* the last frame handed to the encoder */
+	int64_t decoded;
+	int enc_gone;           /* the encoder died: its status says why */
+	char tmp[4096];         /* the encoder's output until it is renamed */
+};
+
+/* The decoder's and the encoder's command lines; vf and size are the caller's. */
+static int
+render_argv(const struct render_task *t, const struct render_run *r, const char *vf,
+    const char *size, struct argv *dec, struct argv *enc, char *err, size_t errlen)
+{
+	/* -threads 1 everywhere: one worker is one core, so the timings mean what they say. */
+	argv_add(dec, "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1",
+	    "-noautorotate", "-protocol_whitelist", "file", NULL);
+	if (t->concat)
+		argv_add(dec, "-f", "concat", "-safe", "0", NULL);
+	argv_add(dec, "-i", t->input, "-map", "0:v:0", "-an", "-sn", "-dn",
+	    "-filter_threads", "1", "-vf", vf, "-fps_mode", NULL);
+	if (t->cfr)
+		argv_add(dec, "passthrough", NULL);
+	else
+		argv_add(dec, "cfr", "-r", t->fps, NULL);
+	argv_add(dec, "-f", "rawvideo", "-pix_fmt", t->pix_fmt, "pipe:1", NULL);
+
+	argv_add(enc, "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+	    "-f", "rawvideo", "-pix_fmt", t->pix_fmt, "-s", size, "-framerate", t->fps,
+	    "-i", "pipe:0", NULL);
+	if (strcmp(t->color_range, "pc") == 0) {
+		/* back to the range the input had */
+		argv_add(enc, "-filter_threads", "1", "-vf", "scale=in_range=tv:out_range=pc", NULL);
+	}
+	encode_args(t, enc);
+	argv_add(enc, "-f", "mp4", r->tmp, NULL);
+	if (argv_end(dec, err, errlen) == -1 || argv_end(enc, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
+/* Reads, filters and hands on frames until the decoder ends, the encoder dies (enc_gone) or
+ * the task's count is reached. */
+static int
+render_frames(const struct render_task *t, struct render_run *r, render_progress_fn progress,
+    void *arg, double last, struct render_result *res, char *err, size_t errlen)
+{
+	struct frame fr;
+	uint8_t *buf;
+	double f0;
 	ssize_t n;
 
-	memset(res, 0, sizeof *res);
-	getrusage(RUSAGE_SELF, &self0);
-	if (t->width <= 0 || t->height <= 0 || (t->width | t->height) & 1)
-		return util_err(err, errlen, "segment %d: bad frame size %dx%d", t->segment, t->width, t->height);
-	if (snprintf(tmp, sizeof tmp, "%s.%d.tmp", t->output, (int)getpid()) >= (int)sizeof tmp)
-		return util_err(err, errlen, "segment %d: output path too long", t->segment);
-	/* the decoder writes, the kernels filter and the encoder reads the pix_fmt it writes */
-	if (filter_format_from_name(t->pix_fmt, &fmt) == -1)
-		return util_err(err, errlen, "segment %d: no filter path for pix_fmt %s", t->segment, t->pix_fmt);
-	fc = filter_chain_parse(t->filter, ferr, sizeof ferr);
-	if (fc == NULL) {
-		util_err(err, errlen, "segment %d: %s", t->segment, ferr);
-		goto done;
-	}
-	if (filter_chain_prepare_format(fc, t->width, t->height, &fmt, render_matrix(t->matrix),
-	    ferr, sizeof ferr) == -1) {
-		util_err(err, errlen, "segment %d: %s", t->segment, ferr);
-		goto done;
-	}
-	render_vf(t, vf, sizeof vf);
-	snprintf(size, sizeof size, "%dx%d", t->width, t->height);
-	if (pipe2(dec_out, O_CLOEXEC) == -1 || pipe2(enc_in, O_CLOEXEC) == -1) {
-		util_err(err, errlen, "segment %d: cannot create pipes: %s", t->segment, strerror(errno));
-		goto done;
-	}
-	/* Larger pipes mean fewer context switches per frame between us and ffmpeg. */
-	fcntl(dec_out[0], F_SETPIPE_SZ, 1 << 20);
-	fcntl(enc_in[1], F_SETPIPE_SZ, 1 << 20);
-	fsize = render_frame_wrap_format(&fr, NULL, t->width, t->height, &fmt);
-	if (render_plan(t, &fmt, fc, enc_in[1], &route, &ring, ferr, sizeof ferr) == -1) {
-		util_err(err, errlen, "segment %d: %dx%d frames: %s", t->segment, t->width, t->height, ferr);
-		goto done;
-	}
-	dec_err = spawn_capture_open("decoder-stderr");
-	enc_err = spawn_capture_open("encoder-stderr");
-	if (dec_err == -1 || enc_err == -1) {
-		util_err(err, errlen, "segment %d: memfd_create: %s", t->segment, strerror(errno));
-		goto done;
-	}
-	{
-		/* -threads 1 everywhere: one worker is one core, so the timings mean what they say. */
-		char *dargv[40], *eargv[24 + ENCODE_ARGS];
-		int i = 0, k = 0;
-
-		dargv[i++] = "ffmpeg"; dargv[i++] = "-nostdin"; dargv[i++] = "-hide_banner";
-		dargv[i++] = "-loglevel"; dargv[i++] = "error"; dargv[i++] = "-threads"; dargv[i++] = "1";
-		dargv[i++] = "-noautorotate"; dargv[i++] = "-protocol_whitelist"; dargv[i++] = "file";
-		if (t->concat) {
-			dargv[i++] = "-f"; dargv[i++] = "concat"; dargv[i++] = "-safe"; dargv[i++] = "0";
-		}
-		dargv[i++] = "-i"; dargv[i++] = (char *)t->input; dargv[i++] = "-map"; dargv[i++] = "0:v:0";
-		dargv[i++] = "-an"; dargv[i++] = "-sn"; dargv[i++] = "-dn";
-		dargv[i++] = "-filter_threads"; dargv[i++] = "1"; dargv[i++] = "-vf"; dargv[i++] = vf;
-		dargv[i++] = "-fps_mode";
-		if (t->cfr) {
-			dargv[i++] = "passthrough";
-		} else {
-			dargv[i++] = "cfr"; dargv[i++] = "-r"; dargv[i++] = (char *)t->fps;
-		}
-		dargv[i++] = "-f"; dargv[i++] = "rawvideo"; dargv[i++] = "-pix_fmt"; dargv[i++] = (char *)t->pix_fmt;
-		dargv[i++] = "pipe:1"; dargv[i] = NULL;
-
-		eargv[k++] = "ffmpeg"; eargv[k++] = "-nostdin"; eargv[k++] = "-hide_banner";
-		eargv[k++] = "-loglevel"; eargv[k++] = "error"; eargv[k++] = "-y";
-		eargv[k++] = "-f"; eargv[k++] = "rawvideo"; eargv[k++] = "-pix_fmt"; eargv[k++] = (char *)t->pix_fmt;
-		eargv[k++] = "-s"; eargv[k++] = size; eargv[k++] = "-framerate"; eargv[k++] = (char *)t->fps;
-		eargv[k++] = "-i"; eargv[k++] = "pipe:0";
-		if (strcmp(t->color_range, "pc") == 0) {
-			/* back to the range the input had */
-			eargv[k++] = "-filter_threads"; eargv[k++] = "1";
-			eargv[k++] = "-vf"; eargv[k++] = "scale=in_range=tv:out_range=pc";
-		}
-		k = encode_args(t, eargv, k, encbufs);
-		eargv[k++] = "-f"; eargv[k++] = "mp4";
-		eargv[k++] = tmp; eargv[k] = NULL;
-
-		dec = spawn(dargv, -1, dec_out[1], dec_err, err, errlen);
-		if (dec == -1)
-			goto done;
-		enc = spawn(eargv, enc_in[0], -1, enc_err, err, errlen);
-		if (enc == -1)
-			goto done;
-	}
-	close(dec_out[1]);
-	close(enc_in[0]);
-	dec_out[1] = enc_in[0] = -1;
-
 	for (;;) {
-		buf = ring_next(&ring);
-		n = route_take(&route, dec_out[0], enc_in[1], buf, &render_stop);
+		buf = ring_next(&r->ring);
+		n = route_take(&r->route, r->dec_out[0], r->enc_in[1], buf, &render_stop);
 		if (n < 0 && errno == EPIPE && !render_stop) {
-			enc_gone = 1;
+			r->enc_gone = 1;
 			break;  /* the encoder died (spliced planes): its status below says why */
 		}
 		if (n == 0)
 			break;
-		if (n < 0 || render_stop) {
-			util_err(err, errlen, "segment %d: reading frames: %s", t->segment,
+		if (n < 0 || render_stop)
+			return util_err(err, errlen, "segment %d: reading frames: %s", t->segment,
 			    render_stop ? "stopped" : strerror(errno));
-			goto done;
-		}
-		if ((size_t)n < fsize) {
-			util_err(err, errlen, "segment %d: decoder ended inside a frame", t->segment);
-			goto done;
-		}
-		if (decoded++ < t->skip)
+		if ((size_t)n < r->fsize)
+			return util_err(err, errlen, "segment %d: decoder ended inside a frame", t->segment);
+		if (r->decoded++ < t->skip)
 			continue;
 		f0 = util_now();
-		render_frame_wrap_format(&fr, buf, t->width, t->height, &fmt);
-		filter_chain_apply(fc, &fr);
+		render_frame_wrap_format(&fr, buf, t->width, t->height, &r->fmt);
+		filter_chain_apply(r->fc, &fr);
 		res->filter_time += util_now() - f0;
-		if (ring_put(&ring, enc_in[1], buf + route.head, fsize - route.head, &render_stop) == -1) {
+		if (ring_put(&r->ring, r->enc_in[1], buf + r->route.head, r->fsize - r->route.head,
+		    &render_stop) == -1) {
 			if (errno == EPIPE) {
-				enc_gone = 1;
+				r->enc_gone = 1;
 				break;  /* the encoder died: its status below says why */
 			}
-			util_err(err, errlen, "segment %d: writing frames: %s", t->segment,
+			return util_err(err, errlen, "segment %d: writing frames: %s", t->segment,
 			    render_stop ? "stopped" : strerror(errno));
-			goto done;
 		}
-		sent = buf;
+		r->sent = buf;
 		res->frames++;
 		if (progress != NULL && f0 - last >= RENDER_PROGRESS_EVERY) {
 			last = f0;
@@ -270,45 +218,151 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		if (t->count > 0 && res->frames == t->count)
 			break;
 	}
+	return 0;
+}
+
+/* After the frame loop: waits for both children, judges how they ended, renames the output. */
+static int
+render_finish(const struct render_task *t, struct render_run *r, struct render_result *res,
+    char *err, size_t errlen)
+{
+	struct rusage ru;
+	int st, reached;
+
 	/* Once we have what we need the decoder may still be running: stop it. */
 	reached = t->count > 0 && res->frames == t->count;
 	if (reached)
-		kill(dec, SIGKILL);
-	close(dec_out[0]);
-	dec_out[0] = -1;
+		kill(r->dec, SIGKILL);
+	close(r->dec_out[0]);
+	r->dec_out[0] = -1;
 
-	spawn_wait(dec, &st, &ru);
-	dec = -1;
+	spawn_wait(r->dec, &st, &ru);
+	r->dec = -1;
 	res->decode_cpu = render_cpu(&ru);
 	/* after the encoder died (a full disk), the decoder's broken pipe is only the echo */
-	if (!reached && !enc_gone && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+	if (!reached && !r->enc_gone && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 		/* nothing decodable is the reason a user needs; how the decoder ended is the detail */
-		render_child_error(t->segment, decoded == 0 ? "no frame could be decoded: decoder" : "decoder",
-		    st, dec_err, &res->retry, err, errlen);
-		goto done;
+		render_child_error(t->segment, r->decoded == 0 ? "no frame could be decoded: decoder" :
+		    "decoder", st, r->dec_err, &res->retry, err, errlen);
+		return -1;
 	}
 	/* A resampled segment that came out short of its share of the output's frames holds its
 	 * last picture (still filtered in its buffer), so the segments add up to the whole length. */
-	while (t->count > 0 && sent != NULL && res->frames < t->count &&
-	    ring_put(&ring, enc_in[1], sent, fsize, &render_stop) == 0)
+	while (t->count > 0 && r->sent != NULL && res->frames < t->count &&
+	    ring_put(&r->ring, r->enc_in[1], r->sent, r->fsize, &render_stop) == 0)
 		res->frames++;
-	close(enc_in[1]);
-	enc_in[1] = -1;
-	spawn_wait(enc, &st, &ru);
-	enc = -1;
+	close(r->enc_in[1]);
+	r->enc_in[1] = -1;
+	spawn_wait(r->enc, &st, &ru);
+	r->enc = -1;
 	res->encode_cpu = render_cpu(&ru);
 	if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-		render_child_error(t->segment, "encoder", st, enc_err, &res->retry, err, errlen);
+		render_child_error(t->segment, "encoder", st, r->enc_err, &res->retry, err, errlen);
+		return -1;
+	}
+	if (res->frames == 0)
+		return util_err(err, errlen, "segment %d: no frame could be decoded", t->segment);
+	if (rename(r->tmp, t->output) == -1)
+		return util_err(err, errlen, "segment %d: cannot rename %s: %s", t->segment, r->tmp,
+		    strerror(errno));
+	return 0;
+}
+
+/* Kills the children still running and frees the rest; the output too unless rendered (ok). */
+static void
+render_teardown(struct render_run *r, int ok)
+{
+	if (r->dec != -1) {
+		kill(r->dec, SIGKILL);
+		spawn_wait(r->dec, NULL, NULL);
+	}
+	if (r->enc != -1) {
+		kill(r->enc, SIGKILL);
+		spawn_wait(r->enc, NULL, NULL);
+	}
+	if (!ok && r->tmp[0] != '\0')
+		unlink(r->tmp);
+	if (r->dec_out[0] != -1) close(r->dec_out[0]);
+	if (r->dec_out[1] != -1) close(r->dec_out[1]);
+	if (r->enc_in[0] != -1) close(r->enc_in[0]);
+	if (r->enc_in[1] != -1) close(r->enc_in[1]);
+	if (r->dec_err != -1) close(r->dec_err);
+	if (r->enc_err != -1) close(r->enc_err);
+	/* only now: until the encoder is gone its pipe may still point into the ring's pages */
+	ring_free(&r->ring);
+	route_free(&r->route);
+	filter_chain_free(r->fc);
+}
+
+int
+render_segment(const struct render_task *t, render_progress_fn progress, void *arg,
+    struct render_result *res, char *err, size_t errlen)
+{
+	char vf[256], size[32], ferr[256], ewords[128];
+	char *dv[40], *ev[24 + ENCODE_ARGS];
+	struct render_run r = { .ring = { 0 }, .route = { .null_fd = -1 }, .dec = -1, .enc = -1,
+	    .dec_out = { -1, -1 }, .enc_in = { -1, -1 }, .dec_err = -1, .enc_err = -1 };
+	struct argv dec, enc;
+	struct frame fr;
+	struct rusage self0, self1;
+	double t0 = util_now();
+	int rc = -1;
+
+	memset(res, 0, sizeof *res);
+	getrusage(RUSAGE_SELF, &self0);
+	if (t->width <= 0 || t->height <= 0 || (t->width | t->height) & 1)
+		return util_err(err, errlen, "segment %d: bad frame size %dx%d", t->segment, t->width, t->height);
+	if (snprintf(r.tmp, sizeof r.tmp, "%s.%d.tmp", t->output, (int)getpid()) >= (int)sizeof r.tmp)
+		return util_err(err, errlen, "segment %d: output path too long", t->segment);
+	if (filter_format_from_name(t->pix_fmt, &r.fmt) == -1)
+		return util_err(err, errlen, "segment %d: no filter path for pix_fmt %s", t->segment, t->pix_fmt);
+	r.fc = filter_chain_parse(t->filter, ferr, sizeof ferr);
+	if (r.fc == NULL) {
+		util_err(err, errlen, "segment %d: %s", t->segment, ferr);
 		goto done;
 	}
-	if (res->frames == 0) {
-		util_err(err, errlen, "segment %d: no frame could be decoded", t->segment);
+	if (filter_chain_prepare_format(r.fc, t->width, t->height, &r.fmt, render_matrix(t->matrix),
+	    ferr, sizeof ferr) == -1) {
+		util_err(err, errlen, "segment %d: %s", t->segment, ferr);
 		goto done;
 	}
-	if (rename(tmp, t->output) == -1) {
-		util_err(err, errlen, "segment %d: cannot rename %s: %s", t->segment, tmp, strerror(errno));
+	render_vf(t, vf, sizeof vf);
+	snprintf(size, sizeof size, "%dx%d", t->width, t->height);
+	if (pipe2(r.dec_out, O_CLOEXEC) == -1 || pipe2(r.enc_in, O_CLOEXEC) == -1) {
+		util_err(err, errlen, "segment %d: cannot create pipes: %s", t->segment, strerror(errno));
 		goto done;
 	}
+	/* Larger pipes mean fewer context switches per frame between us and ffmpeg. */
+	fcntl(r.dec_out[0], F_SETPIPE_SZ, 1 << 20);
+	fcntl(r.enc_in[1], F_SETPIPE_SZ, 1 << 20);
+	r.fsize = render_frame_wrap_format(&fr, NULL, t->width, t->height, &r.fmt);
+	if (render_plan(t, &r.fmt, r.fc, r.enc_in[1], &r.route, &r.ring, ferr, sizeof ferr) == -1) {
+		util_err(err, errlen, "segment %d: %dx%d frames: %s", t->segment, t->width, t->height, ferr);
+		goto done;
+	}
+	r.dec_err = spawn_capture_open("decoder-stderr");
+	r.enc_err = spawn_capture_open("encoder-stderr");
+	if (r.dec_err == -1 || r.enc_err == -1) {
+		util_err(err, errlen, "segment %d: memfd_create: %s", t->segment, strerror(errno));
+		goto done;
+	}
+	argv_init(&dec, dv, sizeof dv / sizeof *dv, NULL, 0);
+	argv_init(&enc, ev, sizeof ev / sizeof *ev, ewords, sizeof ewords);
+	if (render_argv(t, &r, vf, size, &dec, &enc, err, errlen) == -1)
+		goto done;
+	r.dec = spawn(dec.v, -1, r.dec_out[1], r.dec_err, err, errlen);
+	if (r.dec == -1)
+		goto done;
+	r.enc = spawn(enc.v, r.enc_in[0], -1, r.enc_err, err, errlen);
+	if (r.enc == -1)
+		goto done;
+	close(r.dec_out[1]);
+	close(r.enc_in[0]);
+	r.dec_out[1] = r.enc_in[0] = -1;
+
+	if (render_frames(t, &r, progress, arg, t0, res, err, errlen) == -1 ||
+	    render_finish(t, &r, res, err, errlen) == -1)
+		goto done;
 	res->wall = util_now() - t0;
 	/* the worker's own share: reading, filtering and handing on the frames */
 	getrusage(RUSAGE_SELF, &self1);
@@ -318,25 +372,6 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 done:
 	if (rc == -1 && render_stop)
 		res->retry = 1;
-	if (dec != -1) {
-		kill(dec, SIGKILL);
-		spawn_wait(dec, NULL, NULL);
-	}
-	if (enc != -1) {
-		kill(enc, SIGKILL);
-		spawn_wait(enc, NULL, NULL);
-	}
-	if (rc == -1)
-		unlink(tmp);
-	if (dec_out[0] != -1) close(dec_out[0]);
-	if (dec_out[1] != -1) close(dec_out[1]);
-	if (enc_in[0] != -1) close(enc_in[0]);
-	if (enc_in[1] != -1) close(enc_in[1]);
-	if (dec_err != -1) close(dec_err);
-	if (enc_err != -1) close(enc_err);
-	/* only now: until the encoder is gone its pipe may still point into the ring's pages */
-	ring_free(&ring);
-	route_free(&route);
-	filter_chain_free(fc);
+	render_teardown(&r, rc == 0);
 	return rc;
 }

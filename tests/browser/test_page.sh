@@ -3,38 +3,10 @@
 # `master serve`: upload a generated clip, render it with blur, check what a person would see.
 # The checks themselves are in page.test.mjs; it prints the PASS/FAIL lines.
 # Screenshots go to tests/artifacts/ (page-result.png, page-phone.png).
-source "$(dirname "$0")/../e2e/lib.sh"
+source "$(dirname "$0")/lib.sh"
 
-here=$VR_ROOT/tests/browser
 artifacts=$VR_ROOT/tests/artifacts
-chromium=${CHROMIUM:-/usr/bin/chromium}
-pid=
-
-browser_stop() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		# a master that ignores SIGTERM for 5 s is killed
-		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	rm -rf "$T"
-}
-trap browser_stop EXIT
-trap 'exit 143' TERM INT
-
-if [ ! -x "$MASTER" ]; then
-	fail page "no $MASTER (run make)"
-	finish
-fi
-if [ ! -d "$here/node_modules/playwright-core" ]; then
-	fail page "playwright-core is not installed (run scripts/install-deps)"
-	finish
-fi
-if [ ! -x "$chromium" ]; then
-	fail page "no chromium at $chromium (run scripts/install-deps)"
-	finish
-fi
+browser_need page
 
 if ! gen_clip "$T/clip.mp4" 4; then
 	fail page "ffmpeg could not generate the clip"
@@ -50,39 +22,9 @@ if ! gen_clip "$T/long.mp4" 8; then
 	finish
 fi
 
-# A free port: bind port 0 and let the kernel pick one.
-port=$(node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
-"$MASTER" serve --host 127.0.0.1 --port "$port" --data-dir "$T/data" --segment-seconds 1 --max-upload-mb 2 \
-	>"$T/master.log" 2>&1 </dev/null &
-pid=$!
-
-up=0
-for _ in $(seq 100); do
-	if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
-		up=1
-		break
-	fi
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-if [ $up -eq 0 ]; then
-	fail page "master serve did not answer /health: $(tail -n 3 "$T/master.log" | tr '\n' '|')"
-	finish
-fi
-
-# node in the background so a TERM from the runner reaches the trap at once
-BASE="http://127.0.0.1:$port" CLIP="$T/clip.mp4" BAD="$T/notes.mp4" TRUNC="$T/trunc.mkv" ARTIFACTS="$artifacts" \
+browser_serve page --segment-seconds 1 --max-upload-mb 2
+BASE=$BASE CLIP="$T/clip.mp4" BAD="$T/notes.mp4" TRUNC="$T/trunc.mkv" ARTIFACTS="$artifacts" \
 	CLIP_DURATION="$(duration "$T/clip.mp4")" CHROMIUM="$chromium" \
 	LONG="$T/long.mp4" LONG_DURATION="$(duration "$T/long.mp4")" \
-	timeout -k 5 240 node "$here/page.test.mjs" >"$T/node.out" 2>&1 &
-node_pid=$!
-wait "$node_pid"
-rc=$?
-cat "$T/node.out"
-if [ $rc -ne 0 ]; then
-	grep -q '^FAIL ' "$T/node.out" || fail page "node exited with $rc"
-	echo "--- master log (last 30 lines)"
-	tail -n 30 "$T/master.log"
-	e2e_failed=1
-fi
+	browser_node page 240 "$here/page.test.mjs"
 finish

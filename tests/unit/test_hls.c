@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/argv.h"
 #include "master/hls.h"
 #include "master/probe.h"
 
@@ -68,8 +69,9 @@ static void
 test_hls_remux_copies_the_video(void **state)
 {
 	struct probe p;
-	char bufs[6][4096];
+	char words[3 * 4096];
 	char *argv[48];
+	struct argv a;
 	int i;
 
 	memset(&p, 0, sizeof p);
@@ -77,7 +79,9 @@ test_hls_remux_copies_the_video(void **state)
 	snprintf(p.audio_codec[0], sizeof p.audio_codec[0], "aac");
 	p.video_start = 0.5;
 	p.start_min = 0.4;
-	hls_remux_argv("/w/par/out_00002.mp4", "/in/clip.mp4", &p, 20, 10, "/d/.seg_00002.ts.tmp", argv, bufs);
+	argv_init(&a, argv, 48, words, sizeof words);
+	hls_remux_argv("/w/par/out_00002.mp4", "/in/clip.mp4", &p, 20, 10, "/d/.seg_00002.ts.tmp", &a);
+	assert_int_equal(argv_end(&a, NULL, 0), 0);
 	/* the video is never encoded again */
 	i = test_hls_find(argv, "-c:v");
 	assert_true(i > 0);
@@ -98,12 +102,16 @@ test_hls_remux_copies_the_video(void **state)
 
 	/* audio players of TS may not take is encoded to AAC */
 	snprintf(p.audio_codec[0], sizeof p.audio_codec[0], "opus");
-	hls_remux_argv("a.mp4", "b.mkv", &p, 0, 2, "o.ts", argv, bufs);
+	argv_init(&a, argv, 48, words, sizeof words);
+	hls_remux_argv("a.mp4", "b.mkv", &p, 0, 2, "o.ts", &a);
+	assert_int_equal(argv_end(&a, NULL, 0), 0);
 	assert_string_equal(argv[test_hls_find(argv, "-c:a") + 1], "aac");
 
 	/* no audio: the original is not opened at all */
 	p.naudio = 0;
-	hls_remux_argv("a.mp4", "b.mkv", &p, 0, 2, "o.ts", argv, bufs);
+	argv_init(&a, argv, 48, words, sizeof words);
+	hls_remux_argv("a.mp4", "b.mkv", &p, 0, 2, "o.ts", &a);
+	assert_int_equal(argv_end(&a, NULL, 0), 0);
 	assert_int_equal(test_hls_find(argv, "file:b.mkv"), -1);
 	assert_int_equal(test_hls_find(argv, "-c:a"), -1);
 }

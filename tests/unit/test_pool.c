@@ -22,6 +22,7 @@
 #include "common/spawn.h"
 #include "common/util.h"
 #include "master/pool.h"
+#include "tests/unit/clip.h"
 #include "tests/unit/reap.h"
 
 #define TEST_POOL_NSHORT    4
@@ -57,26 +58,6 @@ struct test_pool_run {
 };
 
 static int
-test_pool_make_clip(const char *path, const char *size, int seconds)
-{
-	char src[128], err[256];
-	char *argv[] = { "ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", src,
-	    "-c:v", "libx264", "-preset", "ultrafast", "-g", "30", (char *)path, NULL };
-	int st;
-	pid_t pid;
-
-	snprintf(src, sizeof src, "testsrc2=size=%s:rate=30:duration=%d", size, seconds);
-	pid = spawn(argv, -1, -1, -1, err, sizeof err);
-	if (pid == -1) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	if (spawn_wait(pid, &st, NULL) == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return -1;
-	return 0;
-}
-
-static int
 test_pool_group_setup(void **state)
 {
 	struct test_pool_media *m = calloc(1, sizeof *m);
@@ -92,11 +73,11 @@ test_pool_group_setup(void **state)
 		return -1;
 	for (i = 0; i < TEST_POOL_NSHORT; i++) {
 		snprintf(m->shortseg[i], sizeof m->shortseg[i], "%s/seg_%05d.mkv", m->dir, i);
-		if (test_pool_make_clip(m->shortseg[i], "160x120", 1) == -1)
+		if (clip_make(m->shortseg[i], "160x120", 30, 1, 30) == -1)
 			return -1;
 	}
 	snprintf(m->longseg, sizeof m->longseg, "%s/long.mkv", m->dir);
-	if (test_pool_make_clip(m->longseg, "320x240", 8) == -1)
+	if (clip_make(m->longseg, "320x240", 30, 8, 30) == -1)
 		return -1;
 	test_pool_m = m;
 	*state = m;
