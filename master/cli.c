@@ -613,7 +613,7 @@ cli_preview_done_cb(const char *image, size_t len, const char *error, void *arg)
 	struct cli_preview *cp = arg;
 	FILE *f;
 
-	event_base_loopexit(cp->base, NULL);
+	/* no loopexit: the loop ends once the preview's worker is reaped and its pool freed */
 	if (error != NULL) {
 		snprintf(cp->error, sizeof cp->error, "%s", error);
 		return;

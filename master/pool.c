@@ -17,7 +17,6 @@
 #include "common/util.h"
 #include "master/proc.h"
 #include "master/remote.h"
-#include "worker/render.h"
 #include "worker/worker.h"
 
 #define POOL_KILL_GRACE 2.0   /* seconds between SIGTERM and SIGKILL */
