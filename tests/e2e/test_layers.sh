@@ -19,12 +19,12 @@ check "master/ includes of worker/ only worker/worker.h${bad:+: $bad}" [ -z "$ba
 
 # What master's objects take from worker's: worker_main alone.
 if [ -f "$VR_BUILD/libmaster.a" ] && [ -f "$VR_BUILD/libworker.a" ] && command -v nm >/dev/null; then
-	nm --defined-only -j "$VR_BUILD/libworker.a" 2>/dev/null | grep -v ':$' | sort -u >"$T/worker.syms"
+	nm -g --defined-only -j "$VR_BUILD/libworker.a" 2>/dev/null | grep -v ':$' | sort -u >"$T/worker.syms"
 	nm -u -j "$VR_BUILD/libmaster.a" 2>/dev/null | grep -v ':$' | sort -u >"$T/master.undef"
 	used=$(comm -12 "$T/worker.syms" "$T/master.undef" | tr '\n' ' ')
 	check "master/ calls into worker/ only worker_main (calls: ${used:-none})" [ "$used" = "worker_main " ]
 	nm -u -j "$VR_BUILD/libcommon.a" 2>/dev/null | grep -v ':$' | sort -u >"$T/common.undef"
-	nm --defined-only -j "$VR_BUILD/libmaster.a" 2>/dev/null | grep -v ':$' | sort -u >"$T/master.syms"
+	nm -g --defined-only -j "$VR_BUILD/libmaster.a" 2>/dev/null | grep -v ':$' | sort -u >"$T/master.syms"
 	used=$(cat "$T/worker.syms" "$T/master.syms" | sort -u | comm -12 - "$T/common.undef" | tr '\n' ' ')
 	check "common/ calls nothing of worker/ or master/${used:+ (calls: $used)}" [ -z "$used" ]
 	nm -u -j "$VR_BUILD/libworker.a" 2>/dev/null | grep -v ':$' | sort -u >"$T/worker.undef"
