@@ -652,7 +652,7 @@ api_health(struct server *s, struct evhttp_request *req)
 /* ---- GET /preview/{id}?filter=SPEC&t=SECONDS&format=png|jpeg ---- */
 
 /* Previews rendering at once, and waiting for their turn; more are answered 503. Each one
- * holds a decoded frame and its image (tens of MB at 8K). */
+ * is a worker process holding a decoded frame (up to 4K, master/preview.h), then its image. */
 #define API_PREVIEW_RUNNING	2
 #define API_PREVIEW_WAITING	32
 
