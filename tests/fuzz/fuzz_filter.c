@@ -1,9 +1,9 @@
 /*
  * Filter specs (common/fspec.c) and the worker's chains built from them (worker/filter.c):
- * the CLI's --filter, the preview's ?filter=, and filter_type + params of POST /process. The input is tried as a spec, and as a filter_type
- * line followed by a params object. Whatever is accepted must survive the trip to the worker
- * (its canonical spec parses again to the same chain) and must filter a small frame of any
- * size without touching a byte outside it.
+ * the CLI's --filter, the preview's ?filter=, and filter_type + params of POST /process. The
+ * input is tried as a spec, and as a filter_type line followed by a params object. Whatever is
+ * accepted must survive the trip to the worker (its canonical spec parses again to the same
+ * chain) and must filter a small frame of any size without touching a byte outside it.
  */
 #include <string.h>
 
