@@ -188,7 +188,8 @@ worker_run_still(int out_fd, json_t *task)
 	int rc;
 
 	if (still_parse(task, &t, err, sizeof err) == -1 || still_render(&t, err, sizeof err) == -1) {
-		log_warn("%s", err);
+		if (!render_stop)
+			log_warn("%s", err);
 		reply = json_pack("{s:I, s:s, s:b}", "task", json_integer_value(json_object_get(task, "task")),
 		    "error", err, "retry", render_stop);
 		rc = msg_write(out_fd, MSG_FAIL, reply, NULL, 0);
