@@ -37,7 +37,7 @@
 #include "master/store.h"
 #include "master/upload.h"
 #include "master/web.h"
-#include "worker/filter.h"
+#include "common/fspec.h"
 
 #define API_JSON_MAX   (64 * 1024)   /* a /process body is a few hundred bytes */
 #define API_LIST_MAX   100           /* jobs listed by GET /jobs */
@@ -382,7 +382,7 @@ api_parse_process(json_t *body, struct api_process_req *r, char *err, size_t err
 		detail = "params: an object is required, e.g. {\"sigma\": 5}";
 		goto fail;
 	}
-	r->fc = filter_chain_from_json(r->filter_type, json_is_object(params) ? params : NULL, err, errlen);
+	r->fc = fspec_from_json(r->filter_type, json_is_object(params) ? params : NULL, err, errlen);
 	if (r->fc == NULL) {
 		r->title = "Invalid filter";
 		goto fail;
@@ -420,7 +420,7 @@ api_parse_process(json_t *body, struct api_process_req *r, char *err, size_t err
 fail:
 	if (detail != NULL)
 		snprintf(err, errlen, "%s", detail);
-	filter_chain_free(r->fc);
+	fspec_free(r->fc);
 	r->fc = NULL;
 	return status;
 }
@@ -475,7 +475,7 @@ api_process(struct server *s, struct evhttp_request *req)
 	snprintf(out, sizeof out, "%s/output.mp4", dir);
 	quota_rm_rf(s->quota, out);
 	json_object_set_new(rec, "status", json_string(job_status_name(JOB_STATUS_QUEUED)));
-	json_object_set_new(rec, "filter_type", json_string(filter_chain_spec(r.fc)));
+	json_object_set_new(rec, "filter_type", json_string(fspec_string(r.fc)));
 	json_object_set_new(rec, "workers", json_integer(r.workers));
 	json_object_set_new(rec, "baseline", json_boolean(r.baseline));
 	json_object_set_new(rec, "segment_seconds", json_real(r.segment_seconds));
@@ -488,7 +488,7 @@ api_process(struct server *s, struct evhttp_request *req)
 	http_send_json(req, 200, json_pack("{s:s, s:s, s:s}", "message", "Processing started",
 	    "job_id", r.job_id, "filter_type", r.filter_type));
 done:
-	filter_chain_free(r.fc);
+	fspec_free(r.fc);
 	json_decref(rec);
 	json_decref(body);
 }
@@ -653,7 +653,7 @@ api_health(struct server *s, struct evhttp_request *req)
 /* ---- GET /preview/{id}?filter=SPEC&t=SECONDS&format=png|jpeg ---- */
 
 /* Previews rendering at once, and waiting for their turn; more are answered 503. Each one
- * holds a decoded frame and its image (tens of MB at 8K). */
+ * is a worker process holding a decoded frame (up to 4K, master/preview.h), then its image. */
 #define API_PREVIEW_RUNNING	2
 #define API_PREVIEW_WAITING	32
 
@@ -663,7 +663,7 @@ struct api_preview {
 	struct evhttp_request *req;     /* NULL once the connection closed */
 	struct evhttp_connection *evcon;
 	char id[JOBID_LEN + 1];
-	char input[4200], dir[4096], filter[FILTER_SPEC_MAX + 1];   /* a canonical chain */
+	char input[4200], dir[4096], filter[FSPEC_MAX + 1];   /* a canonical chain */
 	double t;
 	int jpeg;
 	struct probe probe;
@@ -794,7 +794,7 @@ api_parse_preview(const char *query, struct api_preview_req *r, char *err, size_
 		goto done;
 	}
 	filter = evhttp_find_header(&q, "filter");
-	r->fc = filter_chain_parse(filter ? filter : "none", err, errlen);
+	r->fc = fspec_parse(filter ? filter : "none", err, errlen);
 	if (r->fc == NULL) {
 		r->title = "Invalid filter";
 		goto done;
@@ -818,7 +818,7 @@ done:
 	if (detail != NULL)
 		snprintf(err, errlen, "%s", detail);
 	if (status != 200) {
-		filter_chain_free(r->fc);
+		fspec_free(r->fc);
 		r->fc = NULL;
 	}
 	evhttp_clear_headers(&q);
@@ -868,7 +868,7 @@ api_preview(struct server *s, struct evhttp_request *req, const char *id)
 	pv->req = req;
 	pv->evcon = evhttp_request_get_connection(req);
 	snprintf(pv->id, sizeof pv->id, "%s", id);
-	snprintf(pv->filter, sizeof pv->filter, "%s", filter_chain_spec(r.fc));
+	snprintf(pv->filter, sizeof pv->filter, "%s", fspec_string(r.fc));
 	queue_job_dir(s, id, pv->dir, sizeof pv->dir);
 	snprintf(pv->input, sizeof pv->input, "%s/input", pv->dir);
 	if (s->previews_running >= API_PREVIEW_RUNNING && s->previews_waiting >= API_PREVIEW_WAITING) {
@@ -890,7 +890,7 @@ api_preview(struct server *s, struct evhttp_request *req, const char *id)
 	pv = NULL;
 done:
 	free(pv);
-	filter_chain_free(r.fc);
+	fspec_free(r.fc);
 }
 
 /* ---- dispatch ---- */
@@ -898,7 +898,7 @@ done:
 static void
 api_filters(struct server *s, struct evhttp_request *req)
 {
-	http_send_json(req, 200, json_pack("{s:o}", "filters", filter_list_json()));
+	http_send_json(req, 200, json_pack("{s:o}", "filters", fspec_list_json()));
 }
 
 static void

@@ -8,7 +8,7 @@
 #include "master/format.h"
 
 struct evhttp_request;
-struct filter_chain;
+struct fspec;
 
 /* Every route of `master serve` (evhttp's generic callback; arg: the struct server). */
 void api_handle_cb(struct evhttp_request *req, void *arg);
@@ -17,7 +17,7 @@ void api_handle_cb(struct evhttp_request *req, void *arg);
  * segment_seconds; the strings are the body's. */
 struct api_process_req {
 	const char *job_id, *filter_type;
-	struct filter_chain *fc;     /* the caller's to free */
+	struct fspec *fc;     /* the caller's to free */
 	int workers, baseline;
 	double segment_seconds;
 	struct format format;        /* "format", "codec", "crf", "bitrate", "audio" */
@@ -30,7 +30,7 @@ int api_parse_process(json_t *body, struct api_process_req *r, char *err, size_t
 
 /* The query of GET /preview/{id}: filter=SPEC&t=SECONDS&format=png|jpeg. */
 struct api_preview_req {
-	struct filter_chain *fc;     /* the caller's to free */
+	struct fspec *fc;     /* the caller's to free */
 	double t;
 	int jpeg;
 	const char *title;

@@ -31,7 +31,7 @@
 #include "master/probe.h"
 #include "master/proc.h"
 #include "master/trim.h"
-#include "worker/filter.h"
+#include "common/fspec.h"
 
 struct cli_run {
 	struct event_base *base;
@@ -181,7 +181,7 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		{ NULL, 0, NULL, 0 }
 	};
 	char *end, ferr[256];
-	struct filter_chain *fc;
+	struct fspec *fc;
 	long v;
 	int c, i;
 
@@ -333,10 +333,10 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 		return -1;
 	if (opts_check_workers(o->workers, o->nremote, o->slurm.workers, err, errlen) == -1)
 		return -1;
-	fc = filter_chain_parse(o->filter, ferr, sizeof ferr);
+	fc = fspec_parse(o->filter, ferr, sizeof ferr);
 	if (fc == NULL)
 		return util_err(err, errlen, "--filter: %s", ferr);
-	filter_chain_free(fc);
+	fspec_free(fc);
 	/* a codec the container cannot hold is refused now, before any work */
 	if (!o->preview && format_resolve(&o->format, o->output, o->container, o->codec, o->audio,
 	    o->crf, o->bitrate, err, errlen) == -1)
@@ -604,7 +604,7 @@ cli_preview_done_cb(const char *image, size_t len, const char *error, void *arg)
 	struct cli_preview *cp = arg;
 	FILE *f;
 
-	event_base_loopexit(cp->base, NULL);
+	/* no loopexit: the loop ends once the preview's worker is reaped and its pool freed */
 	if (error != NULL) {
 		snprintf(cp->error, sizeof cp->error, "%s", error);
 		return;
@@ -952,7 +952,7 @@ cli_main(int argc, char **argv)
 {
 	struct cli_opts o;
 	struct sigaction sa, old_int, old_term;
-	struct filter_chain *fc = NULL;
+	struct fspec *fc = NULL;
 	struct ffversion_check ver = { .ff.prog = NULL };
 	struct probe probe;
 	char err[1024], (*outs)[4096] = NULL;
@@ -980,11 +980,11 @@ cli_main(int argc, char **argv)
 	}
 	if (o.list_filters) {
 		if (o.json) {
-			obj = json_pack("{s:o}", "filters", filter_list_json());
+			obj = json_pack("{s:o}", "filters", fspec_list_json());
 			cli_json_print(obj);
 			json_decref(obj);
 		} else {
-			filter_list_print(stdout);
+			fspec_list_print(stdout);
 		}
 		return 0;
 	}
@@ -992,7 +992,7 @@ cli_main(int argc, char **argv)
 	log_init('M', o.verbose ? LOG_DEBUG : o.quiet ? LOG_QUIET : o.json ? LOG_WARN : LOG_INFO);
 	/* asked now, answered once the probe has started: ~0.1 s a short clip would notice */
 	ffversion_check_start(&ver);
-	fc = filter_chain_parse(o.filter, err, sizeof err);
+	fc = fspec_parse(o.filter, err, sizeof err);
 	outs = calloc((size_t)o.ninputs, sizeof *outs);
 	if (fc == NULL || outs == NULL) {
 		code = cli_fail(o.json, 1, "out of memory");
@@ -1004,7 +1004,7 @@ cli_main(int argc, char **argv)
 			code = cli_fail(o.json, 1, "cannot read %s: %s", o.inputs[i], strerror(errno));
 			goto done;
 		}
-		rc = cli_output_for(&o, o.inputs[i], filter_chain_spec(fc), outs[i], sizeof outs[i], err, sizeof err);
+		rc = cli_output_for(&o, o.inputs[i], fspec_string(fc), outs[i], sizeof outs[i], err, sizeof err);
 		if (rc == 0)
 			rc = cli_check_output(&o, outs, i, err, sizeof err);
 		if (rc != 0) {
@@ -1018,7 +1018,7 @@ cli_main(int argc, char **argv)
 			goto done;
 		}
 		o.output = outs[0];
-		code = cli_preview(&o, filter_chain_spec(fc));
+		code = cli_preview(&o, fspec_string(fc));
 		goto done;
 	}
 	o.workers = opts_workers_resolve(o.workers);
@@ -1042,7 +1042,7 @@ cli_main(int argc, char **argv)
 	for (i = 0; i < o.ninputs && cli_signal == 0; i++) {
 		o.input = o.inputs[i];
 		o.output = outs[i];
-		rc = cli_render(&o, filter_chain_spec(fc), &ver, &rep, &probe);
+		rc = cli_render(&o, fspec_string(fc), &ver, &rep, &probe);
 		if (o.ninputs == 1) {
 			if (o.json)
 				cli_json_print(rep);
@@ -1094,7 +1094,7 @@ done:
 	ffversion_check_finish(&ver, err, sizeof err);
 	json_decref(all);
 	free(outs);
-	filter_chain_free(fc);
+	fspec_free(fc);
 	slurm_free(&o.slurm);
 	return code;
 }

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "worker/filter.h"
+#include "common/fspec.h"
 
 /* Appends to name[*k] the characters of s[0..len) that are safe in a file name ('+' only
  * where the caller puts it, between filters: no filter spec holds one). */
@@ -45,7 +45,7 @@ outname_default(const char *input, const char *filter, char *buf, size_t n)
 	size_t baselen = dot && dot != base ? (size_t)(dot - base) : strlen(base);
 	size_t k = 0, len;
 	const char *p = filter, *f, *q;
-	struct filter_chain *defaults;
+	struct fspec *defaults;
 
 	/* "blur:sigma=5,grayscale" -> "blur-sigma5+grayscale": each filter's name, then the
 	 * parameters that differ from a bare "blur" (so the name tells two renders apart) */
@@ -57,18 +57,18 @@ outname_default(const char *input, const char *filter, char *buf, size_t n)
 			outname_add(name, sizeof name, &k, "+", 1);
 		outname_add(name, sizeof name, &k, p, len);
 		snprintf(one, sizeof one, "%.*s", (int)len, p);
-		defaults = filter_chain_parse(one, ferr, sizeof ferr);
+		defaults = fspec_parse(one, ferr, sizeof ferr);
 		for (q = p + len; q < f && *q == ':'; q += len) {
 			q++;
 			len = strcspn(q, ":,");
-			if (defaults != NULL && outname_spec_has(filter_chain_spec(defaults), q, len))
+			if (defaults != NULL && outname_spec_has(fspec_string(defaults), q, len))
 				continue;
 			outname_add(name, sizeof name, &k, "-", 1);
 			outname_add(name, sizeof name, &k, q, strcspn(q, "=:,"));
 			if (q[strcspn(q, "=:,")] == '=')
 				outname_add(name, sizeof name, &k, q + strcspn(q, "=:,") + 1, len - strcspn(q, "=:,") - 1);
 		}
-		filter_chain_free(defaults);
+		fspec_free(defaults);
 		p = *f == ',' ? f + 1 : f;
 	}
 	snprintf(buf, n, "%.*s%.*s.%s.mp4", (int)dirlen, input, (int)baselen, base, name);

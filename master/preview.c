@@ -6,168 +6,139 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "common/util.h"
+#include "master/pool.h"
 #include "master/probe.h"
-#include "master/proc.h"
-#include "worker/filter.h"
-#include "worker/render.h"
+
+/* The most an image may weigh (an 8K PNG of noise stays far under it). */
+#define PREVIEW_MAX_IMAGE	(64 << 20)
 
 struct preview {
-	struct event_base *base;
-	struct filter_chain *fc;
-	int width, height, jpeg;
-	char raw[4096];
+	struct pool *pool;
+	char image[4096];       /* the worker writes the image there; unlinked once read */
 	preview_cb cb;
 	void *arg;
 };
 
-static void
-preview_free(struct preview *pv)
+/* The image into a malloc'd buffer; NULL with a message. */
+static char *
+preview_read(const char *path, size_t *len, char *err, size_t errlen)
 {
-	if (pv->raw[0] != '\0')
-		unlink(pv->raw);
-	filter_chain_free(pv->fc);
-	free(pv);
-}
+	struct stat st;
+	char *buf = NULL;
+	int fd;
 
-static void
-preview_encoded_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
-{
-	struct preview *pv = arg;
-	char msg[600];
-
-	if (status != 0 || outlen == 0) {
-		snprintf(msg, sizeof msg, "cannot encode the preview: %s", errtail[0] ? errtail : "no image");
-		pv->cb(NULL, 0, msg, pv->arg);
-	} else {
-		pv->cb(out, outlen, NULL, pv->arg);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		util_err(err, errlen, "cannot read the preview %s: %s", path, strerror(errno));
+		goto done;
 	}
-	preview_free(pv);
-}
-
-static void
-preview_decoded_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
-{
-	struct preview *pv = arg;
-	size_t ysize = (size_t)pv->width * pv->height, csize = ysize / 4;
-	char msg[600], size[32];
-	struct frame fr;
-	uint8_t *buf = NULL;
-	int fd = -1;
-
-	if (status != 0 || outlen < ysize + 2 * csize) {
-		snprintf(msg, sizeof msg, "cannot decode a frame for the preview: %s",
-		    errtail[0] ? errtail : "no frame at that time");
-		goto fail;
+	if (st.st_size <= 0 || st.st_size > PREVIEW_MAX_IMAGE) {
+		util_err(err, errlen, "cannot encode the preview: %s", st.st_size <= 0 ? "no image" :
+		    "image too large");
+		goto done;
 	}
-	/* the frame is filtered in a copy we own: the proc's buffer is read-only to us */
-	buf = malloc(ysize + 2 * csize);
-	if (buf == NULL) {
-		snprintf(msg, sizeof msg, "out of memory");
-		goto fail;
+	buf = malloc((size_t)st.st_size);
+	if (buf == NULL || util_read_full(fd, buf, (size_t)st.st_size, NULL) != st.st_size) {
+		util_err(err, errlen, "cannot read the preview %s: %s", path,
+		    buf == NULL ? "out of memory" : "file changed while read");
+		free(buf);
+		buf = NULL;
+		goto done;
 	}
-	memcpy(buf, out, ysize + 2 * csize);
-	render_frame_wrap(&fr, buf, pv->width, pv->height);
-	filter_chain_apply(pv->fc, &fr);
-	fd = open(pv->raw, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd == -1 || util_write_full(fd, buf, ysize + 2 * csize, NULL) == -1) {
-		snprintf(msg, sizeof msg, "cannot write %s: %s", pv->raw, strerror(errno));
-		goto fail;
-	}
-	close(fd);
-	fd = -1;
-	free(buf);
-	buf = NULL;
-	snprintf(size, sizeof size, "%dx%d", pv->width, pv->height);
-	{
-		char *argv[] = { "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
-		    "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", size, "-i", pv->raw,
-		    "-frames:v", "1", "-f", "image2pipe", "-c:v", pv->jpeg ? "mjpeg" : "png",
-		    "-q:v", "3", "pipe:1", NULL };
-
-		if (proc_start(pv->base, argv, 64 << 20, preview_encoded_cb, pv, msg, sizeof msg) == NULL)
-			goto fail;
-	}
-	return;
-fail:
+	*len = (size_t)st.st_size;
+done:
 	if (fd != -1)
 		close(fd);
-	free(buf);
-	pv->cb(NULL, 0, msg, pv->arg);
-	preview_free(pv);
+	return buf;
+}
+
+static void
+preview_done_cb(struct pool *p, json_t *results, const char *error, void *arg)
+{
+	struct preview *pv = arg;
+	char msg[1024], *image = NULL;
+	size_t len = 0;
+
+	if (error == NULL)
+		image = preview_read(pv->image, &len, msg, sizeof msg);
+	if (error != NULL)
+		pv->cb(NULL, 0, error, pv->arg);
+	else if (image == NULL)
+		pv->cb(NULL, 0, msg, pv->arg);
+	else
+		pv->cb(image, len, NULL, pv->arg);
+	free(image);
+	unlink(pv->image);
+	/* the worker leaves once idle; the pool frees itself after it is reaped */
+	pool_release(pv->pool);
+	free(pv);
 }
 
 int
 preview_start(struct event_base *base, const struct preview_req *r, preview_cb cb, void *arg,
     char *err, size_t errlen)
 {
-	struct render_task task;
 	struct preview *pv;
-	char url[4200], vf[256], ts[32];
+	json_t *tasks = NULL;
 	double t = r->t;
+	int w = r->probe->out_w, h = r->probe->out_h, fd, rc = -1;
 
 	pv = calloc(1, sizeof *pv);
 	if (pv == NULL)
 		return util_err(err, errlen, "out of memory");
-	pv->base = base;
 	pv->cb = cb;
 	pv->arg = arg;
-	pv->jpeg = r->jpeg;
-	pv->width = r->probe->out_w;
-	pv->height = r->probe->out_h;
-	if ((double)pv->width * pv->height > PREVIEW_MAX_PIXELS) {
+	if ((double)w * h > PREVIEW_MAX_PIXELS) {
 		/* a still to look at, not to measure: an 8K frame is rendered at 4K, in a quarter
 		 * of the memory (the decoded frame and its image are held while it renders) */
-		double k = sqrt((double)PREVIEW_MAX_PIXELS / ((double)pv->width * pv->height));
+		double k = sqrt((double)PREVIEW_MAX_PIXELS / ((double)w * h));
 
-		pv->width = (int)(pv->width * k) & ~1;
-		pv->height = (int)(pv->height * k) & ~1;
-	}
-	pv->fc = filter_chain_parse(r->filter, err, errlen);
-	if (pv->fc == NULL || filter_chain_prepare(pv->fc, pv->width, pv->height,
-	    render_matrix(r->probe->matrix), err, errlen) == -1)
-		goto fail;
-	snprintf(pv->raw, sizeof pv->raw, "%s/preview-XXXXXX", r->tmpdir);
-	{
-		int fd = mkstemp(pv->raw);
-
-		if (fd == -1) {
-			util_err(err, errlen, "cannot create a file in %s: %s", r->tmpdir, strerror(errno));
-			pv->raw[0] = '\0';
-			goto fail;
-		}
-		close(fd);
+		w = (int)(w * k) & ~1;
+		h = (int)(h * k) & ~1;
 	}
 	/* a time past the end shows the last second rather than nothing */
 	if (t > r->probe->duration - 1.0 / r->probe->fps)
 		t = r->probe->duration - 1.0 / r->probe->fps;
 	if (!(t > 0))
 		t = 0;
-	snprintf(ts, sizeof ts, "%.3f", t);
-	snprintf(url, sizeof url, "file:%s", r->input);
-	memset(&task, 0, sizeof task);
-	task.width = r->probe->out_w;
-	task.height = r->probe->out_h;
-	task.rotation = r->probe->rotation;
-	task.color_range = r->probe->color_range;
-	render_vf(&task, vf, sizeof vf);
-	if (pv->width != task.width)
-		snprintf(vf + strlen(vf), sizeof vf - strlen(vf), ",scale=%d:%d:flags=area", pv->width,
-		    pv->height);
-	{
-		char *argv[] = { "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
-		    "-protocol_whitelist", "file", "-format_whitelist", PROBE_DEMUXERS,
-		    "-noautorotate", "-ss", ts, "-i", url, "-map", "0:v:0", "-frames:v", "1",
-		    "-vf", vf, "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1", NULL };
-		size_t need = (size_t)pv->width * pv->height * 3 / 2;
-
-		if (proc_start(base, argv, need + 16, preview_decoded_cb, pv, err, errlen) == NULL)
-			goto fail;
+	snprintf(pv->image, sizeof pv->image, "%s/preview-XXXXXX", r->tmpdir);
+	fd = mkstemp(pv->image);
+	if (fd == -1) {
+		util_err(err, errlen, "cannot create a file in %s: %s", r->tmpdir, strerror(errno));
+		pv->image[0] = '\0';
+		goto done;
 	}
-	return 0;
-fail:
-	preview_free(pv);
-	return -1;
+	close(fd);
+	/* a worker of its own, forked for this still: the render's pool may be busy for minutes */
+	pv->pool = pool_new(base, 1, err, errlen);
+	if (pv->pool == NULL)
+		goto done;
+	tasks = json_pack("[{s:s, s:i, s:s, s:s, s:s, s:s, s:f, s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:b}]",
+	    "kind", "preview", "segment", 0, "input", r->input, "formats", PROBE_DEMUXERS,
+	    "filter", r->filter, "output", pv->image, "t", t, "width", r->probe->out_w,
+	    "height", r->probe->out_h, "rotation", r->probe->rotation, "out_width", w, "out_height", h,
+	    "matrix", r->probe->matrix, "color_range", r->probe->color_range, "jpeg", r->jpeg);
+	if (tasks == NULL) {
+		util_err(err, errlen, "cannot describe the preview's task");
+		goto done;
+	}
+	if (pool_map_async(pv->pool, tasks, preview_done_cb, NULL, pv, err, errlen) == -1)
+		goto done;
+	rc = 0;
+done:
+	json_decref(tasks);
+	if (rc == -1) {
+		if (pv->pool != NULL)
+			pool_release(pv->pool);
+		if (pv->image[0] != '\0')
+			unlink(pv->image);
+		free(pv);
+	}
+	return rc;
 }

@@ -13,7 +13,7 @@ struct event_base;
 struct evhttp;
 struct evhttp_request;
 struct event;
-struct filter_chain;
+struct fspec;
 struct job;
 struct quota;
 struct store;

@@ -4,7 +4,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stddef.h>
-#include <jansson.h>
 
 /* One planar YUV frame, limited range, in the layout the chain was prepared for (struct
  * filter_format): by default 8-bit 4:2:0 (ffmpeg's yuv420p), chroma planes
@@ -41,19 +40,10 @@ int filter_format_plane_height(const struct filter_format *fmt, int height, int 
 
 struct filter_chain;
 
-/* Longest spec accepted; the canonical form of the longest chain must fit too, since the
- * worker parses that again (16 filters x 4 params x ~40 characters stays under it). */
-#define FILTER_SPEC_MAX		4096
-
-/* Parses "blur:sigma=3,grayscale" (filters separated by ',', params by ':' as name=value).
- * NULL with a message naming the filter or the parameter and the allowed range on error
- * (unknown filter, unknown param, value not a number, out of range, empty spec, too long). */
+/* Parses a chain spec (common/fspec.h: "blur:sigma=3,grayscale") and picks each filter's
+ * kernel. NULL with the spec language's message on error. */
 struct filter_chain *filter_chain_parse(const char *spec, char *err, size_t errlen);
-/* Same, from JSON: filter name + optional params object {"sigma": 3} (the HTTP API sends
- * {"filter_type": "blur", "params": {"sigma": 5}}); filter_type may itself be a chain spec. */
-struct filter_chain *filter_chain_from_json(const char *filter_type, json_t *params, char *err, size_t errlen);
-/* Canonical spec with every parameter spelled out, e.g. "blur:sigma=3,grayscale". The worker
- * receives this string and parses it again, so parse(canonical(x)) must equal x. */
+/* Its canonical spec (fspec_string). */
 const char *filter_chain_spec(const struct filter_chain *fc);
 /* Allocates whatever scratch the kernels need for frames of this size, once per segment:
  * filter_chain_apply must never allocate. -1 with message on failure. */
@@ -72,10 +62,5 @@ void filter_chain_apply(struct filter_chain *fc, struct frame *f);
 #define FILTER_PLANES_ALL	7u
 void filter_chain_planes(const struct filter_chain *fc, unsigned *reads, unsigned *writes);
 void filter_chain_free(struct filter_chain *fc);
-
-/* The table, for `--list-filters` and HTTP `GET /filters`:
- * [{"name","description","params":[{"name","type":"number"|"integer","default","min","max","description"}]}] */
-json_t *filter_list_json(void);
-void filter_list_print(FILE *out);
 
 #endif

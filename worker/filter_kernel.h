@@ -1,23 +1,28 @@
 #ifndef WORKER_FILTER_KERNEL_H
 #define WORKER_FILTER_KERNEL_H
 
-/* What the filter table (filter.c) and the kernels (filter_*.c) share. Not for the rest of
- * the program: it codes against worker/filter.h. */
+/* What the chain (filter.c) and the kernels (filter_*.c) share. Not for the rest of the
+ * program: it codes against worker/filter.h. */
 
 #include <stdint.h>
 #include <stddef.h>
 
+#include "common/fspec.h"
 #include "worker/filter.h"
 
-#define FILTER_MAX_PARAMS	4
+#define FILTER_MAX_PARAMS	FSPEC_MAX_PARAMS
 
-/* One filter of a chain: its table row, its parameter values in table order, and the scratch
- * its prepare function made. The state is a single malloc'd block that the chain frees, so a
- * kernel needs no free function; filter_carve() lays several arrays out inside it. */
+struct filter_kernel;
+
+/* One filter of a chain: its table row (common/fspec.h), its kernel, its parameter values in
+ * table order, and the scratch its prepare function made. The state is a single malloc'd block
+ * that the chain frees, so a kernel needs no free function; filter_carve() lays several arrays
+ * out inside it. */
 struct filter_inst {
-	const struct filter_def	*def;
-	double			 param[FILTER_MAX_PARAMS];
-	void			*state;
+	const struct fspec_def		*def;
+	const struct filter_kernel	*kernel;
+	double				 param[FILTER_MAX_PARAMS];
+	void				*state;
 };
 
 /* Makes fi->state for frames of this size and layout (no prepare: the kernel needs no

@@ -13,6 +13,7 @@
 #include "common/msg.h"
 #include "common/util.h"
 #include "worker/render.h"
+#include "worker/still.h"
 #include "worker/transfer.h"
 
 static char worker_name[128];
@@ -177,6 +178,29 @@ worker_concat_list(struct render_task *t, struct worker_inputs *in, char *err, s
 	return 0;
 }
 
+/* A preview's still: no progress (a fraction of a second), no transfer (local workers only). */
+static int
+worker_run_still(int out_fd, json_t *task)
+{
+	struct still_task t;
+	char err[1024];
+	json_t *reply;
+	int rc;
+
+	if (still_parse(task, &t, err, sizeof err) == -1 || still_render(&t, err, sizeof err) == -1) {
+		if (!render_stop)
+			log_warn("%s", err);
+		reply = json_pack("{s:I, s:s, s:b}", "task", json_integer_value(json_object_get(task, "task")),
+		    "error", err, "retry", render_stop);
+		rc = msg_write(out_fd, MSG_FAIL, reply, NULL, 0);
+	} else {
+		reply = json_pack("{s:i, s:s}", "task", t.task, "output", t.output);
+		rc = msg_write(out_fd, MSG_DONE, reply, NULL, 0);
+	}
+	json_decref(reply);
+	return rc;
+}
+
 static int
 worker_run_task(int in_fd, int out_fd, struct msg_reader *rd, json_t *task)
 {
@@ -251,6 +275,7 @@ worker_main(int in_fd, int out_fd)
 	struct sigaction sa;
 	struct msg_reader rd;
 	char err[256];
+	const char *kind;
 	json_t *j;
 	int type, rc, code = 0;
 
@@ -290,7 +315,9 @@ worker_main(int in_fd, int out_fd)
 			json_decref(j);
 			break;
 		}
-		if (type == MSG_TASK && worker_run_task(in_fd, out_fd, &rd, j) == -1) {
+		kind = json_string_value(json_object_get(j, "kind"));
+		if (type == MSG_TASK && (kind != NULL && strcmp(kind, "preview") == 0 ?
+		    worker_run_still(out_fd, j) : worker_run_task(in_fd, out_fd, &rd, j)) == -1) {
 			json_decref(j);
 			code = 1;
 			break;

@@ -1,15 +1,17 @@
 #ifndef WORKER_WORKER_H
 #define WORKER_WORKER_H
 
-#define WORKER_PROTOCOL 3  /* bumped when a task's or a result's fields change meaning
+#define WORKER_PROTOCOL 4  /* bumped when a task's or a result's fields change meaning
                               * (2: remote transfer of segments and results; 3: a task's
-                              * "inputs", several files decoded as one stream) */
+                              * "inputs", several files decoded as one stream; 4: "kind":
+                              * "preview", a still image (worker/still.h)) */
 /* The most files one task may decode as a stream ("inputs"); the master's pieces need about
  * SEG_FILES_PER_PIECE + 2. */
 #define WORKER_MAX_INPUTS 64
 
 /*
- * A worker's whole life: say hello, then read MSG_TASK messages from in_fd and answer each
+ * A worker's whole life: say hello, then read MSG_TASK messages from in_fd (a segment to
+ * render, or with "kind": "preview" a still, worker/still.h) and answer each
  * with MSG_DONE or MSG_FAIL on out_fd, until MSG_QUIT, EOF or SIGTERM. The forked pool
  * children and the standalone build/worker (stdin/stdout) both run exactly this.
  * Returns the process exit code.

@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "common/fspec.h"
 #include "common/spawn.h"
 #include "common/util.h"
 #include "worker/filter.h"
@@ -294,7 +295,7 @@ main(int argc, char **argv)
 	}
 	bench_frame_fill(&src);
 
-	list = filter_list_json();
+	list = fspec_list_json();
 	res = calloc(json_array_size(list) + 1, sizeof *res);
 	if (res == NULL)
 		goto done;

@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(r.fc != NULL && isfinite(r.t) && r.t >= 0 && r.t < 1e7);
 	FUZZ_CHECK(r.jpeg == 0 || r.jpeg == 1);
 	fuzz_chain_roundtrip(r.fc);
-	filter_chain_free(r.fc);
+	fspec_free(r.fc);
 done:
 	free(query);
 	return 0;

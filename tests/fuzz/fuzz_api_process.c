@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(r.workers >= 1 && r.workers <= 1024 && (r.baseline == 0 || r.baseline == 1));
 	FUZZ_CHECK(isfinite(r.segment_seconds) && r.segment_seconds >= 0.5 && r.segment_seconds <= 3600);
 	fuzz_chain_roundtrip(r.fc);
-	filter_chain_free(r.fc);
+	fspec_free(r.fc);
 done:
 	json_decref(body);
 	return 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fspec.h"
 #include "worker/filter.h"
 
 /* The names the web page and the original program use, plus the added ones. */
@@ -58,19 +59,19 @@ test_filter_bad(const char *spec, ...)
 static void
 test_filter_json_ok(const char *type, const char *params, const char *want)
 {
-	struct filter_chain	*fc;
+	struct fspec		*fc;
 	json_t			*p = NULL;
 	char			 err[512] = "";
 
 	if (params != NULL)
 		assert_non_null(p = json_loads(params, JSON_DECODE_ANY, NULL));
-	fc = filter_chain_from_json(type, p, err, sizeof err);
+	fc = fspec_from_json(type, p, err, sizeof err);
 	if (fc == NULL)
 		fail_msg("%s %s rejected: %s", type, params ? params : "(no params)", err);
-	if (strcmp(filter_chain_spec(fc), want) != 0)
+	if (strcmp(fspec_string(fc), want) != 0)
 		fail_msg("%s %s: \"%s\", expected \"%s\"", type, params ? params : "",
-		    filter_chain_spec(fc), want);
-	filter_chain_free(fc);
+		    fspec_string(fc), want);
+	fspec_free(fc);
 	json_decref(p);
 }
 
@@ -78,16 +79,16 @@ static void
 test_filter_json_bad(const char *type, const char *params, const char *want1,
     const char *want2)
 {
-	struct filter_chain	*fc;
+	struct fspec		*fc;
 	json_t			*p = NULL;
 	char			 err[512] = "";
 
 	if (params != NULL)
 		assert_non_null(p = json_loads(params, JSON_DECODE_ANY, NULL));
-	fc = filter_chain_from_json(type, p, err, sizeof err);
+	fc = fspec_from_json(type, p, err, sizeof err);
 	if (fc != NULL)
 		fail_msg("%s %s accepted as \"%s\"", type ? type : "(null)", params,
-		    filter_chain_spec(fc));
+		    fspec_string(fc));
 	if (strstr(err, want1) == NULL || (want2 != NULL && strstr(err, want2) == NULL))
 		fail_msg("%s %s: message \"%s\" lacks \"%s\"/\"%s\"", type ? type : "(null)",
 		    params, err, want1, want2 ? want2 : "");
@@ -119,7 +120,7 @@ test_filter_parse_valid(void **state)
 static void
 test_filter_round_trip(void **state)
 {
-	json_t		*list = filter_list_json(), *f, *p;
+	json_t		*list = fspec_list_json(), *f, *p;
 	size_t		 i, j;
 	const char	*which[] = { "min", "max", "default" };
 	char		 spec[512], again[4200], err[512];
@@ -273,7 +274,7 @@ test_filter_json(void **state)
 static void
 test_filter_list(void **state)
 {
-	json_t		*list = filter_list_json(), *f, *p;
+	json_t		*list = fspec_list_json(), *f, *p;
 	size_t		 i, j, n;
 	const char	*name, *type;
 	double		 def, min, max;
@@ -336,7 +337,7 @@ test_filter_list_print(void **state)
 	FILE	*out = open_memstream(&buf, &len);
 
 	assert_non_null(out);
-	filter_list_print(out);
+	fspec_list_print(out);
 	fclose(out);
 	for (n = 0; n < TEST_FILTER_NNAMES; n++) {
 		if (strstr(buf, test_filter_names[n]) == NULL)
