@@ -17,6 +17,7 @@
 #include "worker/filter.h"
 #include "worker/ring.h"
 #include "worker/route.h"
+#include "worker/stamps.h"
 
 volatile int render_stop;
 
@@ -89,8 +90,9 @@ render_plan(const struct render_task *t, struct filter_chain *fc, int enc_fd, st
 	len[0] = (size_t)fr.linesize[0] * (size_t)fr.height;
 	len[1] = len[2] = (size_t)fr.linesize[1] * (size_t)(fr.height / 2);
 	filter_chain_planes(fc, &reads, &writes);
-	/* a skipped frame must not reach the encoder, and a held last picture must be whole */
-	if (t->skip > 0 || t->count > 0)
+	/* a skipped frame must not reach the encoder, a held last picture must be whole, and a
+	 * timed frame's header goes before all of it */
+	if (t->skip > 0 || t->count > 0 || t->timed)
 		reads = writes = FILTER_PLANES_ALL;
 	if (route_plan(route, len, reads, writes, err, errlen) == -1 ||
 	    ring_init(ring, fsize, fsize - route->head, enc_fd, err, errlen) == -1)
@@ -111,6 +113,19 @@ render_child_error(int segment, const char *what, int status, int capture, int *
 	util_err(err, errlen, "segment %d: %s %s%s%s", segment, what, st, tail[0] ? ": " : "", tail);
 }
 
+/* The frames' own times, read from the piece, and the IVF header in front of them. */
+static int
+render_timed_start(const struct render_task *t, struct stamps *s, int enc_fd, char *err, size_t errlen)
+{
+	char why[512];
+
+	if (stamps_read(t->input, t->concat, s, why, sizeof why) == -1)
+		return util_err(err, errlen, "segment %d: %s", t->segment, why);
+	if (stamps_ivf_header(enc_fd, s, t->width, t->height) == -1)
+		return util_err(err, errlen, "segment %d: writing frames: %s", t->segment, strerror(errno));
+	return 0;
+}
+
 int
 render_segment(const struct render_task *t, render_progress_fn progress, void *arg,
     struct render_result *res, char *err, size_t errlen)
@@ -120,6 +135,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	struct frame fr;
 	struct ring ring = { 0 };
 	struct route route = { .null_fd = -1 };
+	struct stamps stamps = { 0 };
 	struct rusage ru, self0, self1;
 	pid_t dec = -1, enc = -1;
 	int dec_out[2] = { -1, -1 }, enc_in[2] = { -1, -1 };
@@ -180,7 +196,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		dargv[i++] = "-an"; dargv[i++] = "-sn"; dargv[i++] = "-dn";
 		dargv[i++] = "-filter_threads"; dargv[i++] = "1"; dargv[i++] = "-vf"; dargv[i++] = vf;
 		dargv[i++] = "-fps_mode";
-		if (t->cfr) {
+		if (t->cfr || t->timed) {
 			dargv[i++] = "passthrough";
 		} else {
 			dargv[i++] = "cfr"; dargv[i++] = "-r"; dargv[i++] = (char *)t->fps;
@@ -190,8 +206,12 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 
 		eargv[k++] = "ffmpeg"; eargv[k++] = "-nostdin"; eargv[k++] = "-hide_banner";
 		eargv[k++] = "-loglevel"; eargv[k++] = "error"; eargv[k++] = "-y";
-		eargv[k++] = "-f"; eargv[k++] = "rawvideo"; eargv[k++] = "-pix_fmt"; eargv[k++] = "yuv420p";
-		eargv[k++] = "-s"; eargv[k++] = size; eargv[k++] = "-framerate"; eargv[k++] = (char *)t->fps;
+		if (t->timed) {
+			eargv[k++] = "-f"; eargv[k++] = "ivf";
+		} else {
+			eargv[k++] = "-f"; eargv[k++] = "rawvideo"; eargv[k++] = "-pix_fmt"; eargv[k++] = "yuv420p";
+			eargv[k++] = "-s"; eargv[k++] = size; eargv[k++] = "-framerate"; eargv[k++] = (char *)t->fps;
+		}
 		eargv[k++] = "-i"; eargv[k++] = "pipe:0";
 		if (strcmp(t->color_range, "pc") == 0) {
 			/* back to the range the input had */
@@ -199,6 +219,11 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 			eargv[k++] = "-vf"; eargv[k++] = "scale=in_range=tv:out_range=pc";
 		}
 		k = encode_args(t, eargv, k, encbufs);
+		if (t->timed) {
+			/* every frame at its own time, in the input's time base */
+			eargv[k++] = "-fps_mode"; eargv[k++] = "passthrough";
+			eargv[k++] = "-enc_time_base"; eargv[k++] = "-1";
+		}
 		eargv[k++] = "-f"; eargv[k++] = "mp4";
 		eargv[k++] = tmp; eargv[k] = NULL;
 
@@ -212,6 +237,8 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	close(dec_out[1]);
 	close(enc_in[0]);
 	dec_out[1] = enc_in[0] = -1;
+	if (t->timed && render_timed_start(t, &stamps, enc_in[1], err, errlen) == -1)
+		goto done;
 
 	for (;;) {
 		buf = ring_next(&ring);
@@ -237,6 +264,14 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		render_frame_wrap(&fr, buf, t->width, t->height);
 		filter_chain_apply(fc, &fr);
 		res->filter_time += util_now() - f0;
+		if (t->timed && stamps_ivf_frame(enc_in[1], fsize, stamps_at(&stamps, (size_t)res->frames)) == -1) {
+			if (errno == EPIPE) {
+				enc_gone = 1;
+				break;
+			}
+			util_err(err, errlen, "segment %d: writing frames: %s", t->segment, strerror(errno));
+			goto done;
+		}
 		if (ring_put(&ring, enc_in[1], buf + route.head, fsize - route.head, &render_stop) == -1) {
 			if (errno == EPIPE) {
 				enc_gone = 1;
@@ -265,6 +300,14 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	spawn_wait(dec, &st, &ru);
 	dec = -1;
 	res->decode_cpu = render_cpu(&ru);
+	if (res->frames == 0 && !reached && !enc_gone && !render_stop && WIFEXITED(st)) {
+		/* Nothing of this piece decodes (a corrupted stretch): it adds no frame and no file,
+		 * and the job goes on; the master refuses a file only when no piece has a frame. */
+		log_warn("segment %d: no frame could be decoded; it adds nothing", t->segment);
+		res->wall = util_now() - t0;
+		rc = 0;
+		goto done;
+	}
 	/* after the encoder died (a full disk), the decoder's broken pipe is only the echo */
 	if (!reached && !enc_gone && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
 		/* nothing decodable is the reason a user needs; how the decoder ended is the detail */
@@ -272,9 +315,11 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		    st, dec_err, &res->retry, err, errlen);
 		goto done;
 	}
+	res->decoded = res->frames;
 	/* A resampled segment that came out short of its share of the output's frames holds its
-	 * last picture (still filtered in its buffer), so the segments add up to the whole length. */
-	while (t->count > 0 && sent != NULL && res->frames < t->count &&
+	 * last picture (still filtered in its buffer), so the segments add up to the whole length.
+	 * A frame-exact one short of its count lost frames that do not decode: none is made up. */
+	while (!t->cfr && t->count > 0 && sent != NULL && res->frames < t->count &&
 	    ring_put(&ring, enc_in[1], sent, fsize, &render_stop) == 0)
 		res->frames++;
 	close(enc_in[1]);
@@ -311,7 +356,7 @@ done:
 		kill(enc, SIGKILL);
 		spawn_wait(enc, NULL, NULL);
 	}
-	if (rc == -1)
+	if (rc == -1 || res->frames == 0)
 		unlink(tmp);
 	if (dec_out[0] != -1) close(dec_out[0]);
 	if (dec_out[1] != -1) close(dec_out[1]);
@@ -323,5 +368,6 @@ done:
 	ring_free(&ring);
 	route_free(&route);
 	filter_chain_free(fc);
+	stamps_free(&stamps);
 	return rc;
 }
