@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,16 +114,24 @@ render_child_error(int segment, const char *what, int status, int capture, int *
 	util_err(err, errlen, "segment %d: %s %s%s%s", segment, what, st, tail[0] ? ": " : "", tail);
 }
 
-/* The frames' own times, read from the piece, and the IVF header in front of them. */
+/* The frames' own times, read from the piece. Every packet is said to last the last interval:
+ * MP4 takes the others' lengths from one decoding time to the next, and the last frame is shown
+ * as long as the one before it instead of not at all. */
 static int
-render_timed_start(const struct render_task *t, struct stamps *s, int enc_fd, char *err, size_t errlen)
+render_timed_read(const struct render_task *t, struct stamps *s, char *bsf, size_t n, char *err,
+    size_t errlen)
 {
 	char why[512];
+	uint64_t scale;
 
 	if (stamps_read(t->input, t->concat, s, why, sizeof why) == -1)
 		return util_err(err, errlen, "segment %d: %s", t->segment, why);
-	if (stamps_ivf_header(enc_fd, s, t->width, t->height) == -1)
-		return util_err(err, errlen, "segment %d: writing frames: %s", t->segment, strerror(errno));
+	/* ffmpeg 5.1 applies it in the MP4 muxer's time base: the frames' denominator, doubled up
+	 * to 10000 at least (movenc's timescale) */
+	for (scale = s->den; scale < 10000; scale *= 2)
+		;
+	snprintf(bsf, n, "setts=duration=%lld", (long long)llround((double)(stamps_at(s, s->n) -
+	    stamps_at(s, s->n - 1)) * s->num * scale / s->den));
 	return 0;
 }
 
@@ -130,7 +139,7 @@ int
 render_segment(const struct render_task *t, render_progress_fn progress, void *arg,
     struct render_result *res, char *err, size_t errlen)
 {
-	char vf[256], size[32], tmp[4096], ferr[256], encbufs[ENCODE_BUFS][64];
+	char vf[256], size[32], tmp[4096], ferr[256], encbufs[ENCODE_BUFS][64], bsf[64];
 	struct filter_chain *fc = NULL;
 	struct frame fr;
 	struct ring ring = { 0 };
@@ -175,6 +184,8 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		util_err(err, errlen, "segment %d: %dx%d frames: %s", t->segment, t->width, t->height, ferr);
 		goto done;
 	}
+	if (t->timed && render_timed_read(t, &stamps, bsf, sizeof bsf, err, errlen) == -1)
+		goto done;
 	dec_err = spawn_capture_open("decoder-stderr");
 	enc_err = spawn_capture_open("encoder-stderr");
 	if (dec_err == -1 || enc_err == -1) {
@@ -223,6 +234,10 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 			/* every frame at its own time, in the input's time base */
 			eargv[k++] = "-fps_mode"; eargv[k++] = "passthrough";
 			eargv[k++] = "-enc_time_base"; eargv[k++] = "-1";
+			/* No B-frames: with them the decoding times trail the frames' by a delay that
+			 * varies with the rate, and MP4 would end the track that much early. */
+			eargv[k++] = "-bf"; eargv[k++] = "0";
+			eargv[k++] = "-bsf:v"; eargv[k++] = bsf;
 		}
 		eargv[k++] = "-f"; eargv[k++] = "mp4";
 		eargv[k++] = tmp; eargv[k] = NULL;
@@ -237,8 +252,10 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	close(dec_out[1]);
 	close(enc_in[0]);
 	dec_out[1] = enc_in[0] = -1;
-	if (t->timed && render_timed_start(t, &stamps, enc_in[1], err, errlen) == -1)
+	if (t->timed && stamps_ivf_header(enc_in[1], &stamps, t->width, t->height) == -1) {
+		util_err(err, errlen, "segment %d: writing frames: %s", t->segment, strerror(errno));
 		goto done;
+	}
 
 	for (;;) {
 		buf = ring_next(&ring);
