@@ -317,9 +317,10 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	spawn_wait(dec, &st, &ru);
 	dec = -1;
 	res->decode_cpu = render_cpu(&ru);
-	if (res->frames == 0 && !reached && !enc_gone && !render_stop && WIFEXITED(st)) {
-		/* Nothing of this piece decodes (a corrupted stretch): it adds no frame and no file,
-		 * and the job goes on; the master refuses a file only when no piece has a frame. */
+	if (res->frames == 0 && !reached && !enc_gone && !render_stop && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		/* Nothing of this piece decodes (a corrupted stretch), yet the decoder read it all:
+		 * it adds no frame and no file, and the job goes on; the master refuses a file only
+		 * when no piece has a frame. A decoder that failed (no such file) fails below. */
 		log_warn("segment %d: no frame could be decoded; it adds nothing", t->segment);
 		res->wall = util_now() - t0;
 		rc = 0;
