@@ -49,6 +49,7 @@ struct job {
 	double t0, t_phase;
 	double split_time, seq_time, par_time, merge_time, total_time;
 	int64_t frames_out;
+	int64_t frames_decoded;      /* what the workers decoded of the input, summed (-1 unknown) */
 	double filter_time, decode_cpu, encode_cpu, worker_cpu;
 	json_int_t worker_max_rss_kb;   /* the largest of the workers' peaks */
 	int identical;               /* -1 unknown, 0 no, 1 yes */
@@ -69,6 +70,7 @@ static void job_watch_stop(struct job *j);
 static void job_map(struct job *j, enum job_phase ph);
 static void job_join(struct job *j);
 static int64_t job_seg_frames(const struct job *j, int s);
+static int job_timed(const struct job *j);
 static json_t *job_task(const struct job *j, int s, const char *dir);
 static int job_plan(struct job *j, int complete);
 static const char *job_phase_dir(enum job_phase ph);
@@ -134,6 +136,7 @@ job_new(struct event_base *base, const struct job_opts *o, job_cb progress, job_
 		return NULL;
 	j->base = base;
 	j->o = *o;
+	j->frames_decoded = -1;
 	j->o.input = strdup(o->input);
 	j->o.output = strdup(o->output);
 	j->o.workdir = strdup(o->workdir);
@@ -486,6 +489,14 @@ job_exact(const struct job *j)
 	return 1;
 }
 
+/* A variable rate keeps its frames' own times (the worker reads them from its piece); a file
+ * without times (whole: AVI, bare streams) is resampled to its average rate instead. */
+static int
+job_timed(const struct job *j)
+{
+	return !j->probe.cfr && !j->probe.whole;
+}
+
 static void
 job_watch_stop(struct job *j)
 {
@@ -595,7 +606,7 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 	j->segs = j->units;
 	j->nseg = j->nplanned = j->nunits;
 	j->units = NULL;
-	for (i = 0; i < j->nseg && !j->probe.cfr; i++)
+	for (i = 0; i < j->nseg && !j->probe.cfr && !job_timed(j); i++)
 		j->segs[i].count = job_seg_frames(j, i);
 	/* fewer whole files than workers (a bare stream is one file): frame-exact parts of them */
 	if (j->probe.cfr && seg_split(&j->segs, &j->nseg, j->probe.duration, j->probe.fps,
@@ -735,6 +746,8 @@ job_pool_event_cb(struct pool *p, enum pool_event ev, int task, int worker, json
 			j->seg_frames[seg] = frames;
 		}
 		if (ev == POOL_TASK_DONE) {
+			if (frames == 0)
+				log_warn("segment %d: no frame could be decoded; the job goes on without it", seg);
 			j->segs_done++;
 			j->seg_ok[seg] = 1;
 			job_timeline_close(j, worker, "done");
@@ -783,8 +796,10 @@ job_map_cb(struct pool *p, json_t *results, const char *error, void *arg)
 		return;
 	}
 	j->par_time = elapsed;
+	j->frames_decoded = 0;
 	json_array_foreach(results, i, r) {
 		j->frames_out += json_integer_value(json_object_get(r, "frames"));
+		j->frames_decoded += json_integer_value(json_object_get(r, "decoded"));
 		j->filter_time += json_number_value(json_object_get(r, "filter_time"));
 		j->decode_cpu += json_number_value(json_object_get(r, "decode_cpu"));
 		j->encode_cpu += json_number_value(json_object_get(r, "encode_cpu"));
@@ -797,11 +812,17 @@ job_map_cb(struct pool *p, json_t *results, const char *error, void *arg)
 		/* with -threads 1 both runs should encode the very same bytes */
 		j->identical = 1;
 		for (s = 0; s < j->nseg && j->identical == 1; s++) {
+			if (j->seg_frames[s] == 0)
+				continue;  /* nothing decoded: no file in either run */
 			snprintf(a, sizeof a, "%s/seq/out_%05d.mp4", j->o.workdir, s);
 			snprintf(b, sizeof b, "%s/par/out_%05d.mp4", j->o.workdir, s);
 			if (util_files_equal(a, b) != 1)
 				j->identical = 0;
 		}
+	}
+	if (j->frames_out == 0) {
+		job_fail(j, "cannot render %s: no frame could be decoded", j->o.input);
+		return;
 	}
 	if (j->hls != NULL)
 		hls_end(j->hls);
@@ -891,6 +912,8 @@ job_task(const struct job *j, int s, const char *dir)
 	    "crf", format_crf(&j->o.format), "matrix", j->probe.matrix);
 	if (task != NULL)
 		job_task_format(j, task);
+	if (task != NULL && job_timed(j))
+		json_object_set_new(task, "timed", json_true());
 	if (task != NULL && (j->segs[s].skip > 0 || j->segs[s].count > 0)) {
 		json_object_set_new(task, "skip", json_integer(j->segs[s].skip));
 		json_object_set_new(task, "count", json_integer(j->segs[s].count));
@@ -1006,6 +1029,30 @@ job_join_cb(int status, const char *out, size_t outlen, const char *errtail, voi
 	job_finish(j, NULL);
 }
 
+/* The join's list: the pieces that hold frames; a variable rate's with each one's span to the
+ * next, so every frame stays at its time across the cuts and over a piece that decoded nothing. */
+static int
+job_join_list(const struct job *j, char *err, size_t errlen)
+{
+	double *starts = NULL;
+	int s, rc;
+
+	if (job_timed(j)) {
+		starts = malloc((size_t)j->nseg * sizeof *starts);
+		if (starts == NULL)
+			return util_err(err, errlen, "out of memory");
+		for (s = 0; s < j->nseg; s++)
+			starts[s] = j->segs[s].start;
+		/* the cutter lists the first file at 0, where its first frame may come later (the
+		 * list's times are the input's less its earliest stream's start) */
+		if (starts[0] < j->probe.video_start - j->probe.start_min)
+			starts[0] = j->probe.video_start - j->probe.start_min;
+	}
+	rc = join_write_kept(j->o.workdir, "par", j->nseg, j->seg_frames, starts, err, errlen);
+	free(starts);
+	return rc;
+}
+
 static void
 job_join(struct job *j)
 {
@@ -1016,7 +1063,7 @@ job_join(struct job *j)
 	j->phase = JOB_MERGING;
 	j->t_phase = util_now();
 	job_notify(j);
-	if (join_write_list(j->o.workdir, "par", j->nseg, err, sizeof err) == -1) {
+	if (job_join_list(j, err, sizeof err) == -1) {
 		job_fail(j, "%s", err);
 		return;
 	}
@@ -1147,7 +1194,9 @@ job_report(const struct job *j)
 	json_object_set_new(r, "baseline", json_boolean(j->o.baseline));
 	json_object_set_new(r, "output_filename", done ? json_string(slash ? slash + 1 : j->o.output) : json_null());
 	json_object_set_new(r, "output_path", done ? json_string(j->o.output) : json_null());
-	json_object_set_new(r, "frames_in", j->phase > JOB_PROBING ? json_integer(j->probe.frames) : json_null());
+	/* what was decoded once known; until then the packets counted */
+	json_object_set_new(r, "frames_in", j->frames_decoded >= 0 ? json_integer(j->frames_decoded) :
+	    j->phase > JOB_PROBING ? json_integer(j->probe.frames) : json_null());
 	json_object_set_new(r, "frames_out", done ? json_integer(j->frames_out) : json_null());
 	json_object_set_new(r, "identical", j->identical < 0 ? json_null() : json_boolean(j->identical));
 	json_object_set_new(r, "filter_time", json_real(j->filter_time));

@@ -30,6 +30,36 @@ join_write_list(const char *dir, const char *subdir, int n, char *err, size_t er
 	return 0;
 }
 
+int
+join_write_kept(const char *dir, const char *subdir, int n, const int64_t *frames,
+    const double *starts, char *err, size_t errlen)
+{
+	char path[4096];
+	int i, next, kept = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/concat.txt", dir);
+	f = fopen(path, "we");
+	if (f == NULL)
+		return util_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	fprintf(f, "ffconcat version 1.0\n");
+	for (i = 0; i < n; i++) {
+		if (frames[i] <= 0)
+			continue;
+		kept++;
+		fprintf(f, "file %s/out_%05d.mp4\n", subdir, i);
+		for (next = i + 1; next < n && frames[next] <= 0; next++)
+			;
+		if (starts != NULL && next < n)
+			fprintf(f, "duration %.6f\n", starts[next] - starts[i]);
+	}
+	if (fclose(f) != 0)
+		return util_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	if (kept == 0)
+		return util_err(err, errlen, "no frame could be decoded");
+	return 0;
+}
+
 /* Maps the original's stream `spec` (its kind, "a:", and number) to output stream `out` with
  * its own metadata, coded with codec. */
 static void

@@ -2,6 +2,7 @@
 #define MASTER_JOIN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct argv;
 struct probe;
@@ -16,6 +17,13 @@ struct format_plan;
 
 /* Writes DIR/concat.txt naming SUBDIR/out_NNNNN.mp4 for n segments, for the concat demuxer. */
 int join_write_list(const char *dir, const char *subdir, int n, char *err, size_t errlen);
+
+/* The same for the pieces with frames[i] > 0 (a piece that decoded nothing has no file);
+ * with starts (the pieces' times in the input, or NULL), each file lasts until the next
+ * listed one starts, whatever its frames' own length. -1 with a message, also when no piece
+ * has a frame. */
+int join_write_kept(const char *dir, const char *subdir, int n, const int64_t *frames,
+    const double *starts, char *err, size_t errlen);
 
 /* The ffmpeg command that concatenates the encoded segments (stream copy) into f's container
  * and brings back from the original what the plan keeps: its audio (copied or encoded), its

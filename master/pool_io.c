@@ -87,7 +87,9 @@ pool_io_msg(struct pool_worker *w, int type, json_t *j)
 			remote_xfer_reset(&w->x);
 			break;
 		}
-		if (type == MSG_DONE && w->argv != NULL && remote_recv_finish(&w->x, err, sizeof err) == -1) {
+		/* a piece that decoded nothing has no result file to send (0 frames) */
+		if (type == MSG_DONE && w->argv != NULL && json_integer_value(json_object_get(j, "frames")) > 0 &&
+		    remote_recv_finish(&w->x, err, sizeof err) == -1) {
 			pool_task_lost(p, task, w->slot, err, 1);
 		} else if (type == MSG_DONE) {
 			json_object_set_new(j, "worker", json_integer(w->slot));

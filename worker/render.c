@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +12,14 @@
 #include <unistd.h>
 
 #include "common/argv.h"
+#include "common/log.h"
 #include "common/spawn.h"
 #include "common/util.h"
 #include "worker/encode.h"
 #include "worker/filter.h"
 #include "worker/ring.h"
 #include "worker/route.h"
+#include "worker/stamps.h"
 
 volatile int render_stop;
 
@@ -99,8 +102,9 @@ render_plan(const struct render_task *t, const struct filter_format *fmt, struct
 	len[1] = len[2] = (size_t)fr.linesize[1] *
 	    (size_t)filter_format_plane_height(fmt, fr.height, 1);
 	filter_chain_planes(fc, &reads, &writes);
-	/* a skipped frame must not reach the encoder, and a held last picture must be whole */
-	if (t->skip > 0 || t->count > 0)
+	/* a skipped frame must not reach the encoder, a held last picture must be whole, and a
+	 * timed frame's header goes before all of it */
+	if (t->skip > 0 || t->count > 0 || t->timed)
 		reads = writes = FILTER_PLANES_ALL;
 	if (route_plan(route, len, reads, writes, err, errlen) == -1 ||
 	    ring_init(ring, fsize, fsize - route->head, enc_fd, err, errlen) == -1)
@@ -121,6 +125,27 @@ render_child_error(int segment, const char *what, int status, int capture, int *
 	util_err(err, errlen, "segment %d: %s %s%s%s", segment, what, st, tail[0] ? ": " : "", tail);
 }
 
+/* The frames' own times, read from the piece. Every packet is said to last the last interval:
+ * MP4 takes the others' lengths from one decoding time to the next, and the last frame is shown
+ * as long as the one before it instead of not at all. */
+static int
+render_timed_read(const struct render_task *t, struct stamps *s, char *bsf, size_t n, char *err,
+    size_t errlen)
+{
+	char why[512];
+	uint64_t scale;
+
+	if (stamps_read(t->input, t->concat, s, why, sizeof why) == -1)
+		return util_err(err, errlen, "segment %d: %s", t->segment, why);
+	/* ffmpeg 5.1 applies it in the MP4 muxer's time base: the frames' denominator, doubled up
+	 * to 10000 at least (movenc's timescale) */
+	for (scale = s->den; scale < 10000; scale *= 2)
+		;
+	snprintf(bsf, n, "setts=duration=%lld", (long long)llround((double)(stamps_at(s, s->n) -
+	    stamps_at(s, s->n - 1)) * s->num * scale / s->den));
+	return 0;
+}
+
 /* One segment's children, pipes and buffers while it renders; render_teardown frees what is set. */
 struct render_run {
 	struct filter_chain *fc;
@@ -135,6 +160,8 @@ struct render_run {
 	int64_t decoded;
 	int enc_gone;           /* the encoder died: its status says why */
 	char tmp[4096];         /* the encoder's output until it is renamed */
+	struct stamps stamps;   /* a timed segment's frame times */
+	char bsf[64];           /* and the packets' duration for the encoder */
 };
 
 /* The decoder's and the encoder's command lines; vf and size are the caller's. */
@@ -149,20 +176,30 @@ render_argv(const struct render_task *t, const struct render_run *r, const char 
 		argv_add(dec, "-f", "concat", "-safe", "0", NULL);
 	argv_add(dec, "-i", t->input, "-map", "0:v:0", "-an", "-sn", "-dn",
 	    "-filter_threads", "1", "-vf", vf, "-fps_mode", NULL);
-	if (t->cfr)
+	if (t->cfr || t->timed)
 		argv_add(dec, "passthrough", NULL);
 	else
 		argv_add(dec, "cfr", "-r", t->fps, NULL);
 	argv_add(dec, "-f", "rawvideo", "-pix_fmt", t->pix_fmt, "pipe:1", NULL);
 
-	argv_add(enc, "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-	    "-f", "rawvideo", "-pix_fmt", t->pix_fmt, "-s", size, "-framerate", t->fps,
-	    "-i", "pipe:0", NULL);
+	argv_add(enc, "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", NULL);
+	if (t->timed)
+		argv_add(enc, "-f", "ivf", NULL);
+	else
+		argv_add(enc, "-f", "rawvideo", "-pix_fmt", t->pix_fmt, "-s", size, "-framerate", t->fps, NULL);
+	argv_add(enc, "-i", "pipe:0", NULL);
 	if (strcmp(t->color_range, "pc") == 0) {
 		/* back to the range the input had */
 		argv_add(enc, "-filter_threads", "1", "-vf", "scale=in_range=tv:out_range=pc", NULL);
 	}
 	encode_args(t, enc);
+	if (t->timed) {
+		/* every frame at its own time, in the input's time base. No B-frames: with them the
+		 * decoding times trail the frames' by a delay that varies with the rate, and MP4
+		 * would end the track that much early. */
+		argv_add(enc, "-fps_mode", "passthrough", "-enc_time_base", "-1", "-bf", "0",
+		    "-bsf:v", r->bsf, NULL);
+	}
 	argv_add(enc, "-f", "mp4", r->tmp, NULL);
 	if (argv_end(dec, err, errlen) == -1 || argv_end(enc, err, errlen) == -1)
 		return -1;
@@ -200,6 +237,14 @@ render_frames(const struct render_task *t, struct render_run *r, render_progress
 		render_frame_wrap_format(&fr, buf, t->width, t->height, &r->fmt);
 		filter_chain_apply(r->fc, &fr);
 		res->filter_time += util_now() - f0;
+		if (t->timed && stamps_ivf_frame(r->enc_in[1], r->fsize,
+		    stamps_at(&r->stamps, (size_t)res->frames)) == -1) {
+			if (errno == EPIPE) {
+				r->enc_gone = 1;
+				break;
+			}
+			return util_err(err, errlen, "segment %d: writing frames: %s", t->segment, strerror(errno));
+		}
 		if (ring_put(&r->ring, r->enc_in[1], buf + r->route.head, r->fsize - r->route.head,
 		    &render_stop) == -1) {
 			if (errno == EPIPE) {
@@ -246,9 +291,18 @@ render_finish(const struct render_task *t, struct render_run *r, struct render_r
 		    "decoder", st, r->dec_err, &res->retry, err, errlen);
 		return -1;
 	}
+	if (res->frames == 0 && !reached && !r->enc_gone && !render_stop) {
+		/* Nothing of this piece decodes (a corrupted stretch), yet the decoder read it all:
+		 * it adds no frame and no file, and the job goes on; the master refuses a file only
+		 * when no piece has a frame. A decoder that failed (no such file) failed above. */
+		log_warn("segment %d: no frame could be decoded; it adds nothing", t->segment);
+		return 0;
+	}
+	res->decoded = res->frames;
 	/* A resampled segment that came out short of its share of the output's frames holds its
-	 * last picture (still filtered in its buffer), so the segments add up to the whole length. */
-	while (t->count > 0 && r->sent != NULL && res->frames < t->count &&
+	 * last picture (still filtered in its buffer), so the segments add up to the whole length.
+	 * A frame-exact one short of its count lost frames that do not decode: none is made up. */
+	while (!t->cfr && t->count > 0 && r->sent != NULL && res->frames < t->count &&
 	    ring_put(&r->ring, r->enc_in[1], r->sent, r->fsize, &render_stop) == 0)
 		res->frames++;
 	close(r->enc_in[1]);
@@ -260,8 +314,6 @@ render_finish(const struct render_task *t, struct render_run *r, struct render_r
 		render_child_error(t->segment, "encoder", st, r->enc_err, &res->retry, err, errlen);
 		return -1;
 	}
-	if (res->frames == 0)
-		return util_err(err, errlen, "segment %d: no frame could be decoded", t->segment);
 	if (rename(r->tmp, t->output) == -1)
 		return util_err(err, errlen, "segment %d: cannot rename %s: %s", t->segment, r->tmp,
 		    strerror(errno));
@@ -292,6 +344,7 @@ render_teardown(struct render_run *r, int ok)
 	ring_free(&r->ring);
 	route_free(&r->route);
 	filter_chain_free(r->fc);
+	stamps_free(&r->stamps);
 }
 
 int
@@ -340,6 +393,8 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		util_err(err, errlen, "segment %d: %dx%d frames: %s", t->segment, t->width, t->height, ferr);
 		goto done;
 	}
+	if (t->timed && render_timed_read(t, &r.stamps, r.bsf, sizeof r.bsf, err, errlen) == -1)
+		goto done;
 	r.dec_err = spawn_capture_open("decoder-stderr");
 	r.enc_err = spawn_capture_open("encoder-stderr");
 	if (r.dec_err == -1 || r.enc_err == -1) {
@@ -359,6 +414,10 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	close(r.dec_out[1]);
 	close(r.enc_in[0]);
 	r.dec_out[1] = r.enc_in[0] = -1;
+	if (t->timed && stamps_ivf_header(r.enc_in[1], &r.stamps, t->width, t->height) == -1) {
+		util_err(err, errlen, "segment %d: writing frames: %s", t->segment, strerror(errno));
+		goto done;
+	}
 
 	if (render_frames(t, &r, progress, arg, t0, res, err, errlen) == -1 ||
 	    render_finish(t, &r, res, err, errlen) == -1)
@@ -372,6 +431,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 done:
 	if (rc == -1 && render_stop)
 		res->retry = 1;
-	render_teardown(&r, rc == 0);
+	/* a piece that decoded nothing leaves no file */
+	render_teardown(&r, rc == 0 && res->frames > 0);
 	return rc;
 }

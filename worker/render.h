@@ -24,6 +24,7 @@ struct render_task {
 	const char *color_range, *color_primaries, *color_trc, *colorspace;
 	int bitrate;            /* kbit/s; 0: crf */
 	int cfr;                /* 1: pass frames through as they are; 0: resample to fps */
+	int timed;              /* 1: pass frames through with their own times (a variable rate) */
 	int width, height;      /* output size: upright and even */
 	int rotation;           /* clockwise degrees to turn the decoded picture: 0, 90, 180, 270 */
 	int crf;
@@ -32,7 +33,8 @@ struct render_task {
 };
 
 struct render_result {
-	int64_t frames;         /* frames encoded */
+	int64_t frames;         /* frames encoded; 0: nothing decoded, no output written */
+	int64_t decoded;        /* of them, frames the decoder gave (the rest hold the last one) */
 	double wall;            /* seconds, the whole segment */
 	double filter_time;     /* seconds in the filter kernels */
 	double decode_cpu;      /* CPU seconds of the ffmpeg decoder child */

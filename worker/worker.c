@@ -60,10 +60,10 @@ worker_parse_task(json_t *j, struct render_task *t, char *err, size_t errlen)
 	t->crf = 20;
 	t->cfr = 1;
 	if (json_unpack_ex(j, &jerr, 0,
-	    "{s:i, s:i, s:s, s:s, s:s, s:s, s:i, s:i, s?i, s?b, s?s, s?i, s?s, s?I, s?I}",
+	    "{s:i, s:i, s:s, s:s, s:s, s:s, s:i, s:i, s?i, s?b, s?b, s?s, s?i, s?s, s?I, s?I}",
 	    "task", &t->task, "segment", &t->segment, "input", &t->input, "output", &t->output,
 	    "filter", &t->filter, "fps", &t->fps, "width", &t->width, "height", &t->height,
-	    "rotation", &t->rotation, "cfr", &t->cfr, "preset", &t->preset, "crf", &t->crf,
+	    "rotation", &t->rotation, "cfr", &t->cfr, "timed", &t->timed, "preset", &t->preset, "crf", &t->crf,
 	    "matrix", &t->matrix, "skip", &skip, "count", &count) == -1) {
 		snprintf(err, errlen, "bad task: %s", jerr.text);
 		return -1;
@@ -241,7 +241,7 @@ worker_run_task(int in_fd, int out_fd, struct msg_reader *rd, json_t *task)
 	log_debug("segment %d: %s -> %s (%s)", t.segment, t.input, t.output, t.filter);
 	if (worker_concat_list(&t, in, err, sizeof err) == -1 ||
 	    render_segment(&t, worker_progress_cb, &wp, &res, err, sizeof err) == -1 ||
-	    (remote && transfer_send(out_fd, t.task, t.output, err, sizeof err) == -1)) {
+	    (remote && res.frames > 0 && transfer_send(out_fd, t.task, t.output, err, sizeof err) == -1)) {
 		/* stopped by the master on purpose (Ctrl-C, a failed map): not ours to report */
 		if (!render_stop)
 			log_warn("%s", err);
@@ -249,8 +249,9 @@ worker_run_task(int in_fd, int out_fd, struct msg_reader *rd, json_t *task)
 		    "error", err, "retry", res.retry);
 		rc = msg_write(out_fd, MSG_FAIL, reply, NULL, 0);
 	} else {
-		reply = json_pack("{s:i, s:i, s:I, s:f, s:f, s:f, s:f, s:f, s:I}", "task", t.task,
-		    "segment", t.segment, "frames", (json_int_t)res.frames, "wall", res.wall,
+		reply = json_pack("{s:i, s:i, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:I}", "task", t.task,
+		    "segment", t.segment, "frames", (json_int_t)res.frames,
+		    "decoded", (json_int_t)res.decoded, "wall", res.wall,
 		    "filter_time", res.filter_time, "decode_cpu", res.decode_cpu,
 		    "encode_cpu", res.encode_cpu, "worker_cpu", res.worker_cpu,
 		    "max_rss_kb", (json_int_t)res.max_rss_kb);

@@ -3,7 +3,9 @@
 # -count_frames decodes), the sound that is there, the picture upright. One clip per kind of
 # file that once failed, generated here: AVI with B-frames (H.264, MPEG-4 ASP + MP3), bare
 # .h264/.hevc/.m4v streams, a one-frame rotated clip with longer sound, an MKV whose nominal
-# rate is far from its real one, a TS cut mid-GOP, truncated MKV and MP4 (rendered, and said so).
+# rate is far from its real one, a variable-rate MKV (its frames keep their times), a TS cut
+# mid-GOP, a TS corrupted in the middle, truncated MKV and MP4 (rendered, and said so).
+# --json's frames_in is what was decoded, the same count as ffprobe -count_frames.
 . "$(dirname "$0")/lib.sh"
 private_tmp
 
@@ -24,6 +26,7 @@ rule() {
 	if [ -n "$a" ] && [ "$a" -gt 0 ] && [ "$a" = "$b" ]; then pass "$name-frames"
 	else fail "$name-frames" "ffprobe decodes $a frames of the input, the output has $b"; fi
 	check "$name-json-frames-out" [ "$(jf "$T/$name.out" .frames_out)" = "$b" ]
+	check "$name-json-frames-in-decoded" [ "$(jf "$T/$name.out" .frames_in)" = "$a" ]
 	check "$name-json-truncated" [ "$(jf "$T/$name.out" .input.truncated)" = "$want_trunc" ]
 	if has_audio "$in"; then
 		check "$name-audio-kept" has_audio "$out"
@@ -85,6 +88,22 @@ if rule wrong-nominal-rate "$T/wrongrate.mkv"; then
 	check json-no-binary-noise eval '! grep -Eq "\"(duration|fps|file_size_mb|bitrate_mbps|declared_duration)\": [0-9]+\.[0-9]{3,}" "$T/wrong-nominal-rate.out"'
 fi
 
+# ---- variable frame rate: 2 s at 15 fps then 2 s at 30 fps, every frame at its own time ----
+
+$FF -f lavfi -i "testsrc2=size=320x240:rate=15:duration=2" -c:v libx264 -preset ultrafast -g 15 -pix_fmt yuv420p "$T/vfr15.mkv"
+$FF -f lavfi -i "testsrc2=size=320x240:rate=30:duration=2" -c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p "$T/vfr30.mkv"
+printf 'file %s\nfile %s\n' "$T/vfr15.mkv" "$T/vfr30.mkv" >"$T/vfr.txt"
+$FF -f concat -safe 0 -i "$T/vfr.txt" -f lavfi -i "sine=duration=4" -map 0:v -map 1:a -c:v copy -c:a aac "$T/vfr.mkv"
+# pts FILE: the video's packet times, in presentation order, from the first frame's
+pts() { ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 "$1" | sort -g | awk 'NR == 1 { o = $1 } { printf "%.6f\n", $1 - o }'; }
+if rule variable-rate "$T/vfr.mkv"; then
+	check vfr-said-variable [ "$(jf "$T/variable-rate.out" .input.variable_frame_rate)" = true ]
+	# within a tick of the input's time base (1 ms), across the cuts between pieces too
+	check vfr-frames-keep-their-times eval 'paste -d " " <(pts "$T/vfr.mkv") <(pts "$T/variable-rate.mp4") |
+		awk "{ d = \$1 - \$2; if (d < 0) d = -d; if (d > 0.001) bad++ } END { exit !(NR == 90 && bad == 0) }"'
+	check vfr-video-length near "$(duration "$T/variable-rate.mp4")" 4 0.1
+fi
+
 # ---- a broadcast recording cut mid-GOP at a byte offset ----
 
 $FF -f lavfi -i "$SRC:duration=4" -f lavfi -i "sine=duration=4" -c:v libx264 -preset ultrafast -g 30 -bf 2 \
@@ -98,6 +117,21 @@ if rule ts-cut-mid-gop "$T/midgop.ts"; then
 	key=$(ffprobe -v quiet -select_streams v:0 -show_entries packet=pts_time,flags -of csv=p=0 "$T/midgop.ts" | awk -F, '$2 ~ /K/ { print $1; exit }')
 	aend=$(ffprobe -v quiet -select_streams a:0 -show_entries packet=pts_time,duration_time -of csv=p=0 "$T/midgop.ts" | awk -F, '{ e = $1 + $2 } END { print e }')
 	check ts-mid-gop-sound-from-first-keyframe near "$(duration "$T/ts-cut-mid-gop.mp4" a)" "$(awk -v a="$aend" -v k="$key" 'BEGIN { print a - k }')" 0.05
+fi
+
+# ---- a recording corrupted in its middle: the pieces there decode nothing, the rest renders ----
+
+$FF -f lavfi -i "$SRC:duration=6" -f lavfi -i "sine=duration=6" -c:v libx264 -preset ultrafast -g 30 \
+	-pix_fmt yuv420p -c:a aac "$T/whole.ts"
+sz=$(stat -c %s "$T/whole.ts")
+cp "$T/whole.ts" "$T/corrupt.ts"
+# a fifth of the packets, from 2/5 in, overwritten with noise (the same every run): the demuxer
+# finds sync bytes in it, so the packets after it are read again, but nothing there decodes
+seq 1 400000 | gzip -n -c | head -c $((sz / 188 / 5 * 188)) |
+	dd of="$T/corrupt.ts" bs=188 seek=$((sz / 188 * 2 / 5)) conv=notrunc status=none
+check corrupt-loses-frames [ "$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$T/corrupt.ts" | head -n 1)" -gt "$(frames "$T/corrupt.ts")" ]
+if rule corrupt-middle "$T/corrupt.ts"; then
+	check corrupt-middle-warns grep -q "warn segment [0-9]*: no frame could be decoded" "$T/corrupt-middle.err"
 fi
 
 # ---- truncated recordings: the index says 10 s, the data holds the first fifth ----
