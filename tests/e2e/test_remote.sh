@@ -156,7 +156,8 @@ check bad-quote-explained grep -q "unterminated" "$T/badquote.err"
 # a worker that says hello, takes a task and never answers: replaced after --task-timeout, its
 # segment re-run; the first launch stalls, later ones are real workers (the timeout is long
 # enough for a real worker to show progress on a machine busy with other work)
-printf 'V\001\001\000\000\000\000\015{"version":3}' >"$T/hello2"
+proto=$(awk '$2 == "WORKER_PROTOCOL" { print $3 }' "$VR_ROOT/worker/worker.h")
+printf 'V\001\001\000\000\000\000\015{"version":%d}' "$proto" >"$T/hello2"
 cat >"$T/staller.sh" <<EOF
 #!/bin/sh
 if [ -e "$T/stalled" ]; then exec "$WORKER" --name later; fi
