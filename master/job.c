@@ -1,11 +1,13 @@
 #include "master/job.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -469,8 +471,10 @@ job_exact(const struct job *j)
 static void
 job_watch_stop(struct job *j)
 {
-	if (j->watch != NULL)
-		event_free(j->watch);
+	if (j->watch == NULL)
+		return;
+	close(event_get_fd(j->watch));
+	event_free(j->watch);
 	j->watch = NULL;
 }
 
@@ -518,15 +522,19 @@ job_plan(struct job *j, int complete)
 	return 0;
 }
 
-/* While the cutter runs: what it has listed (each line is written once its file is closed). */
+/* While the cutter runs, woken by each write to its list (one line, once its file is
+ * closed): what it has listed. */
 static void
 job_watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
 	struct seg *v = NULL;
-	char dir[4096], err[512];
+	char dir[4096], err[512], events[4096];
 	int n = 0;
 
+	/* the events only say "written": drain them, the list itself says what is new */
+	while (read(fd, events, sizeof events) > 0)
+		;
 	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
 	if (seg_read_list(dir, &v, &n, err, sizeof err) == -1 || n <= j->nunits) {
 		free(v);
@@ -536,6 +544,41 @@ job_watch_cb(evutil_socket_t fd, short what, void *arg)
 	j->units = v;
 	j->nunits = n;
 	job_plan(j, 0);
+}
+
+/*
+ * Watches DIR/list.csv for the cutter's writes (inotify, no timer: the loop sleeps while the
+ * cut writes nothing). The list is created empty first, so the watch is on the inode ffmpeg
+ * then opens (O_TRUNC keeps it) and no line can be written before the watch exists.
+ */
+static int
+job_watch_start(struct job *j, const char *dir, char *err, size_t errlen)
+{
+	char path[4200];
+	int fd = -1, lf;
+
+	snprintf(path, sizeof path, "%s/list.csv", dir);
+	lf = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (lf == -1 || close(lf) == -1)
+		return util_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd == -1 || inotify_add_watch(fd, path, IN_MODIFY) == -1) {
+		util_err(err, errlen, "cannot watch %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	j->watch = event_new(j->base, fd, EV_READ | EV_PERSIST, job_watch_cb, j);
+	if (j->watch == NULL || event_add(j->watch, NULL) == -1) {
+		util_err(err, errlen, "out of memory");
+		goto fail;
+	}
+	return 0;
+fail:
+	if (j->watch != NULL)
+		event_free(j->watch);
+	j->watch = NULL;
+	if (fd != -1)
+		close(fd);
+	return -1;
 }
 
 static void
@@ -597,14 +640,13 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 /*
  * One cutting pass, with the render started at once when pieces can end on any frame
  * (job_exact): the cutter writes files of about an eighth of a piece (on keyframes), and each
- * piece goes to a worker as soon as the files it needs are listed (a 10 ms look at the list),
- * so the workers do not wait for the whole cut. Otherwise the cut is into the pieces
- * themselves, rendered once it has ended.
+ * piece goes to a worker as soon as the files it needs are listed (job_watch_start), so the
+ * workers do not wait for the whole cut. Otherwise the cut is into the pieces themselves,
+ * rendered once it has ended.
  */
 static void
 job_cut(struct job *j)
 {
-	struct timeval tick = { 0, 10000 };
 	char dir[4096], bufs[4][4096], err[512];
 	char *argv[40];
 	double len;
@@ -626,6 +668,10 @@ job_cut(struct job *j)
 	}
 	len = job_piece_length(j);
 	seg_cut_argv(j->o.input, dir, job_exact(j) ? seg_unit_length(len) : len, job_exact(j), argv, bufs);
+	if (job_exact(j) && job_watch_start(j, dir, err, sizeof err) == -1) {
+		job_fail(j, "%s", err);
+		return;
+	}
 	j->proc = proc_start(j->base, argv, 1 << 20, job_cut_cb, j, err, sizeof err);
 	if (j->proc == NULL) {
 		job_fail(j, "%s", err);
@@ -637,9 +683,7 @@ job_cut(struct job *j)
 	j->segs = calloc((size_t)j->nseg, sizeof *j->segs);
 	j->seg_frames = calloc((size_t)j->nseg, sizeof *j->seg_frames);
 	j->seg_ok = calloc((size_t)j->nseg, sizeof *j->seg_ok);
-	j->watch = event_new(j->base, -1, EV_PERSIST, job_watch_cb, j);
-	if (j->segs == NULL || j->seg_frames == NULL || j->seg_ok == NULL || j->watch == NULL ||
-	    event_add(j->watch, &tick) == -1) {
+	if (j->segs == NULL || j->seg_frames == NULL || j->seg_ok == NULL) {
 		job_abort(j, "out of memory");
 		return;
 	}
