@@ -151,9 +151,8 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		util_err(err, errlen, "segment %d: cannot create pipes: %s", t->segment, strerror(errno));
 		goto done;
 	}
-	/* Larger pipes mean fewer context switches per frame between us and ffmpeg. */
-	fcntl(dec_out[0], F_SETPIPE_SZ, 1 << 20);
-	fcntl(enc_in[1], F_SETPIPE_SZ, 1 << 20);
+	/* The pipes keep the kernel's 64 KiB: grown to a frame or 1 MiB (F_SETPIPE_SZ) they cost
+	 * more system and user time, not less (scripts/README.md, "Raw-frame pipe size"). */
 	fsize = render_frame_wrap(&fr, NULL, t->width, t->height);
 	if (render_plan(t, fc, enc_in[1], &route, &ring, ferr, sizeof ferr) == -1) {
 		util_err(err, errlen, "segment %d: %dx%d frames: %s", t->segment, t->width, t->height, ferr);
