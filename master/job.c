@@ -49,6 +49,7 @@ struct job {
 
 	double t0, t_phase;
 	double split_time, seq_time, par_time, merge_time, total_time;
+	double join_start;           /* when the joining ffmpeg started (seconds from t0) */
 	int64_t frames_out;
 	double filter_time, decode_cpu, encode_cpu, worker_cpu;
 	json_int_t worker_max_rss_kb;   /* the largest of the workers' peaks */
@@ -62,11 +63,19 @@ struct job {
 	struct hls *hls;             /* the HLS stream, with opts.hls_dir */
 	char hls_error[512];         /* why the stream stopped growing (the job goes on) */
 	int joined;                  /* the MP4 is done; the stream's last pieces are not */
+	/* the join beside the render (job_feed_next): it reads the pieces in order on feed_fd */
+	int feeding;                 /* the parallel phase's pieces go to the join as they end */
+	struct proc *join_proc;      /* that join, started with the first piece */
+	struct proc *feeder;         /* the ffmpeg writing a piece into feed_fd */
+	int feed_fd;                 /* the join's stdin, ours to write; -1 once closed */
+	int fed;                     /* pieces fed, in order */
 };
 
 static void job_cut(struct job *j);
 static void job_keys(struct job *j);
 static void job_watch_stop(struct job *j);
+static void job_feed_stop(struct job *j);
+static int job_feed_next(struct job *j);
 static void job_map(struct job *j, enum job_phase ph);
 static void job_join(struct job *j);
 static int64_t job_seg_frames(const struct job *j, int s);
@@ -131,6 +140,7 @@ job_new(struct event_base *base, const struct job_opts *o, job_cb progress, job_
 	j->done = done;
 	j->arg = arg;
 	j->identical = -1;
+	j->feed_fd = -1;
 	j->timeline = json_array();
 	j->retries = json_array();
 	if (j->o.input == NULL || j->o.output == NULL || j->o.workdir == NULL ||
@@ -150,6 +160,7 @@ job_free(struct job *j)
 	if (j->proc != NULL)
 		proc_cancel(j->proc);
 	job_watch_stop(j);
+	job_feed_stop(j);
 	if (j->pool != NULL) {
 		pool_terminate(j->pool);
 		pool_release(j->pool);
@@ -187,6 +198,7 @@ job_finish(struct job *j, const char *error)
 
 	j->total_time = util_now() - j->t0;
 	job_watch_stop(j);
+	job_feed_stop(j);
 	if (error != NULL) {
 		snprintf(j->error, sizeof j->error, "%s", error);
 		j->phase = JOB_FAILED;
@@ -762,6 +774,8 @@ job_pool_event_cb(struct pool *p, enum pool_event ev, int task, int worker, json
 			job_hls_piece(j, seg, frames);
 			if (j->watch != NULL && job_plan(j, 0) == -1)
 				return;  /* aborted */
+			if (job_feed_next(j) == -1)
+				return;  /* aborted */
 		}
 		break;
 	case POOL_TASK_RETRY:
@@ -932,6 +946,7 @@ job_map(struct job *j, enum job_phase ph)
 
 	j->phase = ph;
 	j->t_phase = util_now();
+	j->feeding = ph == JOB_PARALLEL && join_feedable(&j->o.format);
 	j->segs_done = 0;
 	j->frames_done = 0;
 	memset(j->seg_frames, 0, (size_t)j->nseg * sizeof *j->seg_frames);
@@ -1027,6 +1042,109 @@ job_join_cb(int status, const char *out, size_t outlen, const char *errtail, voi
 	job_finish(j, NULL);
 }
 
+/* ---- the join beside the render ---- */
+
+static void
+job_feed_stop(struct job *j)
+{
+	if (j->feeder != NULL)
+		proc_cancel(j->feeder);
+	if (j->join_proc != NULL)
+		proc_cancel(j->join_proc);
+	if (j->feed_fd != -1)
+		close(j->feed_fd);
+	j->feeder = j->join_proc = NULL;
+	j->feed_fd = -1;
+}
+
+static void
+job_feed_join_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct job *j = arg;
+	char how[128], err[1024];
+
+	j->join_proc = NULL;
+	if (j->phase != JOB_MERGING || j->feed_fd != -1) {
+		/* ended while pieces were still to come: it can only have failed */
+		spawn_status_str(status, how, sizeof how);
+		snprintf(err, sizeof err, "cannot join the segments: ffmpeg %s: %s", how,
+		    status == 0 ? "ended before the last segment" : errtail);
+		job_abort(j, err);
+		return;
+	}
+	job_join_cb(status, out, outlen, errtail, j);
+}
+
+static void
+job_feed_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct job *j = arg;
+	char how[128], err[1024];
+
+	j->feeder = NULL;
+	if (status != 0) {
+		spawn_status_str(status, how, sizeof how);
+		snprintf(err, sizeof err, "cannot join segment %d: ffmpeg %s: %s", j->fed, how, errtail);
+		job_abort(j, err);
+		return;
+	}
+	j->fed++;
+	job_feed_next(j);
+}
+
+/*
+ * Feeds the next piece to the join once it is rendered and the one before has gone in: the
+ * join (started with the first piece) reads MPEG-TS on its stdin, one ffmpeg at a time
+ * remuxes a piece into it, and after the last one the pipe is closed so the join finishes.
+ * -1 when the job was aborted.
+ */
+static int
+job_feed_next(struct job *j)
+{
+	char err[512], part[4096], piece[4200], bufs[JOIN_BUFS][4096];
+	char *argv[JOIN_ARGV];
+	int fds[2] = { -1, -1 }, k;
+	int64_t before = 0;
+
+	if (!j->feeding || (j->phase != JOB_PARALLEL && j->phase != JOB_MERGING) || j->feeder != NULL)
+		return 0;
+	if (j->fed == j->nseg) {
+		/* EOF: the join writes the rest and ends (job_feed_join_cb) */
+		if (j->feed_fd != -1)
+			close(j->feed_fd);
+		j->feed_fd = -1;
+		return 0;
+	}
+	if (j->fed >= j->nplanned || !j->seg_ok[j->fed])
+		return 0;
+	if (j->join_proc == NULL) {
+		snprintf(part, sizeof part, "%s.part", j->o.output);
+		join_argv(j->o.workdir, j->o.input, &j->probe, &j->o.format, &j->plan, part, 1, argv, bufs);
+		/* the read end is the join's alone; the write end ours, handed to each feeder */
+		if (pipe2(fds, O_CLOEXEC) == -1) {
+			snprintf(err, sizeof err, "cannot start the join: %s", strerror(errno));
+			goto fail;
+		}
+		j->join_proc = proc_start_io(j->base, argv, fds[0], -1, 1 << 20, job_feed_join_cb, j, err, sizeof err);
+		close(fds[0]);
+		j->feed_fd = fds[1];
+		j->join_start = util_now() - j->t0;
+		if (j->join_proc == NULL)
+			goto fail;
+	}
+	for (k = 0; k < j->fed; k++)
+		before += j->seg_frames[k];
+	snprintf(piece, sizeof piece, "%s/par/out_%05d.mp4", j->o.workdir, j->fed);
+	join_feed_argv(piece, (double)before / j->probe.fps, argv, bufs);
+	j->feeder = proc_start_io(j->base, argv, -1, j->feed_fd, 1 << 20, job_feed_cb, j, err, sizeof err);
+	if (j->feeder == NULL)
+		goto fail;
+	return 0;
+fail:
+	job_abort(j, err);
+	return -1;
+}
+
 static void
 job_join(struct job *j)
 {
@@ -1036,12 +1154,18 @@ job_join(struct job *j)
 	j->phase = JOB_MERGING;
 	j->t_phase = util_now();
 	job_notify(j);
+	if (j->feeding) {
+		/* the join is running: it ends once the last pieces are fed */
+		job_feed_next(j);
+		return;
+	}
+	j->join_start = util_now() - j->t0;
 	if (join_write_list(j->o.workdir, "par", j->nseg, err, sizeof err) == -1) {
 		job_fail(j, "%s", err);
 		return;
 	}
 	snprintf(part, sizeof part, "%s.part", j->o.output);
-	join_argv(j->o.workdir, j->o.input, &j->probe, &j->o.format, &j->plan, part, argv, bufs);
+	join_argv(j->o.workdir, j->o.input, &j->probe, &j->o.format, &j->plan, part, 0, argv, bufs);
 	j->proc = proc_start(j->base, argv, 1 << 20, job_join_cb, j, err, sizeof err);
 	if (j->proc == NULL)
 		job_fail(j, "%s", err);
@@ -1157,6 +1281,7 @@ job_report(const struct job *j)
 	json_object_set_new(r, "efficiency", job_num_or_null(j->workers_used ? speedup / j->workers_used : 0, speedup > 0));
 	json_object_set_new(r, "split_time", job_num_or_null(j->split_time, j->phase > JOB_SPLITTING));
 	json_object_set_new(r, "merge_time", job_num_or_null(j->merge_time, done));
+	json_object_set_new(r, "join_start", job_num_or_null(j->join_start, done));
 	json_object_set_new(r, "total_time", job_num_or_null(j->total_time, done || j->phase == JOB_FAILED));
 	json_object_set_new(r, "segments_processed", done ? json_integer(j->nseg) : json_null());
 	json_object_set_new(r, "cpu_cores_used", j->workers_used ? json_integer(j->workers_used) : json_null());

@@ -46,9 +46,44 @@ join_map(char **argv, int i, char bufs[][4096], const char *spec, int out, const
 	return i;
 }
 
+int
+join_feedable(const struct format *f)
+{
+	/* what MPEG-TS carries of the codecs we encode to */
+	return strcmp(f->codec, "h264") == 0 || strcmp(f->codec, "hevc") == 0;
+}
+
+void
+join_feed_argv(const char *piece, double offset, char **argv, char bufs[2][4096])
+{
+	int i;
+
+	snprintf(bufs[0], 4096, "file:%s", piece);
+	snprintf(bufs[1], 4096, "%.6f", offset);
+	i = probe_ffmpeg_head(argv);
+	argv[i++] = "-protocol_whitelist";
+	argv[i++] = "file";
+	argv[i++] = "-i";
+	argv[i++] = bufs[0];
+	argv[i++] = "-map";
+	argv[i++] = "0:v:0";
+	argv[i++] = "-c";
+	argv[i++] = "copy";
+	/* Each piece's times as they are, moved by the frames before it: the first piece's
+	 * B-frame delay (a negative decode time) shifted away would overlap the next piece. */
+	argv[i++] = "-avoid_negative_ts";
+	argv[i++] = "disabled";
+	argv[i++] = "-output_ts_offset";
+	argv[i++] = bufs[1];
+	argv[i++] = "-f";
+	argv[i++] = "mpegts";
+	argv[i++] = "pipe:1";
+	argv[i] = NULL;
+}
+
 void
 join_argv(const char *dir, const char *input, const struct probe *p, const struct format *f,
-    const struct format_plan *pl, const char *output, char **argv, char bufs[JOIN_BUFS][4096])
+    const struct format_plan *pl, const char *output, int feed, char **argv, char bufs[JOIN_BUFS][4096])
 {
 	int mp4 = strcmp(f->container, "mp4") == 0 || strcmp(f->container, "mov") == 0;
 	int i, a, k, out = 1, b = 4;
@@ -59,11 +94,11 @@ join_argv(const char *dir, const char *input, const struct probe *p, const struc
 	snprintf(bufs[2], 4096, "%s", output);
 	i = probe_ffmpeg_head(argv);
 	argv[i++] = "-protocol_whitelist";
-	argv[i++] = "file";
+	argv[i++] = feed ? "pipe" : "file";
 	argv[i++] = "-f";
-	argv[i++] = "concat";
+	argv[i++] = feed ? "mpegts" : "concat";
 	argv[i++] = "-i";
-	argv[i++] = bufs[0];
+	argv[i++] = feed ? "pipe:0" : bufs[0];
 	/* The joined video starts at 0 where the original video started; ffmpeg shifts the
 	 * original input by its earliest stream, so move the audio by the difference to keep it
 	 * where it was relative to the picture. */

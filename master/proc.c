@@ -134,6 +134,13 @@ struct proc *
 proc_start(struct event_base *base, char *const argv[], size_t max_out,
     proc_done_cb cb, void *arg, char *err, size_t errlen)
 {
+	return proc_start_io(base, argv, -1, -1, max_out, cb, arg, err, errlen);
+}
+
+struct proc *
+proc_start_io(struct event_base *base, char *const argv[], int in_fd, int out_fd, size_t max_out,
+    proc_done_cb cb, void *arg, char *err, size_t errlen)
+{
 	struct proc *p;
 	int pipefd[2] = { -1, -1 };
 
@@ -150,12 +157,14 @@ proc_start(struct event_base *base, char *const argv[], size_t max_out,
 	p->arg = arg;
 	p->out = evbuffer_new();
 	p->err_fd = spawn_capture_open("proc-stderr");
-	if (p->out == NULL || p->err_fd == -1 || pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) == -1) {
+	if (p->out == NULL || p->err_fd == -1 ||
+	    (out_fd == -1 && pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) == -1)) {
 		util_err(err, errlen, "cannot start %s: %s", argv[0], strerror(errno));
 		goto fail;
 	}
-	p->pid = spawn(argv, -1, pipefd[1], p->err_fd, err, errlen);
-	close(pipefd[1]);
+	p->pid = spawn(argv, in_fd, out_fd != -1 ? out_fd : pipefd[1], p->err_fd, err, errlen);
+	if (pipefd[1] != -1)
+		close(pipefd[1]);
 	p->out_fd = pipefd[0];
 	if (p->pid == -1)
 		goto fail;
@@ -167,9 +176,11 @@ proc_start(struct event_base *base, char *const argv[], size_t max_out,
 		goto fail;
 	}
 	p->ev_exit = event_new(base, p->pidfd, EV_READ | EV_PERSIST, proc_exit_cb, p);
-	p->ev_out = event_new(base, p->out_fd, EV_READ | EV_PERSIST, proc_out_cb, p);
 	event_add(p->ev_exit, NULL);
-	event_add(p->ev_out, NULL);
+	if (p->out_fd != -1) {
+		p->ev_out = event_new(base, p->out_fd, EV_READ | EV_PERSIST, proc_out_cb, p);
+		event_add(p->ev_out, NULL);
+	}
 	log_debug("started %s (pid %d)", argv[0], (int)p->pid);
 	return p;
 fail:

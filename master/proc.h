@@ -18,6 +18,10 @@ typedef void (*proc_done_cb)(int status, const char *out, size_t outlen, const c
 
 struct proc *proc_start(struct event_base *base, char *const argv[], size_t max_out,
     proc_done_cb cb, void *arg, char *err, size_t errlen);
+/* The same with the child's stdin and stdout on fds of ours (-1: /dev/null, and stdout
+ * collected as above); the caller keeps its fds and closes them when it wants. */
+struct proc *proc_start_io(struct event_base *base, char *const argv[], int in_fd, int out_fd,
+    size_t max_out, proc_done_cb cb, void *arg, char *err, size_t errlen);
 /* Kills the child; its callback is never called; the proc frees itself once reaped. */
 void proc_cancel(struct proc *p);
 pid_t proc_pid(const struct proc *p);
