@@ -946,6 +946,8 @@ job_map(struct job *j, enum job_phase ph)
 
 	j->phase = ph;
 	j->t_phase = util_now();
+	/* for every such job, however many workers: the fed join's MP4 is not the concat join's
+	 * byte for byte, and the output must not depend on where the pieces were rendered */
 	j->feeding = ph == JOB_PARALLEL && join_feedable(&j->o.format);
 	j->segs_done = 0;
 	j->frames_done = 0;
