@@ -1,11 +1,13 @@
 #include "master/job.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -48,6 +50,7 @@ struct job {
 
 	double t0, t_phase;
 	double split_time, seq_time, par_time, merge_time, total_time;
+	double join_start;           /* when the joining ffmpeg started (seconds from t0) */
 	int64_t frames_out;
 	int64_t frames_decoded;      /* what the workers decoded of the input, summed (-1 unknown) */
 	double filter_time, decode_cpu, encode_cpu, worker_cpu;
@@ -500,8 +503,10 @@ job_timed(const struct job *j)
 static void
 job_watch_stop(struct job *j)
 {
-	if (j->watch != NULL)
-		event_free(j->watch);
+	if (j->watch == NULL)
+		return;
+	close(event_get_fd(j->watch));
+	event_free(j->watch);
 	j->watch = NULL;
 }
 
@@ -549,15 +554,19 @@ job_plan(struct job *j, int complete)
 	return 0;
 }
 
-/* While the cutter runs: what it has listed (each line is written once its file is closed). */
+/* While the cutter runs, woken by each write to its list (one line, once its file is
+ * closed): what it has listed. */
 static void
 job_watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
 	struct seg *v = NULL;
-	char dir[4096], err[512];
+	char dir[4096], err[512], events[4096];
 	int n = 0;
 
+	/* the events only say "written": drain them, the list itself says what is new */
+	while (read(fd, events, sizeof events) > 0)
+		;
 	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
 	if (seg_read_list(dir, &v, &n, err, sizeof err) == -1 || n <= j->nunits) {
 		free(v);
@@ -567,6 +576,41 @@ job_watch_cb(evutil_socket_t fd, short what, void *arg)
 	j->units = v;
 	j->nunits = n;
 	job_plan(j, 0);
+}
+
+/*
+ * Watches DIR/list.csv for the cutter's writes (inotify, no timer: the loop sleeps while the
+ * cut writes nothing). The list is created empty first, so the watch is on the inode ffmpeg
+ * then opens (O_TRUNC keeps it) and no line can be written before the watch exists.
+ */
+static int
+job_watch_start(struct job *j, const char *dir, char *err, size_t errlen)
+{
+	char path[4200];
+	int fd = -1, lf;
+
+	snprintf(path, sizeof path, "%s/list.csv", dir);
+	lf = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (lf == -1 || close(lf) == -1)
+		return util_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd == -1 || inotify_add_watch(fd, path, IN_MODIFY) == -1) {
+		util_err(err, errlen, "cannot watch %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	j->watch = event_new(j->base, fd, EV_READ | EV_PERSIST, job_watch_cb, j);
+	if (j->watch == NULL || event_add(j->watch, NULL) == -1) {
+		util_err(err, errlen, "out of memory");
+		goto fail;
+	}
+	return 0;
+fail:
+	if (j->watch != NULL)
+		event_free(j->watch);
+	j->watch = NULL;
+	if (fd != -1)
+		close(fd);
+	return -1;
 }
 
 static void
@@ -628,14 +672,13 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 /*
  * One cutting pass, with the render started at once when pieces can end on any frame
  * (job_exact): the cutter writes files of about an eighth of a piece (on keyframes), and each
- * piece goes to a worker as soon as the files it needs are listed (a 10 ms look at the list),
- * so the workers do not wait for the whole cut. Otherwise the cut is into the pieces
- * themselves, rendered once it has ended.
+ * piece goes to a worker as soon as the files it needs are listed (job_watch_start), so the
+ * workers do not wait for the whole cut. Otherwise the cut is into the pieces themselves,
+ * rendered once it has ended.
  */
 static void
 job_cut(struct job *j)
 {
-	struct timeval tick = { 0, 10000 };
 	char dir[4096], words[4 * 4096], err[512];
 	char *v[40];
 	struct argv a;
@@ -657,6 +700,10 @@ job_cut(struct job *j)
 		return;
 	}
 	len = job_piece_length(j);
+	if (job_exact(j) && job_watch_start(j, dir, err, sizeof err) == -1) {
+		job_fail(j, "%s", err);
+		return;
+	}
 	argv_init(&a, v, 40, words, sizeof words);
 	seg_cut_argv(j->o.input, dir, job_exact(j) ? seg_unit_length(len) : len, job_exact(j), &a);
 	j->proc = argv_end(&a, err, sizeof err) == -1 ? NULL :
@@ -671,9 +718,7 @@ job_cut(struct job *j)
 	j->segs = calloc((size_t)j->nseg, sizeof *j->segs);
 	j->seg_frames = calloc((size_t)j->nseg, sizeof *j->seg_frames);
 	j->seg_ok = calloc((size_t)j->nseg, sizeof *j->seg_ok);
-	j->watch = event_new(j->base, -1, EV_PERSIST, job_watch_cb, j);
-	if (j->segs == NULL || j->seg_frames == NULL || j->seg_ok == NULL || j->watch == NULL ||
-	    event_add(j->watch, &tick) == -1) {
+	if (j->segs == NULL || j->seg_frames == NULL || j->seg_ok == NULL) {
 		job_abort(j, "out of memory");
 		return;
 	}
@@ -1063,6 +1108,7 @@ job_join(struct job *j)
 	j->phase = JOB_MERGING;
 	j->t_phase = util_now();
 	job_notify(j);
+	j->join_start = util_now() - j->t0;
 	if (job_join_list(j, err, sizeof err) == -1) {
 		job_fail(j, "%s", err);
 		return;
@@ -1186,6 +1232,7 @@ job_report(const struct job *j)
 	json_object_set_new(r, "efficiency", job_num_or_null(j->workers_used ? speedup / j->workers_used : 0, speedup > 0));
 	json_object_set_new(r, "split_time", job_num_or_null(j->split_time, j->phase > JOB_SPLITTING));
 	json_object_set_new(r, "merge_time", job_num_or_null(j->merge_time, done));
+	json_object_set_new(r, "join_start", job_num_or_null(j->join_start, done));
 	json_object_set_new(r, "total_time", job_num_or_null(j->total_time, done || j->phase == JOB_FAILED));
 	json_object_set_new(r, "segments_processed", done ? json_integer(j->nseg) : json_null());
 	json_object_set_new(r, "cpu_cores_used", j->workers_used ? json_integer(j->workers_used) : json_null());

@@ -12,25 +12,6 @@
 #include "master/probe.h"
 
 int
-join_write_list(const char *dir, const char *subdir, int n, char *err, size_t errlen)
-{
-	char path[4096];
-	FILE *f;
-	int i;
-
-	snprintf(path, sizeof path, "%s/concat.txt", dir);
-	f = fopen(path, "we");
-	if (f == NULL)
-		return util_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
-	fprintf(f, "ffconcat version 1.0\n");
-	for (i = 0; i < n; i++)
-		fprintf(f, "file %s/out_%05d.mp4\n", subdir, i);
-	if (fclose(f) != 0)
-		return util_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
-	return 0;
-}
-
-int
 join_write_kept(const char *dir, const char *subdir, int n, const int64_t *frames,
     const double *starts, char *err, size_t errlen)
 {

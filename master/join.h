@@ -15,10 +15,8 @@ struct format_plan;
 /* the buffer its formatted words need: three paths and the streams' small words */
 #define JOIN_WORDS (4 * 4096)
 
-/* Writes DIR/concat.txt naming SUBDIR/out_NNNNN.mp4 for n segments, for the concat demuxer. */
-int join_write_list(const char *dir, const char *subdir, int n, char *err, size_t errlen);
-
-/* The same for the pieces with frames[i] > 0 (a piece that decoded nothing has no file);
+/* Writes DIR/concat.txt naming SUBDIR/out_NNNNN.mp4, for the concat demuxer, for the pieces
+ * with frames[i] > 0 (a piece that decoded nothing has no file);
  * with starts (the pieces' times in the input, or NULL), each file lasts until the next
  * listed one starts, whatever its frames' own length. -1 with a message, also when no piece
  * has a frame. */

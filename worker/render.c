@@ -385,9 +385,8 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 		util_err(err, errlen, "segment %d: cannot create pipes: %s", t->segment, strerror(errno));
 		goto done;
 	}
-	/* Larger pipes mean fewer context switches per frame between us and ffmpeg. */
-	fcntl(r.dec_out[0], F_SETPIPE_SZ, 1 << 20);
-	fcntl(r.enc_in[1], F_SETPIPE_SZ, 1 << 20);
+	/* The pipes keep the kernel's 64 KiB: grown to a frame or 1 MiB (F_SETPIPE_SZ) they cost
+	 * more system and user time, not less (scripts/README.md, "Raw-frame pipe size"). */
 	r.fsize = render_frame_wrap_format(&fr, NULL, t->width, t->height, &r.fmt);
 	if (render_plan(t, &r.fmt, r.fc, r.enc_in[1], &r.route, &r.ring, ferr, sizeof ferr) == -1) {
 		util_err(err, errlen, "segment %d: %dx%d frames: %s", t->segment, t->width, t->height, ferr);

@@ -31,7 +31,10 @@ check "phase shares add up to 100%" jt "$j" \
 	'all(.rows[]; (.share.filter_pct + .share.decode_pct + .share.encode_pct - 100) | fabs < 1e-6)'
 check "every phase share is between 0 and 100%" jt "$j" \
 	'all(.rows[]; [.share.filter_pct, .share.decode_pct, .share.encode_pct] | all(. >= 0 and . <= 100))'
-check "the table has a row per filter" [ "$(grep -c '^| two.mp4 | \(grayscale\|blur\) |' "$T/out/bench.md")" = 2 ]
+check "where the time went: five parts, none negative, adding up to ours (one run)" jt "$j" \
+	'all(.rows[]; .ours as $o | .breakdown | ([.before_first_worker, .all_busy, .imbalance_wait, .join_tail, .outside_job] | all(. >= 0) and ((add - $o) | fabs < 1e-6)))'
+check "the load average is recorded with each row" jt "$j" 'all(.rows[]; .load | test("^[0-9.]+ [0-9.]+ [0-9.]+$"))'
+check "both tables (ratios, where the time went) have a row per filter" [ "$(grep -c '^| two.mp4 | \(grayscale\|blur\) |' "$T/out/bench.md")" = 4 ]
 check "and is printed" grep -q '^| two.mp4 | blur |' "$T/bench.out"
 
 # --corpus on the same clip, one pair, one filter: the row, its ratio and the corpus summary
@@ -45,6 +48,10 @@ check "--corpus: ours/peer of one pair is ours over peer" jt "$c" \
 	'all(.rows[]; .ours > 0 and .peer > 0 and ((.ours_over_peer / (.ours / .peer) - 1) | fabs < 1e-4))'
 check "--corpus: frames out equal frames in, imbalance a fraction" jt "$c" \
 	'all(.rows[]; .frames_in == 60 and .frames_out == 60 and .imbalance >= 0 and .imbalance < 1 and .first_start >= 0 and .join_tail > 0)'
+check "--corpus: where the time went adds up to ours (one pair)" jt "$c" \
+	'all(.rows[]; .ours as $o | .breakdown | ([.before_first_worker, .all_busy, .imbalance_wait, .join_tail, .outside_job] | all(. >= 0) and ((add - $o) | fabs < 1e-6)))'
+check "--corpus: CPU of both sides and the load recorded" jt "$c" \
+	'all(.rows[]; .ours_cpu > 0 and .peer_cpu > 0 and .ours_sys >= 0 and .peer_sys >= 0 and (.load | test("^[0-9.]+ [0-9.]+$")))'
 check "--corpus: median and worst over the corpus" jt "$c" '.median_ours_over_peer == .rows[0].ours_over_peer and .worst_ours_over_peer == .rows[0].ours_over_peer'
 check "--corpus: the table is printed" grep -q '^| two.mp4 | grayscale |' "$T/corpus.out"
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The master learns of the cut's files from the cutter's own writes to its list (inotify), not
+# by looking at the list on a timer: while the cutting ffmpeg is stopped the master sleeps,
+# and once it goes on the pieces still reach the workers and every frame comes out.
+. "$(dirname "$0")/lib.sh"
+private_tmp
+
+gen_clip "$T/clip.mp4" 6
+# an ffmpeg that stops itself before it cuts (SIGSTOP), until the test lets it go on
+mkdir -p "$T/bin"
+real=$(command -v ffmpeg)
+cat >"$T/bin/ffmpeg" <<SH
+#!/usr/bin/env bash
+case " \$* " in *" -segment_list "*) echo \$\$ >"$T/cutter.pid"; kill -STOP \$\$ ;; esac
+exec "$real" "\$@"
+SH
+chmod +x "$T/bin/ffmpeg"
+
+cutter=
+release() { [ -n "$cutter" ] && kill -CONT "$cutter" 2>/dev/null; }
+trap 'release; rm -rf "$T"' EXIT
+PATH="$T/bin:$PATH" start_master run --no-baseline -w 2 --json -f grayscale -o "$T/out.mp4" "$T/clip.mp4"
+for _ in $(seq 300); do
+	[ -s "$T/cutter.pid" ] && break
+	sleep 0.02
+done
+cutter=$(cat "$T/cutter.pid" 2>/dev/null)
+# the master's wake-ups (context switches) while nothing is written: a 10 ms look at the
+# list would be ~100 in this second; the CLI's own 250 ms tick and the stop's SIGCHLD a few
+switches() { awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' "/proc/$mpid_real/status"; }
+before=$(switches)
+sleep 1
+after=$(switches)
+release
+finish_master
+woke=$((after - before))
+check "the cutting ffmpeg was started and stopped" [ -n "$cutter" ]
+check "the master slept while the cut wrote nothing (woke $woke times in 1 s, < 20)" [ "$woke" -lt 20 ]
+check "renders once the cut goes on (exit 0)" [ "$rc" = 0 ]
+check "frames out equal frames in" [ "$(frames "$T/out.mp4")" = 180 ]
+check "the pieces were handed out as the cut listed them (2 pieces)" jt "$T/run.out" '.segments_total == 2 and .frames_out == 180'
+check "no working directory left" tmp_clean
+finish
