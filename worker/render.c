@@ -413,7 +413,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	close(r.dec_out[1]);
 	close(r.enc_in[0]);
 	r.dec_out[1] = r.enc_in[0] = -1;
-	if (t->timed && stamps_ivf_header(r.enc_in[1], &r.stamps, t->width, t->height) == -1) {
+	if (t->timed && stamps_ivf_header(r.enc_in[1], &r.stamps, t->pix_fmt, t->width, t->height) == -1) {
 		util_err(err, errlen, "segment %d: writing frames: %s", t->segment, strerror(errno));
 		goto done;
 	}

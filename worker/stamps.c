@@ -181,12 +181,24 @@ stamps_le(uint8_t *p, uint64_t v, int bytes)
 }
 
 int
-stamps_ivf_header(int fd, const struct stamps *s, int width, int height)
+stamps_ivf_header(int fd, const struct stamps *s, const char *pix_fmt, int width, int height)
 {
+	/* the raw formats' tags ffmpeg's IVF demuxer knows (riff.c's rawvideo tags) */
+	static const char *const tags[][2] = {
+		{ "yuv420p", "I420" }, { "yuv422p", "I422" }, { "yuv444p", "I444" },
+		{ "yuv420p10le", "I0AL" }, { "yuv422p10le", "I2AL" }, { "yuv444p10le", "I4AL" },
+	};
 	uint8_t h[32] = { 'D', 'K', 'I', 'F' };
+	size_t i;
 
+	for (i = 0; i < sizeof tags / sizeof tags[0] && strcmp(tags[i][0], pix_fmt) != 0; i++)
+		;
+	if (i == sizeof tags / sizeof tags[0]) {
+		errno = EINVAL;
+		return -1;
+	}
 	stamps_le(h + 6, 32, 2);            /* header size; version 0 */
-	memcpy(h + 8, "I420", 4);           /* raw 4:2:0, as ffmpeg's rawvideo writes it */
+	memcpy(h + 8, tags[i][1], 4);
 	stamps_le(h + 12, (uint64_t)width, 2);
 	stamps_le(h + 14, (uint64_t)height, 2);
 	stamps_le(h + 16, s->den, 4);       /* the time base, denominator first */

@@ -24,9 +24,10 @@ int stamps_read(const char *input, int concat, struct stamps *s, char *err, size
  * more step of the last interval. */
 int64_t stamps_at(const struct stamps *s, size_t i);
 
-/* Writes the IVF file header for width x height I420 frames in s's time base. 0, or -1 with
- * errno. */
-int stamps_ivf_header(int fd, const struct stamps *s, int width, int height);
+/* Writes the IVF file header for width x height raw frames of pix_fmt (one of the planar YUV
+ * formats the kernels take) in s's time base. 0, or -1 with errno (EINVAL: no IVF tag for
+ * pix_fmt). */
+int stamps_ivf_header(int fd, const struct stamps *s, const char *pix_fmt, int width, int height);
 /* Writes the header of one frame of `size` bytes at time pts. 0, or -1 with errno. */
 int stamps_ivf_frame(int fd, size_t size, int64_t pts);
 

@@ -78,5 +78,16 @@ ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=160x120:rate=30:duration=
 run_master p12 --json -w 2 -s 0.5 --codec hevc -f vignette -o "$T/p12.out.mkv" "$T/p12.mkv"
 check p12-is-10bit [ "$(pixfmt "$T/p12.out.mkv")" = yuv420p10le ]
 check p12-converted-named jt "$T/p12.out" '.converted | any(test("12-bit samples encoded as 10-bit"))'
+
+# A variable rate keeps its frames' times through an IVF stream to the encoder: the stream's
+# tag must name the samples (10-bit read as 8-bit I420 would be noise)
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=160x120:rate=15:duration=1" \
+	-f lavfi -i "testsrc2=size=160x120:rate=30:duration=1" -filter_complex "[0:v][1:v]concat=n=2:v=1[v]" \
+	-map "[v]" -fps_mode vfr -c:v libx265 -x265-params log-level=error -pix_fmt yuv420p10le "$T/vfr10.mkv"
+run_master vfr10 --json -w 2 -f none -o "$T/vfr10.out.mp4" "$T/vfr10.mkv"
+check vfr10-renders jt "$T/vfr10.out" '.status == "completed"'
+check vfr10-kept-10bit [ "$(pixfmt "$T/vfr10.out.mp4")" = yuv420p10le ]
+check vfr10-every-frame [ "$(frames "$T/vfr10.out.mp4")" = "$(frames "$T/vfr10.mkv")" ]
+check vfr10-picture-kept gt "$(psnr_y "$T/vfr10.mkv" "$T/vfr10.out.mp4")" 35
 check workdirs-removed tmp_clean
 finish

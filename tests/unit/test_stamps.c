@@ -34,7 +34,7 @@ test_stamps_ivf_layout(void **state)
 
 	(void)state;
 	assert_int_equal(pipe(fd), 0);
-	assert_int_equal(stamps_ivf_header(fd[1], &s, 320, 240), 0);
+	assert_int_equal(stamps_ivf_header(fd[1], &s, "yuv420p", 320, 240), 0);
 	assert_int_equal(stamps_ivf_frame(fd[1], 115200, 90000), 0);
 	assert_int_equal(read(fd[0], b, sizeof b), 44);
 	assert_memory_equal(b, "DKIF", 4);
@@ -46,6 +46,11 @@ test_stamps_ivf_layout(void **state)
 	assert_int_equal(b[20], 1);                                  /* time base num */
 	assert_int_equal(b[32] | b[33] << 8 | b[34] << 16, 115200);  /* frame size */
 	assert_int_equal(b[36] | b[37] << 8 | b[38] << 16, 90000);   /* frame time */
+	/* the tag names the samples: 10-bit 4:2:2 read as I420 would be a picture of noise */
+	assert_int_equal(stamps_ivf_header(fd[1], &s, "yuv422p10le", 320, 240), 0);
+	assert_int_equal(read(fd[0], b, 32), 32);
+	assert_memory_equal(b + 8, "I2AL", 4);
+	assert_int_equal(stamps_ivf_header(fd[1], &s, "nv12", 320, 240), -1);
 	close(fd[0]);
 	close(fd[1]);
 }
