@@ -285,7 +285,8 @@ api_upload_probe_cb(int status, const char *out, size_t outlen, const char *errt
 		goto done;
 	}
 	u->path[0] = '\0';
-	rec = json_pack("{s:s, s:s, s:f, s:s, s:I, s:o, s:n, s:n}", "job_id", u->id, "status", "uploaded",
+	rec = json_pack("{s:s, s:s, s:f, s:s, s:I, s:o, s:n, s:n}", "job_id", u->id, "status",
+	    job_status_name(JOB_STATUS_UPLOADED),
 	    "created", util_wall(), "filename", u->filename, "size", (json_int_t)u->size,
 	    "analytics", probe_analytics(&p), "filter_type", "error");
 	if (rec == NULL || store_put(s->store, rec, err, sizeof err) == -1) {

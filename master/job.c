@@ -87,12 +87,12 @@ job_phase_name(enum job_phase ph)
 	return ph <= JOB_FAILED ? names[ph] : "?";
 }
 
-static const char *job_status_names[] = { "queued", "processing", "completed", "failed" };
+static const char *job_status_names[] = { "uploaded", "queued", "processing", "completed", "failed" };
 
 const char *
 job_status_name(enum job_status st)
 {
-	return st >= JOB_STATUS_QUEUED && st <= JOB_STATUS_FAILED ? job_status_names[st] : "unknown";
+	return st >= JOB_STATUS_UPLOADED && st <= JOB_STATUS_FAILED ? job_status_names[st] : "unknown";
 }
 
 enum job_status
@@ -100,7 +100,7 @@ job_status_of(const char *name)
 {
 	int st;
 
-	for (st = JOB_STATUS_QUEUED; name != NULL && st <= JOB_STATUS_FAILED; st++)
+	for (st = JOB_STATUS_UPLOADED; name != NULL && st <= JOB_STATUS_FAILED; st++)
 		if (strcmp(job_status_names[st], name) == 0)
 			return st;
 	return JOB_STATUS_UNKNOWN;

@@ -50,8 +50,8 @@ enum job_phase {
 /* A job as its record and the API tell it ("status"): the phases above, as a user waits on them,
  * and the queue before them. */
 enum job_status {
-	JOB_STATUS_UNKNOWN = -1, JOB_STATUS_QUEUED, JOB_STATUS_PROCESSING, JOB_STATUS_COMPLETED,
-	JOB_STATUS_FAILED
+	JOB_STATUS_UNKNOWN = -1, JOB_STATUS_UPLOADED, JOB_STATUS_QUEUED, JOB_STATUS_PROCESSING,
+	JOB_STATUS_COMPLETED, JOB_STATUS_FAILED
 };
 
 typedef void (*job_cb)(struct job *j, void *arg);
@@ -68,7 +68,8 @@ void job_free(struct job *j);
 
 enum job_phase job_phase(const struct job *j);
 const char *job_phase_name(enum job_phase ph);
-/* "queued", "processing", "completed", "failed": the words of the API's JSON and the store. */
+/* "uploaded", "queued", "processing", "completed", "failed": the words of the API's JSON and
+ * the store. */
 const char *job_status_name(enum job_status st);
 /* The status a record's word names; JOB_STATUS_UNKNOWN for NULL or another word. */
 enum job_status job_status_of(const char *name);

@@ -266,10 +266,10 @@ test_job_bad_inputs(void **state)
 static void
 test_job_status_words(void **state)
 {
-	static const char *words[] = { "queued", "processing", "completed", "failed" };
+	static const char *words[] = { "uploaded", "queued", "processing", "completed", "failed" };
 	int st;
 
-	for (st = JOB_STATUS_QUEUED; st <= JOB_STATUS_FAILED; st++) {
+	for (st = JOB_STATUS_UPLOADED; st <= JOB_STATUS_FAILED; st++) {
 		assert_string_equal(job_status_name(st), words[st]);
 		assert_int_equal(job_status_of(words[st]), st);
 	}
