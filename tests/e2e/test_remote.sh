@@ -57,7 +57,11 @@ if [ $up -eq 0 ]; then
 	finish
 fi
 pass sshd-starts
-REMOTE="$SSH $WORKER --name sshbox"
+# the far side's scratch dir is this script's own, so the checks below that look for its
+# processes never see another test's workers (tests/run runs tests side by side)
+RTMP=$VR_TMP/remote
+mkdir -p "$RTMP"
+REMOTE="$SSH env TMPDIR=$RTMP $WORKER --name sshbox"
 
 # ---- one local and one ssh worker: the same bytes as a local-only run ----
 
@@ -93,7 +97,7 @@ check workers-0-explained grep -q "needs at least one --remote" "$T/w0.err"
 
 # the pid of the master's ssh launcher while its remote worker is decoding a segment it was sent
 remote_busy() {
-	pgrep -f 'vr-worker-[^ ]*/in_' >/dev/null || return 1
+	pgrep -f "$RTMP/vr-worker-[^ ]*/in_" >/dev/null || return 1
 	ps --ppid "$mpid_real" -o pid=,comm= | awk '$2 == "ssh" { print $1; exit }'
 }
 start_master sshkill --json --no-baseline -w 1 --remote "$REMOTE" -s 1 -o "$T/sshkill.mp4" "$T/long.mp4"
@@ -118,7 +122,7 @@ if [ -n "$victim" ]; then
 	# the far side notices and leaves: no worker or ffmpeg of its own left behind
 	left=1
 	for _ in $(seq 100); do
-		pgrep -f "$WORKER --name sshbox" >/dev/null || pgrep -f 'vr-worker-' >/dev/null || { left=0; break; }
+		pgrep -f "$WORKER --name sshbox" >/dev/null || pgrep -f "$RTMP/vr-worker-" >/dev/null || { left=0; break; }
 		sleep 0.1
 	done
 	check ssh-killed-remote-side-exits [ $left -eq 0 ]
