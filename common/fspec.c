@@ -76,18 +76,6 @@ fspec_param_count(const struct fspec_def *def)
 	return i;
 }
 
-int
-fspec_count(void)
-{
-	return FSPEC_TABLE_SIZE;
-}
-
-const struct fspec_def *
-fspec_def_at(int i)
-{
-	return i >= 0 && i < FSPEC_TABLE_SIZE ? &fspec_table[i] : NULL;
-}
-
 static const struct fspec_def *
 fspec_find(const char *name, size_t len)
 {

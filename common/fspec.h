@@ -56,9 +56,6 @@ struct fspec *fspec_from_json(const char *filter_type, json_t *params, char *err
 const char *fspec_string(const struct fspec *fs);
 void fspec_free(struct fspec *fs);
 
-/* The rows, in table order (i from 0 to fspec_count() - 1). */
-int fspec_count(void);
-const struct fspec_def *fspec_def_at(int i);
 int fspec_param_count(const struct fspec_def *def);
 /* Index of a parameter by name (s need not be NUL-terminated), or -1. */
 int fspec_param_find(const struct fspec_def *def, const char *name, size_t len);
