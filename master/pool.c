@@ -279,32 +279,38 @@ pool_exit_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Pins the calling process (a new worker, and so its ffmpeg children) to one CPU of those the
- * master may use, chosen by slot. A worker's decoder and encoder would otherwise overlap on a
- * second core, so "one worker" would mean more than one core and the sequential baseline
- * would not be sequential: pinned, one worker is one core and the speedup means what it says.
+ * The CPUs a pool of `workers` local workers shares: the first `workers` of `allowed`, so a
+ * pool of 1 (the sequential baseline) is one core and a pool of N uses at most N. Within that
+ * set the kernel moves processes freely: a worker whose piece has ended leaves its core to
+ * the others' decoders and encoders, instead of idling while one pinned core renders the last
+ * piece alone. Returns 0 when the pool may use every allowed CPU (nothing to restrict).
  */
-static void
-pool_pin(int slot)
+int
+pool_cpu_set(int workers, const cpu_set_t *allowed, cpu_set_t *set)
 {
-	cpu_set_t allowed, one;
-	int cpu, n, k = 0;
+	int cpu, k = 0;
 
-	if (sched_getaffinity(0, sizeof allowed, &allowed) == -1)
-		return;
-	n = CPU_COUNT(&allowed);
-	if (n <= 1)
-		return;
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (!CPU_ISSET(cpu, &allowed))
-			continue;
-		if (k++ == slot % n) {
-			CPU_ZERO(&one);
-			CPU_SET(cpu, &one);
-			sched_setaffinity(0, sizeof one, &one);
-			return;
+	if (workers < 1 || workers >= CPU_COUNT(allowed))
+		return 0;
+	CPU_ZERO(set);
+	for (cpu = 0; cpu < CPU_SETSIZE && k < workers; cpu++) {
+		if (CPU_ISSET(cpu, allowed)) {
+			CPU_SET(cpu, set);
+			k++;
 		}
 	}
+	return 1;
+}
+
+/* Runs in a new worker before it starts (so its ffmpeg children inherit the set). */
+static void
+pool_pin(int workers)
+{
+	cpu_set_t allowed, set;
+
+	if (sched_getaffinity(0, sizeof allowed, &allowed) == 0 &&
+	    pool_cpu_set(workers, &allowed, &set))
+		sched_setaffinity(0, sizeof set, &set);
 }
 
 static int
@@ -349,8 +355,8 @@ pool_spawn(struct pool *p, struct pool_worker *w)
 		setpgid(0, 0);
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
-		if (p->pin)
-			pool_pin(w->slot);
+		if (p->pin > 0)
+			pool_pin(p->pin);
 		log_init('W', log_get_level());
 		_exit(worker_main(STDIN_FILENO, STDOUT_FILENO));
 	}
@@ -458,7 +464,7 @@ pool_new_mixed(struct event_base *base, int local, char *const *remote, int nrem
 	p->nprocs = processes;
 	pool_count++;
 	p->stall_timeout = 300;
-	p->pin = getenv("VR_NO_PIN") == NULL;
+	p->pin = getenv("VR_NO_PIN") == NULL ? local : 0;
 	for (i = 0; i < processes; i++) {
 		p->w[i].pool = p;
 		p->w[i].slot = i;

@@ -1,6 +1,7 @@
 #ifndef MASTER_POOL_H
 #define MASTER_POOL_H
 
+#include <sched.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -37,6 +38,10 @@ struct pool *pool_new(struct event_base *base, int processes, char *err, size_t 
 struct pool *pool_new_mixed(struct event_base *base, int local, char *const *remote, int nremote,
     char *err, size_t errlen);
 int pool_processes(const struct pool *p);
+/* The CPUs `workers` local workers share: the first `workers` of `allowed` (a pool of 1 is one
+ * core, a pool of N at most N), moved freely within that set. 0 when there is nothing to restrict
+ * (workers >= the allowed CPUs). VR_NO_PIN=1 in the environment turns it off. */
+int pool_cpu_set(int workers, const cpu_set_t *allowed, cpu_set_t *set);
 /* Seconds without a word from a busy worker before it is killed and its task re-run (0: never). */
 void pool_set_stall_timeout(struct pool *p, double seconds);
 

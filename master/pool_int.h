@@ -55,7 +55,7 @@ struct pool {
 	struct pool_worker *w;
 	struct pool_map *map;
 	int closed, terminated, released, free_scheduled;
-	int pin;           /* pin each worker to one CPU (by slot) */
+	int pin;           /* local workers share this many CPUs (pool_cpu_set); 0: any */
 	double stall_timeout;
 	struct event *ev_kill;
 	char last_why[512];  /* how the last worker to go ended: said when none is left */

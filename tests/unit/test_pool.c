@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -743,6 +744,67 @@ test_pool_release_in_loop(void **state)
 	event_base_free(base);
 }
 
+/* The CPUs a pool's workers share: a pool of 1 (the sequential baseline) is one core; a pool
+ * of as many workers as CPUs may use them all, so a worker whose piece has ended leaves its core
+ * to the others instead of one pinned core rendering the last piece alone. */
+static void
+test_pool_cpus(void **state)
+{
+	struct event_base *base = event_base_new();
+	char err[512], outdir[PATH_MAX];
+	cpu_set_t allowed, set, got;
+	json_t *tasks, *res;
+	struct pool *p;
+	int n;
+
+	CPU_ZERO(&allowed);
+	CPU_SET(0, &allowed);
+	CPU_SET(1, &allowed);
+	assert_int_equal(pool_cpu_set(1, &allowed, &set), 1);
+	assert_int_equal(CPU_COUNT(&set), 1);
+	assert_true(CPU_ISSET(0, &set));
+	assert_int_equal(pool_cpu_set(2, &allowed, &set), 0);
+	assert_int_equal(pool_cpu_set(5, &allowed, &set), 0);
+	assert_int_equal(pool_cpu_set(0, &allowed, &set), 0);
+	CPU_ZERO(&allowed);
+	for (n = 1; n < 8; n += 2)
+		CPU_SET(n, &allowed);
+	assert_int_equal(pool_cpu_set(3, &allowed, &set), 1);
+	assert_int_equal(CPU_COUNT(&set), 3);
+	assert_true(CPU_ISSET(1, &set) && CPU_ISSET(3, &set) && CPU_ISSET(5, &set));
+
+	/* real workers, after each has rendered a task (so it is past its start) */
+	assert_int_equal(sched_getaffinity(0, sizeof allowed, &allowed), 0);
+	n = CPU_COUNT(&allowed);
+	if (n < 2 || n > 16 || getenv("VR_NO_PIN") != NULL) {
+		printf("SKIP %d CPUs here (or VR_NO_PIN set): needs 2 to 16\n", n);
+		event_base_free(base);
+		skip();
+	}
+	p = pool_new(base, 1, err, sizeof err);
+	assert_non_null(p);
+	tasks = test_pool_short_tasks("cpus1", outdir, sizeof outdir);
+	res = pool_map(p, tasks, err, sizeof err);
+	if (res == NULL)
+		fail_msg("pool_map: %s", err);
+	assert_int_equal(sched_getaffinity(pool_worker_pid(p, 0), sizeof got, &got), 0);
+	assert_int_equal(CPU_COUNT(&got), 1);
+	json_decref(res);
+	test_pool_shutdown(p);
+
+	p = pool_new(base, n, err, sizeof err);
+	assert_non_null(p);
+	res = pool_map(p, tasks, err, sizeof err);
+	if (res == NULL)
+		fail_msg("pool_map: %s", err);
+	assert_int_equal(sched_getaffinity(pool_worker_pid(p, 0), sizeof got, &got), 0);
+	assert_true(CPU_EQUAL(&got, &allowed));
+	json_decref(res);
+	json_decref(tasks);
+	test_pool_shutdown(p);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -756,6 +818,7 @@ main(void)
 		cmocka_unit_test_teardown(test_pool_terminate_during_map, reap_children),
 		cmocka_unit_test_teardown(test_pool_refusals, reap_children),
 		cmocka_unit_test_teardown(test_pool_release_in_loop, reap_children),
+		cmocka_unit_test_teardown(test_pool_cpus, reap_children),
 	};
 
 	return cmocka_run_group_tests(tests, test_pool_group_setup, test_pool_group_teardown);
