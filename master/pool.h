@@ -40,7 +40,7 @@ struct pool *pool_new_mixed(struct event_base *base, int local, char *const *rem
 int pool_processes(const struct pool *p);
 /* The CPUs `workers` local workers share: the first `workers` of `allowed` (a pool of 1 is one
  * core, a pool of N at most N), moved freely within that set. 0 when there is nothing to restrict
- * (workers >= the allowed CPUs). VR_NO_PIN=1 in the environment turns it off. */
+ * (workers >= the allowed CPUs). A pool applies it to its local workers unless VR_NO_PIN is set. */
 int pool_cpu_set(int workers, const cpu_set_t *allowed, cpu_set_t *set);
 /* Seconds without a word from a busy worker before it is killed and its task re-run (0: never). */
 void pool_set_stall_timeout(struct pool *p, double seconds);
