@@ -55,6 +55,7 @@ struct job {
 	int64_t frames_decoded;      /* what the workers decoded of the input, summed (-1 unknown) */
 	double filter_time, decode_cpu, encode_cpu, worker_cpu;
 	json_int_t worker_max_rss_kb;   /* the largest of the workers' peaks */
+	json_int_t worker_copied;       /* frame bytes the workers read (the rest spliced past) */
 	int identical;               /* -1 unknown, 0 no, 1 yes */
 	int workers_used;
 	json_t *timeline;            /* [{worker, segment, phase, start, end}] */
@@ -849,6 +850,7 @@ job_map_cb(struct pool *p, json_t *results, const char *error, void *arg)
 		j->decode_cpu += json_number_value(json_object_get(r, "decode_cpu"));
 		j->encode_cpu += json_number_value(json_object_get(r, "encode_cpu"));
 		j->worker_cpu += json_number_value(json_object_get(r, "worker_cpu"));
+		j->worker_copied += json_integer_value(json_object_get(r, "copied"));
 		if (json_integer_value(json_object_get(r, "max_rss_kb")) > j->worker_max_rss_kb)
 			j->worker_max_rss_kb = json_integer_value(json_object_get(r, "max_rss_kb"));
 	}
@@ -1251,6 +1253,7 @@ job_report(const struct job *j)
 	json_object_set_new(r, "encode_cpu", json_real(j->encode_cpu));
 	json_object_set_new(r, "worker_cpu", json_real(j->worker_cpu));
 	json_object_set_new(r, "worker_max_rss_kb", json_integer(j->worker_max_rss_kb));
+	json_object_set_new(r, "worker_copied_bytes", json_integer(j->worker_copied));
 	json_object_set_new(r, "error", j->phase == JOB_FAILED ? json_string(j->error) : json_null());
 	json_object_set_new(r, "playable_seconds", json_real(j->probe.fps > 0 ? job_playable(j) : 0));
 	json_object_set_new(r, "realtime_factor", job_num_or_null(job_realtime(j),

@@ -102,9 +102,9 @@ render_plan(const struct render_task *t, const struct filter_format *fmt, struct
 	len[1] = len[2] = (size_t)fr.linesize[1] *
 	    (size_t)filter_format_plane_height(fmt, fr.height, 1);
 	filter_chain_planes(fc, &reads, &writes);
-	/* a skipped frame must not reach the encoder, a held last picture must be whole, and a
-	 * timed frame's header goes before all of it */
-	if (t->skip > 0 || t->count > 0 || t->timed)
+	/* a held last picture (a resampled piece short of its count) must be whole, and a timed
+	 * frame's header goes before all of it; pre-roll frames are dropped whole (route_drop) */
+	if ((t->count > 0 && !t->cfr) || t->timed)
 		reads = writes = FILTER_PLANES_ALL;
 	if (route_plan(route, len, reads, writes, err, errlen) == -1 ||
 	    ring_init(ring, fsize, fsize - route->head, enc_fd, err, errlen) == -1)
@@ -219,7 +219,10 @@ render_frames(const struct render_task *t, struct render_run *r, render_progress
 
 	for (;;) {
 		buf = ring_next(&r->ring);
-		n = route_take(&r->route, r->dec_out[0], r->enc_in[1], buf, &render_stop);
+		if (r->decoded < t->skip)
+			n = route_drop(&r->route, r->dec_out[0], buf, &render_stop);
+		else
+			n = route_take(&r->route, r->dec_out[0], r->enc_in[1], buf, &render_stop);
 		if (n < 0 && errno == EPIPE && !render_stop) {
 			r->enc_gone = 1;
 			break;  /* the encoder died (spliced planes): its status below says why */
@@ -426,6 +429,7 @@ render_segment(const struct render_task *t, render_progress_fn progress, void *a
 	getrusage(RUSAGE_SELF, &self1);
 	res->worker_cpu = render_cpu(&self1) - render_cpu(&self0);
 	res->max_rss_kb = self1.ru_maxrss;
+	res->copied = (int64_t)r.route.copied;
 	rc = 0;
 done:
 	if (rc == -1 && render_stop)

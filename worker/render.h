@@ -41,6 +41,8 @@ struct render_result {
 	double encode_cpu;      /* CPU seconds of the ffmpeg encoder child */
 	double worker_cpu;      /* CPU seconds of the worker itself during the segment */
 	long max_rss_kb;        /* the worker's peak resident memory so far (not its children) */
+	int64_t copied;         /* bytes of frames the worker read into its memory; planes it
+	                         * leaves alone and pre-roll frames are spliced past it (route.h) */
 	int retry;              /* a failure worth retrying (a child killed by a signal) */
 };
 

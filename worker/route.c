@@ -40,7 +40,8 @@ route_plan(struct route *r, const size_t len[3], unsigned reads, unsigned writes
 		if (!front && (writes & bit) && !(reads & bit))
 			r->drop |= bit;
 	}
-	if (r->drop != 0 && (r->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
+	/* opened whatever the planes: a pre-roll frame goes there whole (route_drop) */
+	if ((r->null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
 		return util_err(err, errlen, "cannot open /dev/null: %s", strerror(errno));
 	return 0;
 }
@@ -70,6 +71,8 @@ route_move(struct route *r, int in, int out, uint8_t *bounce, size_t n, volatile
 	if (done == n)
 		return (ssize_t)n;
 	k = util_read_full(in, bounce + done, n - done, stop);
+	if (k > 0)
+		r->copied += (uint64_t)k;
 	if (k < 0 || (out != r->null_fd && util_write_full(out, bounce + done, (size_t)k, stop) == -1))
 		return -1;
 	return (ssize_t)(done + (size_t)k);
@@ -91,8 +94,8 @@ route_take(struct route *r, int in, int out, uint8_t *buf, volatile int *stop)
 			continue;
 		if (r->drop & (1u << p))
 			n = route_move(r, in, r->null_fd, buf + r->off[p], r->len[p], stop);
-		else
-			n = util_read_full(in, buf + r->off[p], r->len[p], stop);
+		else if ((n = util_read_full(in, buf + r->off[p], r->len[p], stop)) > 0)
+			r->copied += (uint64_t)n;
 		if (n < 0)
 			return -1;
 		got += (size_t)n;
@@ -100,6 +103,12 @@ route_take(struct route *r, int in, int out, uint8_t *buf, volatile int *stop)
 			break;
 	}
 	return (ssize_t)got;
+}
+
+ssize_t
+route_drop(struct route *r, int in, uint8_t *buf, volatile int *stop)
+{
+	return route_move(r, in, r->null_fd, buf, r->frame, stop);
 }
 
 void

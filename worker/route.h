@@ -18,6 +18,7 @@ struct route {
 	unsigned drop;          /* planes after the head whose input is dropped, not read */
 	int null_fd;            /* /dev/null, where dropped input goes */
 	int splice;             /* 0 once splice(2) was refused: copies instead */
+	uint64_t copied;        /* bytes read into the worker's memory so far (the rest was spliced) */
 };
 
 /* Plans for frames whose planes have these lengths, when the chain reads and writes these
@@ -29,6 +30,10 @@ int route_plan(struct route *r, const size_t len[3], unsigned reads, unsigned wr
  * taken, fewer only at the end of the input (0 between frames), or -1 with errno (EPIPE
  * when `out` has no reader). Retries EINTR unless *stop becomes non-zero. */
 ssize_t route_take(struct route *r, int in, int out, uint8_t *buf, volatile int *stop);
+/* Takes one whole frame from `in` and throws it away (a pre-roll frame the piece does not
+ * keep): spliced to /dev/null, so it never enters the worker, or read into buf when splice is
+ * refused. Returns as route_take. */
+ssize_t route_drop(struct route *r, int in, uint8_t *buf, volatile int *stop);
 void route_free(struct route *r);
 
 #endif

@@ -249,12 +249,12 @@ worker_run_task(int in_fd, int out_fd, struct msg_reader *rd, json_t *task)
 		    "error", err, "retry", res.retry);
 		rc = msg_write(out_fd, MSG_FAIL, reply, NULL, 0);
 	} else {
-		reply = json_pack("{s:i, s:i, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:I}", "task", t.task,
+		reply = json_pack("{s:i, s:i, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:I, s:I}", "task", t.task,
 		    "segment", t.segment, "frames", (json_int_t)res.frames,
 		    "decoded", (json_int_t)res.decoded, "wall", res.wall,
 		    "filter_time", res.filter_time, "decode_cpu", res.decode_cpu,
 		    "encode_cpu", res.encode_cpu, "worker_cpu", res.worker_cpu,
-		    "max_rss_kb", (json_int_t)res.max_rss_kb);
+		    "max_rss_kb", (json_int_t)res.max_rss_kb, "copied", (json_int_t)res.copied);
 		rc = msg_write(out_fd, MSG_DONE, reply, NULL, 0);
 	}
 	json_decref(reply);

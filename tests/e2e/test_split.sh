@@ -19,6 +19,12 @@ minpsnr=$(ffmpeg -nostdin -v error -i "$T/out.mp4" -i "$T/onekey.mp4" -lavfi \
 	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^psnr_y:/) { split($i, a, ":"); v = a[2] == "inf" ? 100 : a[2]; if (n++ == 0 || v < m) m = v } } END { print m + 0 }')
 check "every frame matches its input frame (min PSNR $minpsnr dB > 30)" gt "$minpsnr" 30
 check "audio kept" has_audio "$T/out.mp4"
+# The second piece decodes from the keyframe and drops what comes before its first frame: those
+# frames, and grayscale's untouched luma, go from decoder to encoder without entering a worker.
+check "grayscale: no byte of a frame entered the workers" jt "$T/split.out" '.worker_copied_bytes == 0'
+run_master splitblur -f blur -w 2 --json -o "$T/blur.mp4" "$T/onekey.mp4"
+check "blur: the workers read each kept frame once, not the pre-roll (240 x 320x240 4:2:0)" \
+	jt "$T/splitblur.out" '.worker_copied_bytes == 240 * 115200 and ([.pieces[].preroll] | add) > 0'
 
 # Balanced cutting: 30 s at the default 10 s on 2 workers would be 3 segments, one worker doing
 # two while the other waits; the count is rounded to a multiple of the workers instead.

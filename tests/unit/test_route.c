@@ -97,6 +97,8 @@ test_route_grayscale(int out, int in_pipe_out, int spliced)
 		assert_int_equal(back[0], i * 16);
 		assert_int_equal(back[2047], i * 16);
 	}
+	/* spliced, not a byte of it entered the worker; copied, all of it did */
+	assert_int_equal(r.copied, spliced ? 0 : 2 * TEST_FRAME);
 	/* 100 bytes of a third frame: the decoder ended inside it */
 	assert_int_equal(route_take(&r, in, out, buf, NULL), 100);
 	assert_int_equal(r.splice, spliced);
@@ -134,6 +136,33 @@ test_route_copies_when_refused(void **state)
 	close(rd);
 }
 
+/* A pre-roll frame is thrown away whole without entering the worker (nothing copied, the
+ * buffer untouched); the frame after it is taken as usual. */
+static void
+test_route_drops_preroll(void **state)
+{
+	uint8_t buf[TEST_FRAME];
+	struct route r;
+	char err[128];
+	int in;
+
+	in = test_route_source(2, 0);
+	assert_int_equal(route_plan(&r, test_len, FILTER_PLANES_ALL, FILTER_PLANES_ALL, err, sizeof err), 0);
+	memset(buf, 0x55, sizeof buf);
+	assert_int_equal(route_drop(&r, in, buf, NULL), TEST_FRAME);
+	assert_int_equal(r.copied, 0);
+	assert_int_equal(buf[0], 0x55);
+	assert_int_equal(buf[TEST_FRAME - 1], 0x55);
+	assert_int_equal(route_take(&r, in, -1, buf, NULL), TEST_FRAME);
+	assert_int_equal(buf[0], 16);
+	assert_int_equal(buf[2048], 17);
+	assert_int_equal(buf[TEST_FRAME - 1], 18);
+	assert_int_equal(r.copied, TEST_FRAME);
+	assert_int_equal(route_drop(&r, in, buf, NULL), 0);
+	route_free(&r);
+	close(in);
+}
+
 /* Read planes land at their offsets; a clean end between frames is 0. */
 static void
 test_route_reads(void **state)
@@ -162,6 +191,7 @@ main(void)
 		cmocka_unit_test(test_route_splices),
 		cmocka_unit_test(test_route_copies_when_refused),
 		cmocka_unit_test(test_route_reads),
+		cmocka_unit_test(test_route_drops_preroll),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
