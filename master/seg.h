@@ -18,9 +18,10 @@ struct seg {
 };
 
 /* What decoding a frame and dropping it costs against rendering one (decode, filter, encode):
- * measured on 720p and 1080p H.264 with x264 veryfast, the decoder's CPU per frame is ~0.1-0.15
- * of the whole (bench --json decode_cpu against the rest). */
-#define SEG_PREROLL_COST 0.12
+ * the decoder's share of a one-piece render's CPU (the report's decode_cpu over decode_cpu +
+ * encode_cpu + worker_cpu) over 14 clips of scripts/bench --corpus, both filters, was
+ * 0.18-0.35, median 0.27 (master/README.md, "Pieces end on any frame"). */
+#define SEG_PREROLL_COST 0.25
 /* Files the cutter writes per piece: a piece's pre-roll is at most one file (or one keyframe
  * interval when keyframes are sparser), so finer files mean less decoded twice. */
 #define SEG_FILES_PER_PIECE 8

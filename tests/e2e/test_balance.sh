@@ -14,9 +14,9 @@ keys=$(ffprobe -v error -select_streams v:0 -skip_frame nokey -count_frames \
 	-show_entries stream=nb_read_frames -of csv=p=0 "$T/gop250.mp4")
 check "the test clip has 3 keyframes, 250 frames apart" [ "$keys" = 3 ]
 
-# cost of a piece as the master weighs it: frames kept + 0.12 x pre-roll frames (SEG_PREROLL_COST);
+# cost of a piece as the master weighs it: frames kept + 0.25 x pre-roll frames (SEG_PREROLL_COST);
 # within 5% (the first pieces are planned while the cut runs, later pre-rolls guessed)
-balanced='[.pieces[] | .frames + 0.12 * .preroll] | (max / min) <= 1.05'
+balanced='[.pieces[] | .frames + 0.25 * .preroll] | (max / min) <= 1.05'
 
 run_master two -f grayscale -w 2 --compare --json -o "$T/two.mp4" "$T/gop250.mp4"
 check "renders on 2 workers (exit 0)" [ "$rc" = 0 ]
