@@ -38,8 +38,7 @@ struct job {
 	struct proc *proc;           /* the child running now (probe, cut, join) */
 	struct pool *pool;           /* the pool running now */
 
-	struct seg *units;           /* the files the cutter has written so far */
-	int nunits;
+	struct seg_list units;       /* the files the cutter has listed so far */
 	struct seg *segs;            /* the pieces rendered: runs of units and frame ranges */
 	int nseg, nplanned;          /* pieces, and how many are planned (their files listed) */
 	struct event *watch;         /* looks at the cutter's list while it runs */
@@ -187,7 +186,7 @@ job_free(struct job *j)
 	free((char *)j->o.hls_dir);
 	hls_free(j->hls);
 	format_plan_free(&j->plan);
-	free(j->units);
+	free(j->units.v);
 	free(j->segs);
 	free(j->seg_frames);
 	free(j->seg_ok);
@@ -528,7 +527,7 @@ job_plan(struct job *j, int complete)
 		 * knows more of the keyframes and balances better */
 		if (!complete && j->pool != NULL && j->nplanned >= j->segs_done + j->open_cap)
 			break;
-		r = seg_plan_next(j->units, j->nunits, complete, job_origin(j), job_frames(j), j->probe.fps, j->nseg,
+		r = seg_plan_next(j->units.v, j->units.n, complete, job_origin(j), job_frames(j), j->probe.fps, j->nseg,
 		    j->nplanned, start, &j->segs[j->nplanned]);
 		if (r == 0)
 			break;
@@ -561,21 +560,14 @@ static void
 job_watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
-	struct seg *v = NULL;
 	char dir[4096], err[512], events[4096];
-	int n = 0;
 
 	/* the events only say "written": drain them, the list itself says what is new */
 	while (read(fd, events, sizeof events) > 0)
 		;
 	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
-	if (seg_read_list(dir, &v, &n, err, sizeof err) == -1 || n <= j->nunits) {
-		free(v);
+	if (seg_list_more(&j->units, dir, err, sizeof err) <= 0)
 		return;  /* nothing new (or no list yet) */
-	}
-	free(j->units);
-	j->units = v;
-	j->nunits = n;
 	job_plan(j, 0);
 }
 
@@ -619,8 +611,7 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 {
 	struct job *j = arg;
 	char dir[4096], err[512], how[128];
-	struct seg *v = NULL;
-	int i, n = 0;
+	int i;
 
 	j->proc = NULL;
 	job_watch_stop(j);
@@ -632,14 +623,16 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 		job_abort(j, err);
 		return;
 	}
-	if (seg_read_list(dir, &v, &n, err, sizeof err) == -1) {
+	/* the lines the watch has not read yet */
+	if (seg_list_more(&j->units, dir, err, sizeof err) == -1) {
 		job_abort(j, err);
 		return;
 	}
-	free(j->units);
-	j->units = v;
-	j->nunits = n;
-	log_info("cut into %d files in %.2f s", j->nunits, j->split_time);
+	if (j->units.n == 0) {
+		job_abort(j, "the cutter produced no segment");
+		return;
+	}
+	log_info("cut into %d files in %.2f s", j->units.n, j->split_time);
 	if (job_exact(j)) {
 		/* the map is running: the pieces still waiting for their files go out now */
 		if (job_plan(j, 1) == 0 && j->nplanned < j->nseg)
@@ -648,9 +641,9 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 	}
 	/* whole files; a variable rate is resampled per file: each keeps the frames its time
 	 * span holds */
-	j->segs = j->units;
-	j->nseg = j->nplanned = j->nunits;
-	j->units = NULL;
+	j->segs = j->units.v;
+	j->nseg = j->nplanned = j->units.n;
+	memset(&j->units, 0, sizeof j->units);
 	for (i = 0; i < j->nseg && !j->probe.cfr && !job_timed(j); i++)
 		j->segs[i].count = job_seg_frames(j, i);
 	/* fewer whole files than workers (a bare stream is one file): frame-exact parts of them */
@@ -934,7 +927,7 @@ job_task_inputs(const struct job *j, int s, json_t *task)
 	if (a == NULL)
 		return -1;
 	for (k = 0; k < j->segs[s].nfiles; k++) {
-		snprintf(path, sizeof path, "%s/segments/%s", j->o.workdir, j->units[j->segs[s].first + k].name);
+		snprintf(path, sizeof path, "%s/segments/%s", j->o.workdir, j->units.v[j->segs[s].first + k].name);
 		if (json_array_append_new(a, json_string(path)) == -1) {
 			json_decref(a);
 			return -1;

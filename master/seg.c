@@ -85,59 +85,71 @@ seg_whole(const char *input, const char *dir, double duration, char *err, size_t
 }
 
 int
-seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errlen)
+seg_list_more(struct seg_list *l, const char *dir, char *err, size_t errlen)
 {
 	char path[4096], line[512];
-	struct seg *v = NULL, *tmp;
-	int cap = 0, cnt = 0, rc = -1;
+	struct seg s, *tmp;
+	char *c1, *c2;
+	int added = -1, cap;
 	FILE *f;
 
 	snprintf(path, sizeof path, "%s/list.csv", dir);
 	f = fopen(path, "re");
 	if (f == NULL)
 		return util_err(err, errlen, "cannot read the segment list %s: %s", path, strerror(errno));
-	while (fgets(line, sizeof line, f) != NULL) {
-		struct seg s;
-		char *c1, *c2;
-
-		/* the cutter may be writing this very line: only whole ones count */
+	if (fseek(f, l->off, SEEK_SET) == -1) {
+		util_err(err, errlen, "cannot read the segment list %s: %s", path, strerror(errno));
+		goto done;
+	}
+	for (added = 0; fgets(line, sizeof line, f) != NULL; added++) {
+		/* the cutter may be writing this very line: only whole ones count, the rest is
+		 * read again next time */
 		if (strchr(line, '\n') == NULL)
 			break;
 		memset(&s, 0, sizeof s);
 		c1 = strchr(line, ',');
 		c2 = c1 ? strchr(c1 + 1, ',') : NULL;
 		if (c1 == NULL || c2 == NULL || (size_t)(c1 - line) >= sizeof s.name) {
-			util_err(err, errlen, "bad line in the segment list: %s", line);
+			added = util_err(err, errlen, "bad line in the segment list: %s", line);
 			goto done;
 		}
 		memcpy(s.name, line, (size_t)(c1 - line));
 		s.start = strtod(c1 + 1, NULL);
 		s.end = strtod(c2 + 1, NULL);
-		s.index = s.first = cnt;
+		s.index = s.first = l->n;
 		s.nfiles = 1;
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 64;
-			tmp = realloc(v, (size_t)cap * sizeof *v);
+		if (l->n == l->cap) {
+			cap = l->cap ? l->cap * 2 : 64;
+			tmp = realloc(l->v, (size_t)cap * sizeof *tmp);
 			if (tmp == NULL) {
-				util_err(err, errlen, "out of memory");
+				added = util_err(err, errlen, "out of memory");
 				goto done;
 			}
-			v = tmp;
+			l->v = tmp;
+			l->cap = cap;
 		}
-		v[cnt++] = s;
+		l->v[l->n++] = s;
+		l->off += (long)strlen(line);
 	}
-	if (cnt == 0) {
-		util_err(err, errlen, "the cutter produced no segment");
-		goto done;
-	}
-	*out = v;
-	*n = cnt;
-	v = NULL;
-	rc = 0;
 done:
 	fclose(f);
-	free(v);
-	return rc;
+	return added;
+}
+
+int
+seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errlen)
+{
+	struct seg_list l = { 0 };
+
+	if (seg_list_more(&l, dir, err, errlen) == -1) {
+		free(l.v);
+		return -1;
+	}
+	if (l.n == 0)
+		return util_err(err, errlen, "the cutter produced no segment");
+	*out = l.v;
+	*n = l.n;
+	return 0;
 }
 
 double

@@ -52,6 +52,18 @@ int seg_whole(const char *input, const char *dir, double duration, char *err, si
 
 /* Reads DIR/list.csv: *out (malloc'd) and *n; -1 with a message on error. */
 int seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errlen);
+
+/* The list as the cutter writes it, read a little at a time: v[0..n) are the files listed so
+ * far, off where the next line starts in DIR/list.csv. Starts zeroed; free v. */
+struct seg_list {
+	struct seg *v;
+	int n, cap;
+	long off;
+};
+/* Appends the lines written since the last call (whole lines only: one being written waits
+ * for the next), so watching a cut of n files reads each line once, O(n) in all. Returns how
+ * many were added, or -1 with a message. */
+int seg_list_more(struct seg_list *l, const char *dir, char *err, size_t errlen);
 /*
  * Whole files (the cut's list of an input whose pieces cannot end on any frame, or one link to
  * a bare stream, seg_whole) longer than a worker's share (duration / workers), at a constant

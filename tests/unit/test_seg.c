@@ -232,6 +232,49 @@ test_seg_whole(void **state)
 	util_rm_rf(dir);
 }
 
+/* Appends text to DIR/list.csv, as the cutter does a line at a time. */
+static void
+test_seg_append(const char *dir, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/list.csv", dir);
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The watch reads each line of the cutter's list once: what was added since, and a line
+ * still being written only once it is whole. */
+static void
+test_seg_list_more(void **state)
+{
+	char dir[] = "/tmp/vr-seg-XXXXXX", err[256];
+	struct seg_list l = { 0 };
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(seg_list_more(&l, dir, err, sizeof err), -1);  /* no list yet */
+	test_seg_append(dir, "seg_00000.mkv,0.000000,1.000000\nseg_00001.mkv,1.000000,2.0");
+	assert_int_equal(seg_list_more(&l, dir, err, sizeof err), 1);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(seg_list_more(&l, dir, err, sizeof err), 0);
+	test_seg_append(dir, "00000\nseg_00002.mkv,2.000000,2.500000\n");
+	assert_int_equal(seg_list_more(&l, dir, err, sizeof err), 2);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[1].name, "seg_00001.mkv");
+	assert_true(fabs(l.v[1].end - 2.0) < 1e-9);
+	assert_int_equal(l.v[2].index, 2);
+	assert_int_equal(l.v[2].first, 2);
+	assert_int_equal(seg_list_more(&l, dir, err, sizeof err), 0);
+	test_seg_append(dir, "no commas here\n");
+	assert_int_equal(seg_list_more(&l, dir, err, sizeof err), -1);
+	assert_non_null(strstr(err, "bad line"));
+	free(l.v);
+	util_rm_rf(dir);
+}
+
 /* x264's default GOP on a 20 s clip: keyframes at 0, 250 and 500 (8.3 s apart). Cut on
  * keyframes, 2 workers got 500 and 100 frames; planned, each gets the same work. */
 static void
@@ -375,6 +418,7 @@ main(void)
 		cmocka_unit_test(test_seg_length_balances),
 		cmocka_unit_test(test_seg_length_invariants),
 		cmocka_unit_test(test_seg_whole),
+		cmocka_unit_test(test_seg_list_more),
 		cmocka_unit_test(test_seg_split_whole_file),
 		cmocka_unit_test(test_seg_plan_one_keyframe),
 		cmocka_unit_test(test_seg_plan_sparse_gop),
