@@ -25,6 +25,20 @@
 
 #define JOB_PROBE_MAX_OUT (8 << 20)  /* ffprobe's JSON; a hostile file with many streams stops here */
 
+/*
+ * Why cut early: the probe and the cut each start an ffmpeg program (about 0.1 s of loading
+ * before any work) and ran one after the other before any worker could start; a short clip
+ * is cut in about the time it is probed. So the cut starts beside the probe, in the form a
+ * frame-exact render needs (the input's times, files of JOB_EARLY_UNIT seconds, split on
+ * keyframes), and once the probe says the render is frame-exact (job_exact) it is the job's
+ * cut; otherwise it is stopped and the job cuts as before, into "segments.2" (the stopped one
+ * may still be writing into "segments" until it is reaped). Only for inputs up to
+ * JOB_EARLY_MAX_BYTES whose name is not that of a format without times: a cut the probe turns
+ * down wastes little, and on a long file a tenth of a second does not matter.
+ */
+#define JOB_EARLY_MAX_BYTES (256LL << 20)
+#define JOB_EARLY_UNIT 0.25
+
 struct job {
 	struct event_base *base;
 	struct job_opts o;
@@ -36,6 +50,12 @@ struct job {
 	struct probe probe;
 	struct format_plan plan;     /* how each stream goes out (after the probe) */
 	struct proc *proc;           /* the child running now (probe, cut, join) */
+	struct proc *early;          /* the cut started beside the probe, until it is the job's or
+	                              * stopped (then proc, or NULL) */
+	int early_ended;             /* it ended before the probe did: with early_status and tail */
+	int early_status;
+	char early_tail[512];
+	const char *segdir;          /* where the cut writes, in the working directory */
 	struct pool *pool;           /* the pool running now */
 
 	struct seg_list units;       /* the files the cutter has listed so far */
@@ -68,6 +88,7 @@ struct job {
 };
 
 static void job_cut(struct job *j);
+static void job_early_start(struct job *j);
 static void job_keys(struct job *j);
 static void job_watch_stop(struct job *j);
 static void job_map(struct job *j, enum job_phase ph);
@@ -157,6 +178,7 @@ job_new(struct event_base *base, const struct job_opts *o, job_cb progress, job_
 	j->identical = -1;
 	j->timeline = json_array();
 	j->retries = json_array();
+	j->segdir = "segments";
 	if (j->o.input == NULL || j->o.output == NULL || j->o.workdir == NULL ||
 	    j->o.filter == NULL || j->o.preset == NULL || j->timeline == NULL || j->retries == NULL ||
 	    (o->hls_dir != NULL && j->o.hls_dir == NULL)) {
@@ -173,6 +195,8 @@ job_free(struct job *j)
 		return;
 	if (j->proc != NULL)
 		proc_cancel(j->proc);
+	if (j->early != NULL)
+		proc_cancel(j->early);
 	job_watch_stop(j);
 	if (j->pool != NULL) {
 		pool_terminate(j->pool);
@@ -211,6 +235,11 @@ job_finish(struct job *j, const char *error)
 
 	j->total_time = util_now() - j->t0;
 	job_watch_stop(j);
+	if (j->early != NULL) {
+		/* the probe refused the file, or the job was stopped, before the cut was needed */
+		proc_cancel(j->early);
+		j->early = NULL;
+	}
 	if (error != NULL) {
 		snprintf(j->error, sizeof j->error, "%s", error);
 		j->phase = JOB_FAILED;
@@ -391,7 +420,10 @@ job_start(struct job *j, char *err, size_t errlen)
 		return -1;
 	probe_argv(j->o.input, argv, url, sizeof url);
 	j->proc = proc_start(j->base, argv, JOB_PROBE_MAX_OUT, job_probe_cb, j, err, errlen);
-	return j->proc == NULL ? -1 : 0;
+	if (j->proc == NULL)
+		return -1;
+	job_early_start(j);
+	return 0;
 }
 
 /* ---- the stream ---- */
@@ -565,7 +597,7 @@ job_watch_cb(evutil_socket_t fd, short what, void *arg)
 	/* the events only say "written": drain them, the list itself says what is new */
 	while (read(fd, events, sizeof events) > 0)
 		;
-	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
+	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, j->segdir);
 	if (seg_list_more(&j->units, dir, err, sizeof err) <= 0)
 		return;  /* nothing new (or no list yet) */
 	job_plan(j, 0);
@@ -583,7 +615,8 @@ job_watch_start(struct job *j, const char *dir, char *err, size_t errlen)
 	int fd = -1, lf;
 
 	snprintf(path, sizeof path, "%s/list.csv", dir);
-	lf = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* (created already when the cut started beside the probe: it may hold lines) */
+	lf = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (lf == -1 || close(lf) == -1)
 		return util_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -616,7 +649,7 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 	j->proc = NULL;
 	job_watch_stop(j);
 	j->split_time = util_now() - j->t_phase;
-	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
+	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, j->segdir);
 	if (status != 0) {
 		spawn_status_str(status, how, sizeof how);
 		snprintf(err, sizeof err, "cannot cut %s into segments: ffmpeg %s: %s", j->o.input, how, errtail);
@@ -663,6 +696,109 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 		job_map(j, j->o.baseline ? JOB_SEQUENTIAL : JOB_PARALLEL);
 }
 
+/* ---- the early cut (see JOB_EARLY_UNIT) ---- */
+
+/* Whether the input may be cut before it is probed: small, and not named as a format whose
+ * render is never frame-exact (job_exact). */
+static int
+job_early_suits(const struct job *j)
+{
+	static const char *untimed[] = { "avi", "h264", "264", "h265", "265", "hevc", "m4v",
+	    "mjpeg", "mjpg", "y4m", "gif", "m1v", "m2v", "mpv", NULL };
+	const char *dot = strrchr(j->o.input, '.');
+	long long size = util_file_size(j->o.input);
+	int k;
+
+	if (size <= 0 || size > JOB_EARLY_MAX_BYTES)
+		return 0;
+	for (k = 0; dot != NULL && strchr(dot, '/') == NULL && untimed[k] != NULL; k++)
+		if (strcasecmp(dot + 1, untimed[k]) == 0)
+			return 0;
+	return 1;
+}
+
+/* Its end before the probe's is kept for job_cut; once it is the job's cut, job_cut_cb. */
+static void
+job_early_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct job *j = arg;
+
+	if (j->early == NULL) {
+		job_cut_cb(status, out, outlen, errtail, j);
+		return;
+	}
+	j->early = NULL;
+	j->early_ended = 1;
+	j->early_status = status;
+	snprintf(j->early_tail, sizeof j->early_tail, "%s", errtail);
+}
+
+/* Starts the cut beside the probe when the input suits; nothing when it cannot (the job cuts
+ * after the probe as it would have). */
+static void
+job_early_start(struct job *j)
+{
+	char dir[4096], path[4200], words[4 * 4096], err[512];
+	char *v[40];
+	struct argv a;
+	int lf;
+
+	if (!job_early_suits(j))
+		return;
+	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, j->segdir);
+	snprintf(path, sizeof path, "%s/list.csv", dir);
+	if (util_mkdir_p(dir, err, sizeof err) == -1 ||
+	    (lf = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1 || close(lf) == -1)
+		return;
+	argv_init(&a, v, 40, words, sizeof words);
+	seg_cut_argv(j->o.input, dir, JOB_EARLY_UNIT, 1, &a);
+	if (argv_end(&a, err, sizeof err) == 0)
+		j->early = proc_start(j->base, v, 1 << 20, job_early_cb, j, err, sizeof err);
+	if (j->early == NULL)
+		log_debug("no cut beside the probe: %s", err);
+}
+
+/*
+ * After the probe: the early cut becomes the job's when the render is frame-exact (1: the
+ * caller then maps and calls job_early_listed), or it is stopped and the cut goes to a
+ * directory of its own (0). Its times are the input's, as a frame-exact plan needs them,
+ * whatever the unit it was cut at.
+ */
+static int
+job_early_adopt(struct job *j)
+{
+	if (j->early == NULL && !j->early_ended)
+		return 0;
+	if (job_exact(j) && !j->probe.whole) {
+		j->proc = j->early;  /* NULL when it has ended: job_early_listed says how */
+		j->early = NULL;
+		return 1;
+	}
+	if (j->early != NULL)
+		proc_cancel(j->early);
+	j->early = NULL;
+	j->early_ended = 0;
+	j->segdir = "segments.2";
+	return 0;
+}
+
+/* The adopted cut's files listed before the watch began go out now, and its end if it has
+ * ended. */
+static void
+job_early_listed(struct job *j)
+{
+	char dir[4096], err[512];
+
+	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, j->segdir);
+	if (j->early_ended) {
+		j->early_ended = 0;
+		job_cut_cb(j->early_status, "", 0, j->early_tail, j);
+		return;
+	}
+	if (seg_list_more(&j->units, dir, err, sizeof err) > 0)
+		job_plan(j, 0);
+}
+
 /*
  * One cutting pass, with the render started at once when pieces can end on any frame
  * (job_exact): the cutter writes files of about an eighth of a piece (on keyframes), and each
@@ -677,11 +813,13 @@ job_cut(struct job *j)
 	char *v[40];
 	struct argv a;
 	double len;
+	int adopted;
 
 	j->phase = JOB_SPLITTING;
 	j->t_phase = util_now();
 	job_notify(j);
-	snprintf(dir, sizeof dir, "%s/segments", j->o.workdir);
+	adopted = job_early_adopt(j);
+	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, j->segdir);
 	if (util_mkdir_p(dir, err, sizeof err) == -1) {
 		job_fail(j, "%s", err);
 		return;
@@ -698,13 +836,15 @@ job_cut(struct job *j)
 		job_fail(j, "%s", err);
 		return;
 	}
-	argv_init(&a, v, 40, words, sizeof words);
-	seg_cut_argv(j->o.input, dir, job_exact(j) ? seg_unit_length(len) : len, job_exact(j), &a);
-	j->proc = argv_end(&a, err, sizeof err) == -1 ? NULL :
-	    proc_start(j->base, v, 1 << 20, job_cut_cb, j, err, sizeof err);
-	if (j->proc == NULL) {
-		job_fail(j, "%s", err);
-		return;
+	if (!adopted) {
+		argv_init(&a, v, 40, words, sizeof words);
+		seg_cut_argv(j->o.input, dir, job_exact(j) ? seg_unit_length(len) : len, job_exact(j), &a);
+		j->proc = argv_end(&a, err, sizeof err) == -1 ? NULL :
+		    proc_start(j->base, v, 1 << 20, job_cut_cb, j, err, sizeof err);
+		if (j->proc == NULL) {
+			job_fail(j, "%s", err);
+			return;
+		}
 	}
 	if (!job_exact(j))
 		return;
@@ -716,8 +856,11 @@ job_cut(struct job *j)
 		job_abort(j, "out of memory");
 		return;
 	}
-	if (job_hls_open(j) == 0)
-		job_map(j, j->o.baseline ? JOB_SEQUENTIAL : JOB_PARALLEL);
+	if (job_hls_open(j) == -1)
+		return;
+	job_map(j, j->o.baseline ? JOB_SEQUENTIAL : JOB_PARALLEL);
+	if (adopted && j->phase != JOB_FAILED)
+		job_early_listed(j);
 }
 
 /* ---- the two maps ---- */
@@ -927,7 +1070,7 @@ job_task_inputs(const struct job *j, int s, json_t *task)
 	if (a == NULL)
 		return -1;
 	for (k = 0; k < j->segs[s].nfiles; k++) {
-		snprintf(path, sizeof path, "%s/segments/%s", j->o.workdir, j->units.v[j->segs[s].first + k].name);
+		snprintf(path, sizeof path, "%s/%s/%s", j->o.workdir, j->segdir, j->units.v[j->segs[s].first + k].name);
 		if (json_array_append_new(a, json_string(path)) == -1) {
 			json_decref(a);
 			return -1;
@@ -943,7 +1086,7 @@ job_task(const struct job *j, int s, const char *dir)
 	char in[4096], out[4096];
 	json_t *task;
 
-	snprintf(in, sizeof in, "%s/segments/%s", j->o.workdir, j->segs[s].name);
+	snprintf(in, sizeof in, "%s/%s/%s", j->o.workdir, j->segdir, j->segs[s].name);
 	snprintf(out, sizeof out, "%s/out_%05d.mp4", dir, s);
 	task = json_pack("{s:i, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:s, s:i, s:s}",
 	    "segment", s, "input", in, "output", out, "filter", j->o.filter,
