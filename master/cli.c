@@ -70,7 +70,7 @@ cli_usage(FILE *out, const char *prog)
 	    "      --task-timeout S     seconds a worker may go without progress before it is\n"
 	    "                           replaced and its segment re-run (default 300)\n"
 	    "  -s, --segment-seconds S  longest segment, ends on any frame; evened out so their count\n"
-	    "                           is a multiple of the workers (default 10)\n"
+	    "                           is a multiple of the workers (default 60; 10 with --hls)\n"
 	    "  -o, --output PATH        output file (default: next to the input, NAME.FILTER.mp4,\n"
 	    "                           e.g. NAME.blur-sigma5.mp4); with several inputs, a directory;\n"
 	    "                           its extension picks the container: mp4, mov, mkv, webm\n"
@@ -189,7 +189,7 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	o->filter = "grayscale";
 	o->preset = OPTS_PRESET;
 	o->crf = -1;
-	o->segment_seconds = OPTS_SEGMENT_SECONDS;
+	o->segment_seconds = 0;  /* unset: after the options, as --hls asks */
 	o->workers = OPTS_WORKERS_CPUS;
 	o->task_timeout = 300;
 	/* 0, not 1: GNU getopt then forgets a group of letters a previous parse stopped in ("-xq") */
@@ -318,6 +318,8 @@ cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
 	}
 	if (o->help || o->version || o->list_filters)
 		return 0;
+	if (o->segment_seconds == 0)
+		o->segment_seconds = o->hls_dir != NULL ? OPTS_SEGMENT_SECONDS_STREAM : OPTS_SEGMENT_SECONDS;
 	if (optind >= argc)
 		return util_err(err, errlen, "no input file given");
 	o->inputs = argv + optind;

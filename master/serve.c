@@ -387,7 +387,8 @@ serve_main(int argc, char **argv)
 	s.o.limits.max_pixels = LIMITS_SERVE_PIXELS;
 	s.o.limits.max_duration = LIMITS_SERVE_DURATION;
 	s.o.keep_hours = 24;
-	s.o.segment_seconds = OPTS_SEGMENT_SECONDS;
+	/* every job is streamed while it renders (GET /stream) */
+	s.o.segment_seconds = OPTS_SEGMENT_SECONDS_STREAM;
 	s.o.preset = OPTS_PRESET;
 	s.o.crf = -1;
 	if (serve_parse(argc, argv, &s.o, &verbose, err, sizeof err) == -1) {

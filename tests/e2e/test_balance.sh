@@ -37,9 +37,10 @@ run_master three -f grayscale -w 3 --no-baseline --json -o "$T/three.mp4" "$T/go
 check "3 workers: 3 balanced pieces" jt "$T/three.out" ".segments_total == 3 and ($balanced)"
 check "3 workers: frames out equal frames in" [ "$(frames "$T/three.mp4")" = 600 ]
 
-# the same pieces through a remote worker's pipe (several files each): the same bytes
-run_master local -q -f grayscale -w 2 --no-baseline -o "$T/local.mp4" "$T/gop250.mp4"
-run_master remote -q -f grayscale -w 0 --no-baseline --remote "$WORKER --name far" -o "$T/remote.mp4" "$T/gop250.mp4"
+# the same pieces through a remote worker's pipe (several files each): the same bytes (-s 10:
+# 2 pieces for the one remote worker too, as for the 2 local ones)
+run_master local -q -f grayscale -w 2 -s 10 --no-baseline -o "$T/local.mp4" "$T/gop250.mp4"
+run_master remote -q -f grayscale -w 0 -s 10 --no-baseline --remote "$WORKER --name far" -o "$T/remote.mp4" "$T/gop250.mp4"
 check "a remote worker renders the multi-file pieces (exit 0)" [ "$rc" = 0 ]
 check "a remote worker's output is byte-identical to the local one" cmp -s "$T/local.mp4" "$T/remote.mp4"
 finish

@@ -30,13 +30,16 @@ check "blur: the workers read each kept frame once, not the pre-roll (240 x 320x
 # two while the other waits; the count is rounded to a multiple of the workers instead.
 ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=160x120:rate=30:duration=30" \
 	-c:v libx264 -preset ultrafast -g 15 -pix_fmt yuv420p "$T/thirty.mp4"
-run_master bal2 -f grayscale -w 2 --json -o "$T/bal2.mp4" "$T/thirty.mp4"
-check "30 s on 2 workers: 4 segments of 7.5 s, not 3 of 10" jt "$T/bal2.out" '.segments_total == 4'
+run_master bal2 -f grayscale -w 2 -s 10 --json -o "$T/bal2.mp4" "$T/thirty.mp4"
+check "30 s on 2 workers at most 10 s: 4 segments of 7.5 s, not 3 of 10" jt "$T/bal2.out" '.segments_total == 4'
 # (who takes which is up to the pool: a worker that starts late may leave three to the other)
 check "both workers rendered some of them" jt "$T/bal2.out" '[.timeline[] | select(.phase == "parallel") | .worker] | unique | length == 2'
 check "balanced: frames out equal frames in" [ "$(frames "$T/bal2.mp4")" = 900 ]
 run_master bal3 -f grayscale -w 3 --json -o "$T/bal3.mp4" "$T/thirty.mp4"
-check "30 s on 3 workers: 3 segments of 10 s" jt "$T/bal3.out" '.segments_total == 3'
+check "30 s on 3 workers by default: 3 segments of 10 s" jt "$T/bal3.out" '.segments_total == 3'
+# the default is long pieces (60 s): each piece pays two ffmpeg starts and a pre-roll
+run_master bal2d -f grayscale -w 2 --json -o "$T/bal2d.mp4" "$T/thirty.mp4"
+check "30 s on 2 workers by default: 2 segments of 15 s" jt "$T/bal2d.out" '.segments_total == 2 and .frames_out == 900'
 run_master bal4 -f grayscale -w 4 -s 5 --json -o "$T/bal4.mp4" "$T/thirty.mp4"
 check "30 s on 4 workers at most 5 s: 8 segments" jt "$T/bal4.out" '.segments_total == 8'
 finish

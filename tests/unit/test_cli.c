@@ -68,7 +68,13 @@ test_cli_defaults(void **state)
 	assert_string_equal(o.format.container, "mp4");
 	assert_string_equal(o.format.codec, "h264");
 	assert_int_equal(o.workers, -1);
+	/* long pieces for a file, short ones when the result is streamed too */
+	assert_true(o.segment_seconds == 60.0);
+	TEST_CLI_OK(&o, "--hls", "out/stream", "clip.mp4");
 	assert_true(o.segment_seconds == 10.0);
+	TEST_CLI_OK(&o, "--hls", "out/stream", "-s", "30", "clip.mp4");
+	assert_true(o.segment_seconds == 30.0);
+	TEST_CLI_OK(&o, "clip.mp4");
 	/* one pass by default: the baseline only with --compare */
 	assert_int_equal(o.baseline, 0);
 	assert_int_equal(o.overwrite, 0);
