@@ -703,8 +703,9 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 static int
 job_early_suits(const struct job *j)
 {
-	static const char *untimed[] = { "avi", "h264", "264", "h265", "265", "hevc", "m4v",
-	    "mjpeg", "mjpg", "y4m", "gif", "m1v", "m2v", "mpv", NULL };
+	/* (not .m4v: mostly Apple's MP4, though ffmpeg's raw MPEG-4 stream has the name too) */
+	static const char *untimed[] = { "avi", "h264", "264", "h265", "265", "hevc", "mjpeg",
+	    "mjpg", "y4m", "gif", "m1v", "m2v", "mpv", NULL };
 	const char *dot = strrchr(j->o.input, '.');
 	long long size = util_file_size(j->o.input);
 	int k;

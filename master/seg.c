@@ -157,6 +157,8 @@ seg_unit_length(double piece_seconds)
 {
 	double u = piece_seconds / SEG_FILES_PER_PIECE;
 
+	if (u > SEG_UNIT_MAX)
+		u = SEG_UNIT_MAX;
 	/* below a few frames a file is all container overhead */
 	return u > 0.2 ? ceil(u * 1e6) / 1e6 : 0.2;
 }

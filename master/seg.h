@@ -25,6 +25,10 @@ struct seg {
 /* Files the cutter writes per piece: a piece's pre-roll is at most one file (or one keyframe
  * interval when keyframes are sparser), so finer files mean less decoded twice. */
 #define SEG_FILES_PER_PIECE 8
+/* ...and files of at most this many seconds whatever the piece (pieces are up to a minute by
+ * default), so a pre-roll stays about a second; more files cost little, as the master reads
+ * each line of the list once (seg_list_more). */
+#define SEG_UNIT_MAX 1.25
 
 /*
  * The length to cut at: at most max_seconds, and chosen so the number of pieces is a multiple
@@ -74,7 +78,8 @@ int seg_list_more(struct seg_list *l, const char *dir, char *err, size_t errlen)
 int seg_split(struct seg **v, int *n, double duration, double fps, int workers);
 
 /* The cutter's file length for a constant frame rate: pieces of piece_seconds are then made of
- * about SEG_FILES_PER_PIECE files, whatever the keyframes. */
+ * about SEG_FILES_PER_PIECE files (more for pieces over 8 x SEG_UNIT_MAX), whatever the
+ * keyframes. */
 double seg_unit_length(double piece_seconds);
 
 /*

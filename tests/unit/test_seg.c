@@ -409,6 +409,8 @@ test_seg_unit_length(void **state)
 {
 	assert_true(fabs(seg_unit_length(10) - 10.0 / SEG_FILES_PER_PIECE) < 1e-6);
 	assert_true(seg_unit_length(0.5) == 0.2);
+	/* a minute's piece is cut finer than an eighth: its pre-roll stays about a second */
+	assert_true(fabs(seg_unit_length(60) - SEG_UNIT_MAX) < 1e-6);
 }
 
 int
