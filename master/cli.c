@@ -507,6 +507,7 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 	double par = json_number_value(json_object_get(rep, "parallel_time"));
 	int workers = (int)json_integer_value(json_object_get(rep, "cpu_cores_used"));
 	json_t *ident = json_object_get(rep, "identical");
+	json_int_t nseg;
 
 	fprintf(out, "input       %s", o->input);
 	if (o->range && o->end > 0)
@@ -517,9 +518,10 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 	    p->fps, p->cfr ? "" : " (variable, resampled)", p->duration, p->codec,
 	    p->naudio ? ", audio " : ", no audio", p->naudio ? p->audio_codec[0] : "");
 	fprintf(out, "filter      %s\n", json_string_value(json_object_get(rep, "filter_type")));
-	fprintf(out, "segments    %lld of ~%g s, %d worker%s\n",
-	    (long long)json_integer_value(json_object_get(rep, "segments_total")), o->segment_seconds,
-	    workers, workers == 1 ? "" : "s");
+	/* their length as cut, not --segment-seconds (only their most) */
+	nseg = json_integer_value(json_object_get(rep, "segments_total"));
+	fprintf(out, "segments    %lld of ~%.3g s, %d worker%s\n", (long long)nseg,
+	    nseg > 0 ? p->duration / (double)nseg : 0.0, workers, workers == 1 ? "" : "s");
 	fprintf(out, "split       %7.2f s\n", json_number_value(json_object_get(rep, "split_time")));
 	if (seq > 0)
 		fprintf(out, "sequential  %7.2f s  (1 worker)\n", seq);

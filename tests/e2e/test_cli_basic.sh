@@ -60,7 +60,7 @@ check usage-errors-write-no-file [ "$(ls "$T/u")" = in.mp4 ]
 
 # ---- the report with the baseline (--compare) ----
 
-run_master report --compare -w 2 -s 1 -o "$T/report.mp4" "$T/clip.mp4"
+run_master report --compare -w 2 -s 3 -o "$T/report.mp4" "$T/clip.mp4"
 if [ "$rc" -ne 0 ]; then
 	fail report-run "$(why report)"
 else
@@ -68,6 +68,8 @@ else
 	check report-names-input grep -q "^input .*clip.mp4: 320x240" "$T/report.out"
 	check report-frames-in-equal-out grep -Eq "^frames +$IN_FRAMES in, $IN_FRAMES out$" "$T/report.out"
 	check report-identical-yes grep -q '^identical *yes' "$T/report.out"
+	# the pieces as cut: at most 3 s each over 2 workers makes 4 s two pieces of 2 s
+	check report-segments-as-cut grep -Eq '^segments +2 of ~2 s, 2 workers$' "$T/report.out"
 	check report-speedup grep -Eq '^parallel .*speedup [0-9.]+x' "$T/report.out"
 	check report-output-path grep -q "^output *$T/report.mp4$" "$T/report.out"
 	check report-output-frames [ "$(frames "$T/report.mp4")" = "$IN_FRAMES" ]
