@@ -532,6 +532,44 @@ job_timed(const struct job *j)
 	return !j->probe.cfr && !j->probe.whole;
 }
 
+/* Where the cut writes: the working directory's j->segdir. */
+static void
+job_segdir(const struct job *j, char *dir, size_t n)
+{
+	snprintf(dir, n, "%s/%s", j->o.workdir, j->segdir);
+}
+
+/* DIR/list.csv, empty, made before a cut starts so the list is watched on the very inode the
+ * cutter then writes (ffmpeg opens it with O_TRUNC, which keeps it). */
+static int
+job_list_create(const char *dir, int truncate, char *err, size_t errlen)
+{
+	char path[4200];
+	int lf;
+
+	snprintf(path, sizeof path, "%s/list.csv", dir);
+	lf = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0644);
+	if (lf == -1 || close(lf) == -1)
+		return util_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Starts the cutter into dir (seg_cut_argv); NULL with err. */
+static struct proc *
+job_cut_start(struct job *j, const char *dir, double seconds, int times, proc_done_cb cb,
+    char *err, size_t errlen)
+{
+	char words[4 * 4096];
+	char *v[40];
+	struct argv a;
+
+	argv_init(&a, v, 40, words, sizeof words);
+	seg_cut_argv(j->o.input, dir, seconds, times, &a);
+	if (argv_end(&a, err, errlen) == -1)
+		return NULL;
+	return proc_start(j->base, v, 1 << 20, cb, j, err, errlen);
+}
+
 static void
 job_watch_stop(struct job *j)
 {
@@ -586,21 +624,29 @@ job_plan(struct job *j, int complete)
 	return 0;
 }
 
+/* Plans and hands out the pieces the files listed since the last look allow. */
+static void
+job_list_read(struct job *j)
+{
+	char dir[4096], err[512];
+
+	job_segdir(j, dir, sizeof dir);
+	if (seg_list_more(&j->units, dir, err, sizeof err) > 0)
+		job_plan(j, 0);  /* (nothing new, or no list yet: nothing to do) */
+}
+
 /* While the cutter runs, woken by each write to its list (one line, once its file is
  * closed): what it has listed. */
 static void
 job_watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
-	char dir[4096], err[512], events[4096];
+	char events[4096];
 
 	/* the events only say "written": drain them, the list itself says what is new */
 	while (read(fd, events, sizeof events) > 0)
 		;
-	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, j->segdir);
-	if (seg_list_more(&j->units, dir, err, sizeof err) <= 0)
-		return;  /* nothing new (or no list yet) */
-	job_plan(j, 0);
+	job_list_read(j);
 }
 
 /*
@@ -612,13 +658,12 @@ static int
 job_watch_start(struct job *j, const char *dir, char *err, size_t errlen)
 {
 	char path[4200];
-	int fd = -1, lf;
+	int fd = -1;
 
+	/* (made already when the cut started beside the probe: it may hold lines) */
+	if (job_list_create(dir, 0, err, errlen) == -1)
+		return -1;
 	snprintf(path, sizeof path, "%s/list.csv", dir);
-	/* (created already when the cut started beside the probe: it may hold lines) */
-	lf = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (lf == -1 || close(lf) == -1)
-		return util_err(err, errlen, "cannot create %s: %s", path, strerror(errno));
 	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (fd == -1 || inotify_add_watch(fd, path, IN_MODIFY) == -1) {
 		util_err(err, errlen, "cannot watch %s: %s", path, strerror(errno));
@@ -649,7 +694,7 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 	j->proc = NULL;
 	job_watch_stop(j);
 	j->split_time = util_now() - j->t_phase;
-	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, j->segdir);
+	job_segdir(j, dir, sizeof dir);
 	if (status != 0) {
 		spawn_status_str(status, how, sizeof how);
 		snprintf(err, sizeof err, "cannot cut %s into segments: ffmpeg %s: %s", j->o.input, how, errtail);
@@ -739,23 +784,13 @@ job_early_cb(int status, const char *out, size_t outlen, const char *errtail, vo
 static void
 job_early_start(struct job *j)
 {
-	char dir[4096], path[4200], words[4 * 4096], err[512];
-	char *v[40];
-	struct argv a;
-	int lf;
+	char dir[4096], err[512];
 
 	if (!job_early_suits(j))
 		return;
-	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, j->segdir);
-	snprintf(path, sizeof path, "%s/list.csv", dir);
-	if (util_mkdir_p(dir, err, sizeof err) == -1 ||
-	    (lf = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1 || close(lf) == -1)
-		return;
-	argv_init(&a, v, 40, words, sizeof words);
-	seg_cut_argv(j->o.input, dir, JOB_EARLY_UNIT, 1, &a);
-	if (argv_end(&a, err, sizeof err) == 0)
-		j->early = proc_start(j->base, v, 1 << 20, job_early_cb, j, err, sizeof err);
-	if (j->early == NULL)
+	job_segdir(j, dir, sizeof dir);
+	if (util_mkdir_p(dir, err, sizeof err) == -1 || job_list_create(dir, 1, err, sizeof err) == -1 ||
+	    (j->early = job_cut_start(j, dir, JOB_EARLY_UNIT, 1, job_early_cb, err, sizeof err)) == NULL)
 		log_debug("no cut beside the probe: %s", err);
 }
 
@@ -788,16 +823,12 @@ job_early_adopt(struct job *j)
 static void
 job_early_listed(struct job *j)
 {
-	char dir[4096], err[512];
-
-	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, j->segdir);
 	if (j->early_ended) {
 		j->early_ended = 0;
 		job_cut_cb(j->early_status, "", 0, j->early_tail, j);
 		return;
 	}
-	if (seg_list_more(&j->units, dir, err, sizeof err) > 0)
-		job_plan(j, 0);
+	job_list_read(j);
 }
 
 /*
@@ -810,9 +841,7 @@ job_early_listed(struct job *j)
 static void
 job_cut(struct job *j)
 {
-	char dir[4096], words[4 * 4096], err[512];
-	char *v[40];
-	struct argv a;
+	char dir[4096], err[512];
 	double len;
 	int adopted;
 
@@ -820,7 +849,7 @@ job_cut(struct job *j)
 	j->t_phase = util_now();
 	job_notify(j);
 	adopted = job_early_adopt(j);
-	snprintf(dir, sizeof dir, "%s/%s", j->o.workdir, j->segdir);
+	job_segdir(j, dir, sizeof dir);
 	if (util_mkdir_p(dir, err, sizeof err) == -1) {
 		job_fail(j, "%s", err);
 		return;
@@ -837,15 +866,10 @@ job_cut(struct job *j)
 		job_fail(j, "%s", err);
 		return;
 	}
-	if (!adopted) {
-		argv_init(&a, v, 40, words, sizeof words);
-		seg_cut_argv(j->o.input, dir, job_exact(j) ? seg_unit_length(len) : len, job_exact(j), &a);
-		j->proc = argv_end(&a, err, sizeof err) == -1 ? NULL :
-		    proc_start(j->base, v, 1 << 20, job_cut_cb, j, err, sizeof err);
-		if (j->proc == NULL) {
-			job_fail(j, "%s", err);
-			return;
-		}
+	if (!adopted && (j->proc = job_cut_start(j, dir, job_exact(j) ? seg_unit_length(len) : len,
+	    job_exact(j), job_cut_cb, err, sizeof err)) == NULL) {
+		job_fail(j, "%s", err);
+		return;
 	}
 	if (!job_exact(j))
 		return;

@@ -136,22 +136,6 @@ done:
 	return added;
 }
 
-int
-seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errlen)
-{
-	struct seg_list l = { 0 };
-
-	if (seg_list_more(&l, dir, err, errlen) == -1) {
-		free(l.v);
-		return -1;
-	}
-	if (l.n == 0)
-		return util_err(err, errlen, "the cutter produced no segment");
-	*out = l.v;
-	*n = l.n;
-	return 0;
-}
-
 double
 seg_unit_length(double piece_seconds)
 {

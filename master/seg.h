@@ -54,9 +54,6 @@ void seg_cut_argv(const char *input, const char *dir, double seconds, int times,
  */
 int seg_whole(const char *input, const char *dir, double duration, char *err, size_t errlen);
 
-/* Reads DIR/list.csv: *out (malloc'd) and *n; -1 with a message on error. */
-int seg_read_list(const char *dir, struct seg **out, int *n, char *err, size_t errlen);
-
 /* The list as the cutter writes it, read a little at a time: v[0..n) are the files listed so
  * far, off where the next line starts in DIR/list.csv. Starts zeroed; free v. */
 struct seg_list {

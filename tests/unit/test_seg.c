@@ -196,16 +196,16 @@ static void
 test_seg_whole(void **state)
 {
 	char dir[] = "/tmp/vr-seg-XXXXXX", in[256], link[512], target[512], err[256];
-	struct seg *v = NULL;
+	struct seg_list l = { 0 };
+	struct seg *v;
 	ssize_t k;
-	int n = 0;
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(in, sizeof in, "%s/camera clip.h264", dir);
 	test_seg_touch(in);
 	assert_int_equal(seg_whole(in, dir, 2.5, err, sizeof err), 0);
-	assert_int_equal(seg_read_list(dir, &v, &n, err, sizeof err), 0);
-	assert_int_equal(n, 1);
+	assert_int_equal(seg_list_more(&l, dir, err, sizeof err), 1);
+	v = l.v;
 	/* the extension stays: a hint for ffmpeg's probe of a bare stream */
 	assert_string_equal(v[0].name, "whole.h264");
 	assert_true(v[0].start == 0 && fabs(v[0].end - 2.5) < 1e-9);
@@ -215,6 +215,7 @@ test_seg_whole(void **state)
 	target[k] = '\0';
 	assert_string_equal(target, in);
 	free(v);
+	memset(&l, 0, sizeof l);
 	/* an extension that is not plain is left out */
 	unlink(link);
 	snprintf(link, sizeof link, "%s/list.csv", dir);
@@ -222,7 +223,8 @@ test_seg_whole(void **state)
 	snprintf(in, sizeof in, "%s/odd.h 264", dir);
 	test_seg_touch(in);
 	assert_int_equal(seg_whole(in, dir, 1, err, sizeof err), 0);
-	assert_int_equal(seg_read_list(dir, &v, &n, err, sizeof err), 0);
+	assert_int_equal(seg_list_more(&l, dir, err, sizeof err), 1);
+	v = l.v;
 	assert_string_equal(v[0].name, "whole");
 	free(v);
 	/* a missing input says so */
