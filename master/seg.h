@@ -81,7 +81,7 @@ double seg_unit_length(double piece_seconds);
 
 /*
  * Plans piece i of `pieces` over the files the cutter has listed so far (units, from
- * seg_read_list; complete once it has ended) of a constant-rate video of `frames` frames at
+ * seg_list_more; complete once it has ended) of a constant-rate video of `frames` frames at
  * fps whose first frame is at `origin` seconds in the list's times (seg_cut_argv with times;
  * a file's first frame is then round((start - origin) x fps), which needs a container that
  * stores times): the piece starts at frame `start` (where piece i-1 ended) and ends on a frame number,
