@@ -14,15 +14,16 @@ $FF -f lavfi -i "testsrc2=size=320x240:rate=30:duration=2" -c:v libx264 -preset 
 printf 'file %s\nfile %s\n' "$T/vfr15.mkv" "$T/vfr30.mkv" >"$T/vfr.txt"
 $FF -f concat -safe 0 -i "$T/vfr.txt" -c:v copy "$T/vfr.mkv"
 
-# The job's ffprobe first waits (at most 20 s) for a cut file to be listed: it is, only if the
-# cut was started before the probe. The cutters say where they write.
+# The job's ffprobe first waits for a cut file to be listed (at most 60 s, a bound for when
+# none ever comes): one is, only if the cut was started before the probe. The cutters say
+# where they write.
 mkdir -p "$T/bin"
 real_probe=$(command -v ffprobe)
 real_ffmpeg=$(command -v ffmpeg)
 cat >"$T/bin/ffprobe" <<SH
 #!/usr/bin/env bash
 case " \$* " in *" -show_streams "*)
-	for _ in \$(seq 1000); do
+	for _ in \$(seq 3000); do
 		for l in "$VR_TMP"/video-renderer-*/segments/list.csv; do
 			[ -s "\$l" ] && { echo yes >"$T/seen"; break 2; }
 		done
