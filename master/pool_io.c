@@ -189,22 +189,23 @@ pool_io_sent_cb(void *arg)
 	pool_stall_arm(arg);
 }
 
-/* The files a task's worker reads: its "inputs" in order, or its one "input". */
+/* The files a task's worker reads: its "inputs" in order, or its one "input" (*paths is
+ * allocated, the strings stay the task's; free it even on -1). */
 static int
-pool_io_remote_paths(json_t *t, const char **paths, int *n)
+pool_io_remote_paths(json_t *t, const char ***paths, int *n)
 {
 	json_t *a = json_object_get(t, "inputs"), *v;
-	size_t i;
+	size_t i, len = json_is_array(a) ? json_array_size(a) : 0;
 
 	*n = 0;
-	if (!json_is_array(a) || json_array_size(a) == 0) {
-		paths[(*n)++] = json_string_value(json_object_get(t, "input"));
-		return paths[0] != NULL ? 0 : -1;
-	}
-	if (json_array_size(a) > WORKER_MAX_INPUTS)
+	if (len > WORKER_MAX_INPUTS || (*paths = calloc(len > 0 ? len : 1, sizeof **paths)) == NULL)
 		return -1;
+	if (len == 0) {
+		(*paths)[(*n)++] = json_string_value(json_object_get(t, "input"));
+		return (*paths)[0] != NULL ? 0 : -1;
+	}
 	json_array_foreach(a, i, v)
-		if ((paths[(*n)++] = json_string_value(v)) == NULL)
+		if (((*paths)[(*n)++] = json_string_value(v)) == NULL)
 			return -1;
 	return 0;
 }
@@ -213,7 +214,7 @@ pool_io_remote_paths(json_t *t, const char **paths, int *n)
 void
 pool_io_send_remote(struct pool_worker *w, int task, json_t *t)
 {
-	const char *paths[WORKER_MAX_INPUTS];
+	const char **paths = NULL;
 	char err[512] = "a task without its input files";
 	int npaths;
 	json_t *copy = json_copy(t);
@@ -223,12 +224,13 @@ pool_io_send_remote(struct pool_worker *w, int task, json_t *t)
 		kill(w->pid, SIGKILL);
 	} else {
 		pool_io_send(w, MSG_TASK, copy);
-		if (pool_io_remote_paths(t, paths, &npaths) == -1 ||
+		if (pool_io_remote_paths(t, &paths, &npaths) == -1 ||
 		    remote_send(&w->x, w->pool->base, w->to_fd, task, paths, npaths, pool_io_sent_cb, w,
 		    err, sizeof err) == -1) {
 			snprintf(w->why, sizeof w->why, "%s", err);
 			kill(w->pid, SIGKILL);
 		}
 	}
+	free(paths);
 	json_decref(copy);
 }

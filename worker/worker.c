@@ -84,33 +84,55 @@ worker_parse_task(json_t *j, struct render_task *t, char *err, size_t errlen)
 	return 0;
 }
 
-/* The files of a piece ("inputs", in order; a task without it has one, "input"). */
+/* The files of a piece ("inputs", in order; a task without it has one, "input"), sized to
+ * the task: a piece may be thousands of files. worker_inputs_free unlinks what we wrote. */
 struct worker_inputs {
-	const char *path[WORKER_MAX_INPUTS];
-	char fetched[WORKER_MAX_INPUTS][4200];  /* a remote worker's copies, unlinked after */
+	const char **path;
+	char **fetched;   /* a remote worker's copies (NULL until written), unlinked after */
 	int n;
-	char list[4200];                         /* the concat list when n > 1, unlinked after */
+	char list[4200];  /* the concat list when n > 1, unlinked after */
 };
 
 static int
 worker_parse_inputs(json_t *task, const char *input, struct worker_inputs *in, char *err, size_t errlen)
 {
 	json_t *a = json_object_get(task, "inputs"), *v;
-	size_t i;
+	size_t i, n = json_is_array(a) && json_array_size(a) > 0 ? json_array_size(a) : 1;
 
 	in->n = 0;
+	if (n > WORKER_MAX_INPUTS)
+		return util_err(err, errlen, "bad task: more than %d inputs", WORKER_MAX_INPUTS);
+	in->path = calloc(n, sizeof *in->path);
+	in->fetched = calloc(n, sizeof *in->fetched);
+	if (in->path == NULL || in->fetched == NULL)
+		return util_err(err, errlen, "out of memory");
 	if (!json_is_array(a) || json_array_size(a) == 0) {
 		in->path[in->n++] = input;
 		return 0;
 	}
-	if (json_array_size(a) > WORKER_MAX_INPUTS)
-		return util_err(err, errlen, "bad task: more than %d inputs", WORKER_MAX_INPUTS);
 	json_array_foreach(a, i, v) {
 		if (!json_is_string(v))
 			return util_err(err, errlen, "bad task: inputs must be file names");
 		in->path[in->n++] = json_string_value(v);
 	}
 	return 0;
+}
+
+static void
+worker_inputs_free(struct worker_inputs *in)
+{
+	int k;
+
+	for (k = 0; in->fetched != NULL && k < in->n; k++) {
+		if (in->fetched[k] != NULL)
+			unlink(in->fetched[k]);
+		free(in->fetched[k]);
+	}
+	if (in->list[0] != '\0')
+		unlink(in->list);
+	free(in->fetched);
+	free(in->path);
+	free(in);
 }
 
 /* A remote task: the piece's files come through the pipe into our scratch directory, one after
@@ -132,11 +154,12 @@ worker_fetch_input(int in_fd, struct msg_reader *rd, struct render_task *t, stru
 		ext = strrchr(in->path[k], '.');
 		if (ext == NULL || strlen(ext) > 8 || strchr(ext, '/') != NULL)
 			ext = "";
-		snprintf(in->fetched[k], sizeof in->fetched[k], "%s/in_%d_%d%s", dir, t->segment, k, ext);
-		if (transfer_recv(in_fd, rd, t->task, in->fetched[k], err, errlen) == -1) {
-			in->fetched[k][0] = '\0';
-			return -1;
+		if (asprintf(&in->fetched[k], "%s/in_%d_%d%s", dir, t->segment, k, ext) == -1) {
+			in->fetched[k] = NULL;
+			return util_err(err, errlen, "out of memory");
 		}
+		if (transfer_recv(in_fd, rd, t->task, in->fetched[k], err, errlen) == -1)
+			return -1;
 		in->path[k] = in->fetched[k];
 	}
 	t->input = in->path[0];
@@ -210,7 +233,7 @@ worker_run_task(int in_fd, int out_fd, struct msg_reader *rd, json_t *task)
 	struct worker_inputs *in = NULL;
 	char err[1024], out[4200];
 	json_t *reply;
-	int k, rc, remote = json_is_true(json_object_get(task, "transfer"));
+	int rc, remote = json_is_true(json_object_get(task, "transfer"));
 
 	out[0] = '\0';
 	memset(&res, 0, sizeof res);
@@ -259,14 +282,9 @@ worker_run_task(int in_fd, int out_fd, struct msg_reader *rd, json_t *task)
 	}
 	json_decref(reply);
 done:
-	for (k = 0; k < in->n; k++)
-		if (in->fetched[k][0] != '\0')
-			unlink(in->fetched[k]);
-	if (in->list[0] != '\0')
-		unlink(in->list);
+	worker_inputs_free(in);
 	if (out[0] != '\0')
 		unlink(out);
-	free(in);
 	return rc;
 }
 

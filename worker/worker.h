@@ -5,9 +5,10 @@
                               * (2: remote transfer of segments and results; 3: a task's
                               * "inputs", several files decoded as one stream; 4: "kind":
                               * "preview", a still image (worker/still.h)) */
-/* The most files one task may decode as a stream ("inputs"); the master's pieces need about
- * SEG_FILES_PER_PIECE + 2. */
-#define WORKER_MAX_INPUTS 64
+/* The most files one task may decode as a stream ("inputs"): a bound on a malformed task only.
+ * The cut beside the probe writes files of a quarter second where every frame is a keyframe,
+ * so a piece of an hour (--segment-seconds 3600) may be 14400 files. */
+#define WORKER_MAX_INPUTS 65536
 
 /*
  * A worker's whole life: say hello, then read MSG_TASK messages from in_fd (a segment to

@@ -89,6 +89,18 @@ if [ "$rc" -eq 0 ]; then
 else
 	fail remote-only-job-succeeds "$(why only)"
 fi
+# every frame a keyframe: the piece is 80 files of a quarter second, all sent through the pipe
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=160x120:rate=30:duration=20" \
+	-c:v libx264 -preset ultrafast -g 1 -pix_fmt yuv420p "$T/intra.mp4"
+run_master intraref -q --no-baseline -w 1 -o "$T/intraref.mp4" "$T/intra.mp4"
+run_master intra --json --no-baseline -w 0 --remote "$REMOTE" -o "$T/intra.out.mp4" "$T/intra.mp4"
+if [ "$rc" -eq 0 ]; then
+	pass remote-many-files-succeeds
+	check remote-many-files-in-a-piece jt "$T/intra.out" '.pieces[0].files > 64'
+	check remote-many-files-identical-to-local cmp -s "$T/intra.out.mp4" "$T/intraref.mp4"
+else
+	fail remote-many-files-succeeds "$(why intra)"
+fi
 run_master w0 -w 0 "$T/clip.mp4"
 check workers-0-needs-remote [ "$rc" -eq 2 ]
 check workers-0-explained grep -q "needs at least one --remote" "$T/w0.err"

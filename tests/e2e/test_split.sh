@@ -42,4 +42,13 @@ run_master bal2d -f grayscale -w 2 --json -o "$T/bal2d.mp4" "$T/thirty.mp4"
 check "30 s on 2 workers by default: 2 segments of 15 s" jt "$T/bal2d.out" '.segments_total == 2 and .frames_out == 900'
 run_master bal4 -f grayscale -w 4 -s 5 --json -o "$T/bal4.mp4" "$T/thirty.mp4"
 check "30 s on 4 workers at most 5 s: 8 segments" jt "$T/bal4.out" '.segments_total == 8'
+
+# Every frame a keyframe (all-intra, as ProRes, DNxHD or MJPEG in MOV are): the cut's files are
+# a quarter second each, so a 20 s piece decodes 80 of them as one stream.
+ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=160x120:rate=30:duration=40" \
+	-c:v libx264 -preset ultrafast -g 1 -pix_fmt yuv420p "$T/intra.mp4"
+run_master intra -f grayscale -w 2 --json -o "$T/intra.out.mp4" "$T/intra.mp4"
+check "all-intra 40 s: renders in 2 pieces of over 64 files each" \
+	jt "$T/intra.out" '.status == "completed" and .segments_total == 2 and ([.pieces[].files] | min) > 64'
+check "all-intra: frames out equal frames in" [ "$(frames "$T/intra.out.mp4")" = 1200 ]
 finish
