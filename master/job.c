@@ -56,6 +56,7 @@ struct job {
 	int early_status;
 	char early_tail[512];
 	const char *segdir;          /* where the cut writes, in the working directory */
+	int grouped;                 /* a variable rate's pieces are runs of the early cut's files */
 	struct pool *pool;           /* the pool running now */
 
 	struct seg_list units;       /* the files the cutter has listed so far */
@@ -717,11 +718,21 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 			job_abort(j, "the cut's files do not cover the video");
 		return;
 	}
-	/* whole files; a variable rate is resampled per file: each keeps the frames its time
-	 * span holds */
-	j->segs = j->units.v;
-	j->nseg = j->nplanned = j->units.n;
-	memset(&j->units, 0, sizeof j->units);
+	if (j->grouped) {
+		/* a variable rate cut beside the probe: runs of its files, each file's span given
+		 * to the worker (job_task_inputs) so the frames keep their times */
+		if (seg_group(j->units.v, j->units.n, job_origin(j), j->probe.duration, job_pieces(j),
+		    &j->segs, &j->nseg) == -1) {
+			job_fail(j, "out of memory");
+			return;
+		}
+	} else {
+		/* whole files; a variable rate is resampled per file: each keeps the frames its
+		 * time span holds */
+		j->segs = j->units.v;
+		j->nseg = j->units.n;
+		memset(&j->units, 0, sizeof j->units);
+	}
 	for (i = 0; i < j->nseg && !j->probe.cfr && !job_timed(j); i++)
 		j->segs[i].count = job_seg_frames(j, i);
 	/* fewer whole files than workers (a bare stream is one file): frame-exact parts of them */
@@ -805,9 +816,10 @@ job_early_adopt(struct job *j)
 {
 	if (j->early == NULL && !j->early_ended)
 		return 0;
-	if (job_exact(j) && !j->probe.whole) {
+	if ((job_exact(j) || job_timed(j)) && !j->probe.whole) {
 		j->proc = j->early;  /* NULL when it has ended: job_early_listed says how */
 		j->early = NULL;
+		j->grouped = !job_exact(j);
 		return 1;
 	}
 	if (j->early != NULL)
@@ -871,8 +883,12 @@ job_cut(struct job *j)
 		job_fail(j, "%s", err);
 		return;
 	}
-	if (!job_exact(j))
+	if (!job_exact(j)) {
+		/* (an adopted cut that has ended already: its end now) */
+		if (adopted && j->early_ended)
+			job_early_listed(j);
 		return;
+	}
 	j->nseg = job_pieces(j);
 	j->segs = calloc((size_t)j->nseg, sizeof *j->segs);
 	j->seg_frames = calloc((size_t)j->nseg, sizeof *j->seg_frames);
@@ -1084,24 +1100,46 @@ job_task_format(const struct job *j, json_t *task)
 	json_object_set_new(task, "colorspace", json_string(pl->space));
 }
 
-/* A piece of several files lists them all, in order, as "inputs" ("input" is the first). */
+/* Where unit u's first frame is: the list starts the first file at 0, whatever its time. */
+static double
+job_unit_start(const struct job *j, int u)
+{
+	return u == 0 && j->units.v[0].start < job_origin(j) ? job_origin(j) : j->units.v[u].start;
+}
+
+/*
+ * A piece of several files lists them all, in order, as "inputs" ("input" is the first). A
+ * variable rate's (grouped) also says how long each but the last lasts, up to the next one's
+ * first frame ("durations"): ffmpeg's concat demuxer would otherwise start each file where the
+ * one before ends by its own reckoning, which is off by up to a frame at every file.
+ */
 static int
 job_task_inputs(const struct job *j, int s, json_t *task)
 {
 	char path[4096];
-	json_t *a = json_array();
-	int k;
+	json_t *a = json_array(), *d = j->grouped ? json_array() : NULL;
+	int k, u;
 
-	if (a == NULL)
-		return -1;
+	if (a == NULL || (j->grouped && d == NULL))
+		goto fail;
 	for (k = 0; k < j->segs[s].nfiles; k++) {
-		snprintf(path, sizeof path, "%s/%s/%s", j->o.workdir, j->segdir, j->units.v[j->segs[s].first + k].name);
-		if (json_array_append_new(a, json_string(path)) == -1) {
-			json_decref(a);
-			return -1;
-		}
+		u = j->segs[s].first + k;
+		snprintf(path, sizeof path, "%s/%s/%s", j->o.workdir, j->segdir, j->units.v[u].name);
+		if (json_array_append_new(a, json_string(path)) == -1)
+			goto fail;
+		if (d != NULL && k + 1 < j->segs[s].nfiles && json_array_append_new(d,
+		    json_real(job_unit_start(j, u + 1) - job_unit_start(j, u))) == -1)
+			goto fail;
+	}
+	if (d != NULL && json_object_set_new(task, "durations", d) == -1) {
+		d = NULL;
+		goto fail;
 	}
 	return json_object_set_new(task, "inputs", a);
+fail:
+	json_decref(a);
+	json_decref(d);
+	return -1;
 }
 
 /* The task of piece s, its result written into dir (new reference; NULL when out of memory). */

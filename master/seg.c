@@ -317,6 +317,39 @@ done:
 }
 
 int
+seg_group(const struct seg *units, int nunits, double origin, double duration, int pieces,
+    struct seg **out, int *nout)
+{
+	struct seg *v;
+	int u, n = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (pieces < 1)
+		pieces = 1;
+	v = calloc((size_t)(nunits < pieces ? (nunits > 0 ? nunits : 1) : pieces), sizeof *v);
+	if (v == NULL)
+		return -1;
+	for (u = 0; u < nunits; u++) {
+		/* a new piece where the next share of the duration begins (none past the last) */
+		if (n == 0 || (n < pieces && units[u].start >= origin + n * duration / pieces - 1e-6)) {
+			v[n] = units[u];
+			v[n].index = n;
+			v[n].first = u;
+			v[n].nfiles = 0;
+			if (v[n].start < origin)
+				v[n].start = origin;
+			n++;
+		}
+		v[n - 1].nfiles++;
+		v[n - 1].end = units[u].end;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+int
 seg_split(struct seg **v, int *n, double duration, double fps, int workers)
 {
 	struct seg *in = *v, *out;

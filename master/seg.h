@@ -74,6 +74,16 @@ int seg_list_more(struct seg_list *l, const char *dir, char *err, size_t errlen)
  */
 int seg_split(struct seg **v, int *n, double duration, double fps, int workers);
 
+/*
+ * Whole-file pieces of a variable-rate video from the cut beside the probe (files of a quarter
+ * second on keyframes, the input's times): runs of consecutive units, a new piece at the first
+ * file starting at or past origin + k x duration / pieces, so at most `pieces` pieces (fewer
+ * where keyframes are sparser). Each has its first file's name, first, nfiles, start and end
+ * (the first file's start raised to origin: the list starts the first file at 0 whatever its
+ * first frame's time). *out is allocated (free it); -1 only when out of memory. O(nunits).
+ */
+int seg_group(const struct seg *units, int nunits, double origin, double duration, int pieces,
+    struct seg **out, int *nout);
 /* The cutter's file length for a constant frame rate: pieces of piece_seconds are then made of
  * about SEG_FILES_PER_PIECE files (more for pieces over 8 x SEG_UNIT_MAX), whatever the
  * keyframes. */

@@ -90,6 +90,7 @@ struct worker_inputs {
 	const char **path;
 	char **fetched;   /* a remote worker's copies (NULL until written), unlinked after */
 	int n;
+	json_t *durations;  /* each file's span but the last's (a variable rate's), or NULL */
 	char list[4200];  /* the concat list when n > 1, unlinked after */
 };
 
@@ -115,6 +116,14 @@ worker_parse_inputs(json_t *task, const char *input, struct worker_inputs *in, c
 			return util_err(err, errlen, "bad task: inputs must be file names");
 		in->path[in->n++] = json_string_value(v);
 	}
+	in->durations = json_object_get(task, "durations");
+	if (in->durations == NULL)
+		return 0;
+	if (!json_is_array(in->durations) || json_array_size(in->durations) >= n)
+		return util_err(err, errlen, "bad task: durations must be one per input but the last");
+	json_array_foreach(in->durations, i, v)
+		if (!json_is_number(v) || !(json_number_value(v) > 0))
+			return util_err(err, errlen, "bad task: durations must be positive seconds");
 	return 0;
 }
 
@@ -193,6 +202,9 @@ worker_concat_list(struct render_task *t, struct worker_inputs *in, char *err, s
 		for (c = in->path[k]; *c != '\0'; c++)
 			fputs(*c == '\'' ? "'\\''" : (char[2]){ *c, 0 }, f);
 		fputs("'\n", f);
+		/* the next file starts this long after this one's first frame */
+		if (in->durations != NULL && (size_t)k < json_array_size(in->durations))
+			fprintf(f, "duration %.6f\n", json_number_value(json_array_get(in->durations, (size_t)k)));
 	}
 	if (fclose(f) != 0)
 		return util_err(err, errlen, "cannot write %s: %s", in->list, strerror(errno));

@@ -1,10 +1,11 @@
 #ifndef WORKER_WORKER_H
 #define WORKER_WORKER_H
 
-#define WORKER_PROTOCOL 4  /* bumped when a task's or a result's fields change meaning
+#define WORKER_PROTOCOL 5  /* bumped when a task's or a result's fields change meaning
                               * (2: remote transfer of segments and results; 3: a task's
                               * "inputs", several files decoded as one stream; 4: "kind":
-                              * "preview", a still image (worker/still.h)) */
+                              * "preview", a still image (worker/still.h); 5: "durations",
+                              * each input's span, for a variable rate) */
 /* The most files one task may decode as a stream ("inputs"): a bound on a malformed task only.
  * The cut beside the probe writes files of a quarter second where every frame is a keyframe,
  * so a piece of an hour (--segment-seconds 3600) may be 14400 files. */

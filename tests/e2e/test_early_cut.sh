@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The cut starts beside the probe instead of after it (one ffmpeg start less before the first
-# worker): a constant-rate MP4 is cut while ffprobe runs and that cut is the job's; a
-# variable-rate file, whose render is not frame-exact, has that cut stopped and is cut again
-# as before. Every frame comes out either way and nothing is left behind.
+# worker): a constant-rate MP4 is cut while ffprobe runs and that cut is the job's; so is a
+# variable-rate file's, whose pieces are runs of its files, each frame at its own time. Every
+# frame comes out either way and nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 private_tmp
 
@@ -54,8 +54,15 @@ check "no working directory left" tmp_clean
 rm -f "$T/seen" "$T/cutters"
 PATH="$T/bin:$PATH" run_master vfr --no-baseline -w 2 --json -f grayscale -o "$T/vfr.mp4" "$T/vfr.mkv"
 check "variable rate: renders (exit 0)" [ "$rc" = 0 ]
-check "variable rate: the early cut was stopped and the file cut again" \
-	[ "$(tr '\n' ' ' <"$T/cutters" 2>/dev/null)" = "segments segments.2 " ]
+check "variable rate: one cut, the one beside the probe" \
+	[ "$(tr '\n' ' ' <"$T/cutters" 2>/dev/null)" = "segments " ]
+check "variable rate: pieces of several of its files" jt "$T/vfr.out" \
+	'.segments_total == 2 and ([.pieces[].files] | min) > 1'
 check "variable rate: frames out equal frames in" [ "$(frames "$T/vfr.mp4")" = 90 ]
+# each file's span is given to the concat demuxer: without it the frames after each file
+# boundary move by up to a frame
+pts() { ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 "$1" | sort -g | awk 'NR == 1 { o = $1 } { printf "%.6f\n", $1 - o }'; }
+check "variable rate: every frame keeps its time (within 1 ms)" eval 'paste -d " " <(pts "$T/vfr.mkv") <(pts "$T/vfr.mp4") |
+	awk "{ d = \$1 - \$2; if (d < 0) d = -d; if (d > 0.001) bad++ } END { exit !(NR == 90 && bad == 0) }"'
 check "variable rate: no working directory left" tmp_clean
 finish

@@ -101,6 +101,21 @@ if [ "$rc" -eq 0 ]; then
 else
 	fail remote-many-files-succeeds "$(why intra)"
 fi
+# a variable rate: runs of the cut's files with each file's span, through the pipe too
+FF="ffmpeg -nostdin -v error -y"
+$FF -f lavfi -i "testsrc2=size=160x120:rate=15:duration=2" -c:v libx264 -preset ultrafast -g 15 -pix_fmt yuv420p "$T/vfr15.mkv"
+$FF -f lavfi -i "testsrc2=size=160x120:rate=30:duration=2" -c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p "$T/vfr30.mkv"
+printf 'file %s\nfile %s\n' "$T/vfr15.mkv" "$T/vfr30.mkv" >"$T/vfr.txt"
+$FF -f concat -safe 0 -i "$T/vfr.txt" -c:v copy "$T/vfr.mkv"
+run_master vfrref -q --no-baseline -w 1 -o "$T/vfrref.mp4" "$T/vfr.mkv"
+run_master vfr --json --no-baseline -w 0 --remote "$REMOTE" -o "$T/vfr.out.mp4" "$T/vfr.mkv"
+if [ "$rc" -eq 0 ]; then
+	pass remote-variable-rate-succeeds
+	check remote-variable-rate-several-files jt "$T/vfr.out" '.pieces[0].files > 1'
+	check remote-variable-rate-identical-to-local cmp -s "$T/vfr.out.mp4" "$T/vfrref.mp4"
+else
+	fail remote-variable-rate-succeeds "$(why vfr)"
+fi
 run_master w0 -w 0 "$T/clip.mp4"
 check workers-0-needs-remote [ "$rc" -eq 2 ]
 check workers-0-explained grep -q "needs at least one --remote" "$T/w0.err"

@@ -406,6 +406,52 @@ test_seg_split_whole_file(void **state)
 	free(v);
 }
 
+/* Variable rate, quarter-second files on keyframes: runs of files, a piece per share of the
+ * duration, every file in exactly one, in order; sparse keyframes give fewer pieces. */
+static void
+test_seg_group(void **state)
+{
+	struct seg u[40], *v;
+	int i, n, next = 0;
+
+	memset(u, 0, sizeof u);
+	for (i = 0; i < 40; i++) {
+		snprintf(u[i].name, sizeof u[i].name, "seg_%05d.mkv", i);
+		u[i].start = i == 0 ? 0 : 0.023 + i * 0.25;  /* the list starts the first at 0 */
+		u[i].end = 0.023 + (i + 1) * 0.25;
+	}
+	assert_int_equal(seg_group(u, 40, 0.023, 10, 4, &v, &n), 0);
+	assert_int_equal(n, 4);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(v[i].index, i);
+		assert_int_equal(v[i].first, next);
+		assert_string_equal(v[i].name, u[next].name);
+		assert_int_equal(v[i].nfiles, 10);
+		assert_int_equal(v[i].skip, 0);
+		assert_int_equal(v[i].count, 0);
+		next += v[i].nfiles;
+	}
+	assert_int_equal(next, 40);
+	assert_true(fabs(v[0].start - 0.023) < 1e-9);  /* the first frame's time, not 0 */
+	assert_true(fabs(v[3].end - u[39].end) < 1e-9);
+	free(v);
+	/* keyframes 4 s apart (units of 4 s) over 10 s on 4 workers: 3 pieces, all files */
+	for (i = 0; i < 3; i++) {
+		u[i].start = i * 4.0;
+		u[i].end = i == 2 ? 10 : (i + 1) * 4.0;
+	}
+	assert_int_equal(seg_group(u, 3, 0, 10, 4, &v, &n), 0);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++)
+		assert_int_equal(v[i].nfiles, 1);
+	free(v);
+	/* one piece wanted: every file in it */
+	assert_int_equal(seg_group(u, 3, 0, 10, 1, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].nfiles, 3);
+	free(v);
+}
+
 static void
 test_seg_unit_length(void **state)
 {
@@ -424,6 +470,7 @@ main(void)
 		cmocka_unit_test(test_seg_whole),
 		cmocka_unit_test(test_seg_list_more),
 		cmocka_unit_test(test_seg_split_whole_file),
+		cmocka_unit_test(test_seg_group),
 		cmocka_unit_test(test_seg_plan_one_keyframe),
 		cmocka_unit_test(test_seg_plan_sparse_gop),
 		cmocka_unit_test(test_seg_plan_dense),

@@ -86,11 +86,25 @@ worker_start(int *to, int *from, struct msg_reader *rd)
 	json_decref(j);
 }
 
+/* EOF on its input: the worker leaves cleanly (exit 0). */
+static void
+worker_finish(int to, int from, struct msg_reader *rd)
+{
+	int st;
+
+	close(to);
+	assert_int_equal(spawn_wait(worker_pid, &st, NULL), 0);
+	worker_pid = -1;
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	msg_reader_free(rd);
+	close(from);
+}
+
 static void
 test_standalone_worker_renders_a_task(void **state)
 {
 	char in[300], out[300], err[256];
-	int to, from, type, st;
+	int to, from, type;
 	struct msg_reader rd;
 	json_t *j, *task;
 
@@ -126,15 +140,53 @@ test_standalone_worker_renders_a_task(void **state)
 	assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "segment 4"));
 	json_decref(j);
 
-	close(to);  /* EOF: the worker leaves cleanly */
-	assert_int_equal(spawn_wait(worker_pid, &st, NULL), 0);
-	worker_pid = -1;
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	msg_reader_free(&rd);
-	close(from);
+	worker_finish(to, from, &rd);
 }
 
 
+
+/* A piece of two files with each file's span (a variable rate's "durations"): both decoded as
+ * one stream; durations that are not one positive number per file but the last are refused
+ * as a bad task, and the worker goes on. */
+static void
+test_standalone_worker_takes_durations(void **state)
+{
+	static const char *bad[] = { "[\"1\"]", "[1, 1]", "[-1]", "[0]", "7" };
+	char in[300], out[300], err[256];
+	int to, from, type;
+	size_t k;
+	struct msg_reader rd;
+	json_t *j, *task;
+
+	snprintf(in, sizeof in, "%s/seg.mkv", dir);
+	snprintf(out, sizeof out, "%s/two.mp4", dir);
+	worker_start(&to, &from, &rd);
+	for (k = 0; k <= sizeof bad / sizeof bad[0]; k++) {
+		task = json_pack("{s:i, s:i, s:s, s:[s, s], s:s, s:s, s:s, s:b, s:b, s:i, s:i, s:i, s:s, s:i, s:s}",
+		    "task", 9, "segment", 5, "input", in, "inputs", in, in, "output", out,
+		    "filter", "grayscale", "fps", "25/1", "cfr", 0, "timed", 1, "width", 160,
+		    "height", 120, "rotation", 0, "preset", "ultrafast", "crf", 20, "matrix", "bt601");
+		assert_non_null(task);
+		json_object_set_new(task, "durations", k < sizeof bad / sizeof bad[0] ?
+		    json_loads(bad[k], JSON_DECODE_ANY, NULL) : json_pack("[f]", 1.0));
+		assert_int_equal(msg_write(to, MSG_TASK, task, err, sizeof err), 0);
+		json_decref(task);
+		do {
+			assert_int_equal(msg_read(from, &rd, &type, &j, err, sizeof err), 0);
+			if (type == MSG_PROGRESS)
+				json_decref(j);
+		} while (type == MSG_PROGRESS);
+		if (k < sizeof bad / sizeof bad[0]) {
+			assert_int_equal(type, MSG_FAIL);
+			assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "bad task: durations"));
+		} else {
+			assert_int_equal(type, MSG_DONE);
+			assert_int_equal(json_integer_value(json_object_get(j, "frames")), 50);
+		}
+		json_decref(j);
+	}
+	worker_finish(to, from, &rd);
+}
 
 /* Sends one preview task; the answer's type, and the message (the caller frees it). */
 static int
@@ -159,7 +211,7 @@ test_standalone_worker_renders_a_preview(void **state)
 {
 	char in[300], out[300], rgb[300], cmd[1024];
 	unsigned char px[80 * 60 * 3], png[24];
-	int to, from, type, st, fd, i, spread = 0;
+	int to, from, type, fd, i, spread = 0;
 	struct msg_reader rd;
 	json_t *j;
 
@@ -201,12 +253,7 @@ test_standalone_worker_renders_a_preview(void **state)
 	    "cannot decode a frame for the preview"));
 	json_decref(j);
 
-	close(to);
-	assert_int_equal(spawn_wait(worker_pid, &st, NULL), 0);
-	worker_pid = -1;
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	msg_reader_free(&rd);
-	close(from);
+	worker_finish(to, from, &rd);
 }
 
 int
@@ -214,6 +261,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_standalone_worker_renders_a_task, worker_teardown),
+		cmocka_unit_test_teardown(test_standalone_worker_takes_durations, worker_teardown),
 		cmocka_unit_test_teardown(test_standalone_worker_renders_a_preview, worker_teardown),
 	};
 
