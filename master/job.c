@@ -754,13 +754,14 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 
 /* ---- the early cut (see JOB_EARLY_UNIT) ---- */
 
-/* Whether the input may be cut before it is probed: small, and not named as a format whose
- * render is never frame-exact (job_exact). */
+/* Whether the input may be cut before it is probed: small, and not named as a bare stream
+ * (never cut into files, seg_whole). */
 static int
 job_early_suits(const struct job *j)
 {
-	/* (not .m4v: mostly Apple's MP4, though ffmpeg's raw MPEG-4 stream has the name too) */
-	static const char *untimed[] = { "avi", "h264", "264", "h265", "265", "hevc", "mjpeg",
+	/* (not .m4v: mostly Apple's MP4, though ffmpeg's raw MPEG-4 stream has the name too;
+	 * not .avi: only one with B-frames is left uncut, seg_whole) */
+	static const char *untimed[] = { "h264", "264", "h265", "265", "hevc", "mjpeg",
 	    "mjpg", "y4m", "gif", "m1v", "m2v", "mpv", NULL };
 	const char *dot = strrchr(j->o.input, '.');
 	long long size = util_file_size(j->o.input);
@@ -806,17 +807,18 @@ job_early_start(struct job *j)
 }
 
 /*
- * After the probe: the early cut becomes the job's when the render is frame-exact (1: the
- * caller then maps and calls job_early_listed), or it is stopped and the cut goes to a
- * directory of its own (0). Its times are the input's, as a frame-exact plan needs them,
- * whatever the unit it was cut at.
+ * After the probe: the early cut becomes the job's (1) unless the input is not to be cut at
+ * all (seg_whole); it is then stopped (0). Its times are the input's, as a frame-exact plan
+ * needs them, whatever the unit it was cut at. A frame-exact render maps at once (the caller
+ * calls job_early_listed); any other's pieces are runs of its files (grouped), planned once
+ * it has ended.
  */
 static int
 job_early_adopt(struct job *j)
 {
 	if (j->early == NULL && !j->early_ended)
 		return 0;
-	if ((job_exact(j) || job_timed(j)) && !j->probe.whole) {
+	if (!j->probe.whole) {
 		j->proc = j->early;  /* NULL when it has ended: job_early_listed says how */
 		j->early = NULL;
 		j->grouped = !job_exact(j);

@@ -331,8 +331,10 @@ seg_group(const struct seg *units, int nunits, double origin, double duration, i
 	if (v == NULL)
 		return -1;
 	for (u = 0; u < nunits; u++) {
-		/* a new piece where the next share of the duration begins (none past the last) */
-		if (n == 0 || (n < pieces && units[u].start >= origin + n * duration / pieces - 1e-6)) {
+		/* a new piece at the first file whose middle is past where the next share of the
+		 * duration begins: the file nearest to it starts the piece (none past the last) */
+		if (n == 0 || (n < pieces && units[u].start + units[u].end >=
+		    2 * (origin + n * duration / pieces) - 1e-6)) {
 			v[n] = units[u];
 			v[n].index = n;
 			v[n].first = u;
@@ -382,7 +384,6 @@ seg_split(struct seg **v, int *n, double duration, double fps, int workers)
 		for (k = 0; k < parts; k++) {
 			out[m] = in[i];
 			out[m].index = m;
-			out[m].nfiles = 1;
 			out[m].skip = k * per;
 			/* the last piece takes whatever is left, so an estimate never loses a frame */
 			out[m].count = k + 1 < parts ? per : 0;

@@ -66,19 +66,20 @@ struct seg_list {
  * many were added, or -1 with a message. */
 int seg_list_more(struct seg_list *l, const char *dir, char *err, size_t errlen);
 /*
- * Whole files (the cut's list of an input whose pieces cannot end on any frame, or one link to
- * a bare stream, seg_whole) longer than a worker's share (duration / workers), at a constant
- * rate fps, when there are fewer files than workers: each is split into parts that decode the
- * file from its start, drop the frames before their own and keep those, so every worker gets
- * work with no frame lost or repeated. *v and *n are replaced; -1 only when out of memory.
+ * Pieces that end on keyframes (whole files or runs of them, seg_group, of an input whose
+ * pieces cannot end on any frame, or one link to a bare stream, seg_whole) longer than a
+ * worker's share (duration / workers), at a constant rate fps, when there are fewer pieces
+ * than workers: each is split into parts that decode the piece from its start, drop the frames
+ * before their own and keep those, so every worker gets work with no frame lost or repeated.
+ * *v and *n are replaced; -1 only when out of memory.
  */
 int seg_split(struct seg **v, int *n, double duration, double fps, int workers);
 
 /*
  * Whole-file pieces of a variable-rate video from the cut beside the probe (files of a quarter
  * second on keyframes, the input's times): runs of consecutive units, a new piece at the first
- * file starting at or past origin + k x duration / pieces, so at most `pieces` pieces (fewer
- * where keyframes are sparser). Each has its first file's name, first, nfiles, start and end
+ * file whose middle is at or past origin + k x duration / pieces (the file starting nearest to
+ * it), so at most `pieces` pieces (fewer where keyframes are sparser). Each has its first file's name, first, nfiles, start and end
  * (the first file's start raised to origin: the list starts the first file at 0 whatever its
  * first frame's time). *out is allocated (free it); -1 only when out of memory. O(nunits).
  */

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The cut starts beside the probe instead of after it (one ffmpeg start less before the first
 # worker): a constant-rate MP4 is cut while ffprobe runs and that cut is the job's; so is a
-# variable-rate file's, whose pieces are runs of its files, each frame at its own time. Every
-# frame comes out either way and nothing is left behind.
+# variable-rate file's, whose pieces are runs of its files, each frame at its own time, and an
+# AVI's. Every frame comes out either way and nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 private_tmp
 
@@ -65,4 +65,21 @@ pts() { ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of c
 check "variable rate: every frame keeps its time (within 1 ms)" eval 'paste -d " " <(pts "$T/vfr.mkv") <(pts "$T/vfr.mp4") |
 	awk "{ d = \$1 - \$2; if (d < 0) d = -d; if (d > 0.001) bad++ } END { exit !(NR == 90 && bad == 0) }"'
 check "variable rate: no working directory left" tmp_clean
+
+# AVI: times ffmpeg makes up from the frame count, so pieces end on keyframes, runs of the
+# files cut beside the probe. With B-frames AVI is not cut at all (seg_whole): that cut stops.
+$FF -f lavfi -i "testsrc2=size=320x240:rate=30:duration=3" -c:v mjpeg -q:v 5 "$T/mjpeg.avi"
+$FF -f lavfi -i "testsrc2=size=320x240:rate=30:duration=3" -c:v mpeg4 -bf 2 -q:v 5 "$T/bframes.avi"
+rm -f "$T/seen" "$T/cutters"
+PATH="$T/bin:$PATH" run_master avi --no-baseline -w 2 --json -f grayscale -o "$T/avi.mp4" "$T/mjpeg.avi"
+check "AVI: the cut had listed a file before the probe began" [ "$(cat "$T/seen" 2>/dev/null)" = yes ]
+check "AVI: one cut, the one beside the probe" [ "$(tr '\n' ' ' <"$T/cutters" 2>/dev/null)" = "segments " ]
+check "AVI: 2 pieces of several files, every frame out once" jt "$T/avi.out" \
+	'.segments_total == 2 and ([.pieces[].files] | min) > 1 and ([.pieces[].frames] | add) == 90 and .frames_out == 90'
+check "AVI: frames out equal frames in" [ "$(frames "$T/avi.mp4")" = 90 ]
+run_master bframes --no-baseline -w 2 --json -f grayscale -o "$T/bframes.mp4" "$T/bframes.avi"
+check "AVI with B-frames: not cut, decoded whole by both workers" jt "$T/bframes.out" \
+	'.segments_total == 2 and .frames_out == 90 and ([.pieces[].preroll] | max) > 0'
+check "AVI with B-frames: frames out equal frames in" [ "$(frames "$T/bframes.mp4")" = 90 ]
+check "AVI: no working directory left" tmp_clean
 finish

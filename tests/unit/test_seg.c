@@ -404,6 +404,21 @@ test_seg_split_whole_file(void **state)
 	assert_int_equal(seg_split(&v, &n, 10, 30, 4), 0);
 	assert_int_equal(n, 4);
 	free(v);
+	/* a run of 3 files (seg_group): every part decodes the whole run */
+	v = calloc(1, sizeof *v);
+	assert_non_null(v);
+	v[0].first = 2;
+	v[0].nfiles = 3;
+	v[0].end = 10;
+	n = 1;
+	assert_int_equal(seg_split(&v, &n, 10, 30, 2), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(v[i].first, 2);
+		assert_int_equal(v[i].nfiles, 3);
+	}
+	assert_int_equal(v[1].skip, 150);
+	free(v);
 }
 
 /* Variable rate, quarter-second files on keyframes: runs of files, a piece per share of the
@@ -444,6 +459,18 @@ test_seg_group(void **state)
 	assert_int_equal(n, 3);
 	for (i = 0; i < n; i++)
 		assert_int_equal(v[i].nfiles, 1);
+	free(v);
+	/* all-intra at 30 fps cut every quarter second (files of 8 or 7 frames): the piece starts
+	 * at the file nearest its share's start (1.267 s for 1.3 s), not the first one past it */
+	for (i = 0; i < 10; i++) {
+		u[i].start = (i / 2 * 15 + (i % 2) * 8) / 30.0;
+		u[i].end = ((i + 1) / 2 * 15 + ((i + 1) % 2 ? 8 : 0)) / 30.0;
+	}
+	u[9].end = 2.6;
+	assert_int_equal(seg_group(u, 10, 0, 2.6, 2, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_true(fabs(v[1].start - 38 / 30.0) < 1e-9);
+	assert_int_equal(v[0].nfiles + v[1].nfiles, 10);
 	free(v);
 	/* one piece wanted: every file in it */
 	assert_int_equal(seg_group(u, 3, 0, 10, 1, &v, &n), 0);
