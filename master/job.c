@@ -56,7 +56,8 @@ struct job {
 	int early_status;
 	char early_tail[512];
 	const char *segdir;          /* where the cut writes, in the working directory */
-	int grouped;                 /* a variable rate's pieces are runs of the early cut's files */
+	int grouped;                 /* pieces that end on keyframes are runs of the early cut's
+	                              * files (a variable rate, AVI), seg_group */
 	struct pool *pool;           /* the pool running now */
 
 	struct seg_list units;       /* the files the cutter has listed so far */
@@ -719,8 +720,8 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 		return;
 	}
 	if (j->grouped) {
-		/* a variable rate cut beside the probe: runs of its files, each file's span given
-		 * to the worker (job_task_inputs) so the frames keep their times */
+		/* a variable rate or AVI cut beside the probe: runs of its files, each file's span
+		 * given to the worker (job_task_inputs) so a variable rate's frames keep their times */
 		if (seg_group(j->units.v, j->units.n, job_origin(j), j->probe.duration, job_pieces(j),
 		    &j->segs, &j->nseg) == -1) {
 			job_fail(j, "out of memory");
@@ -1111,9 +1112,10 @@ job_unit_start(const struct job *j, int u)
 
 /*
  * A piece of several files lists them all, in order, as "inputs" ("input" is the first). A
- * variable rate's (grouped) also says how long each but the last lasts, up to the next one's
- * first frame ("durations"): ffmpeg's concat demuxer would otherwise start each file where the
- * one before ends by its own reckoning, which is off by up to a frame at every file.
+ * grouped one (a variable rate, AVI) also says how long each but the last lasts, up to the
+ * next one's first frame ("durations"): ffmpeg's concat demuxer would otherwise start each
+ * file where the one before ends by its own reckoning, which is off by up to a frame at every
+ * file (it matters for a variable rate, whose frames keep their times).
  */
 static int
 job_task_inputs(const struct job *j, int s, json_t *task)
@@ -1292,8 +1294,9 @@ job_join_list(const struct job *j, char *err, size_t errlen)
 		for (s = 0; s < j->nseg; s++)
 			starts[s] = j->segs[s].start;
 		/* the cutter lists the first file at 0, where its first frame may come later (the
-		 * list's times are the input's less its earliest stream's start) */
-		if (starts[0] < j->probe.video_start - j->probe.start_min)
+		 * list's times are the input's less its earliest stream's start; a grouped cut's
+		 * are the input's own, its first piece already starting at the first frame) */
+		if (!j->grouped && starts[0] < j->probe.video_start - j->probe.start_min)
 			starts[0] = j->probe.video_start - j->probe.start_min;
 	}
 	rc = join_write_kept(j->o.workdir, "par", j->nseg, j->seg_frames, starts, err, errlen);
