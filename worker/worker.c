@@ -98,16 +98,16 @@ static int
 worker_parse_inputs(json_t *task, const char *input, struct worker_inputs *in, char *err, size_t errlen)
 {
 	json_t *a = json_object_get(task, "inputs"), *v;
-	size_t i, n = json_is_array(a) && json_array_size(a) > 0 ? json_array_size(a) : 1;
+	size_t i, n = json_is_array(a) ? json_array_size(a) : 0;
 
 	in->n = 0;
 	if (n > WORKER_MAX_INPUTS)
 		return util_err(err, errlen, "bad task: more than %d inputs", WORKER_MAX_INPUTS);
-	in->path = calloc(n, sizeof *in->path);
-	in->fetched = calloc(n, sizeof *in->fetched);
+	in->path = calloc(n > 0 ? n : 1, sizeof *in->path);
+	in->fetched = calloc(n > 0 ? n : 1, sizeof *in->fetched);
 	if (in->path == NULL || in->fetched == NULL)
 		return util_err(err, errlen, "out of memory");
-	if (!json_is_array(a) || json_array_size(a) == 0) {
+	if (n == 0) {
 		in->path[in->n++] = input;
 		return 0;
 	}

@@ -38,6 +38,8 @@ gen_clip() {
 # (the first field of the first line: side data such as a display matrix adds empty fields)
 frames() { ffprobe -v error -select_streams v:0 -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$1" | head -n 1 | cut -d, -f1; }
 # duration FILE [v|a]: stream duration in seconds
+# pts FILE: the video's packet times, in presentation order, from the first frame's
+pts() { ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 "$1" | sort -g | awk 'NR == 1 { o = $1 } { printf "%.6f\n", $1 - o }'; }
 duration() { ffprobe -v error -select_streams "${2:-v}:0" -show_entries stream=duration -of csv=p=0 "$1" | head -n 1 | cut -d, -f1; }
 # has_audio FILE: succeeds when there is an audio stream
 has_audio() { [ -n "$(ffprobe -v error -select_streams a -show_entries stream=index -of csv=p=0 "$1")" ]; }

@@ -94,8 +94,6 @@ $FF -f lavfi -i "testsrc2=size=320x240:rate=15:duration=2" -c:v libx264 -preset 
 $FF -f lavfi -i "testsrc2=size=320x240:rate=30:duration=2" -c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p "$T/vfr30.mkv"
 printf 'file %s\nfile %s\n' "$T/vfr15.mkv" "$T/vfr30.mkv" >"$T/vfr.txt"
 $FF -f concat -safe 0 -i "$T/vfr.txt" -f lavfi -i "sine=duration=4" -map 0:v -map 1:a -c:v copy -c:a aac "$T/vfr.mkv"
-# pts FILE: the video's packet times, in presentation order, from the first frame's
-pts() { ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 "$1" | sort -g | awk 'NR == 1 { o = $1 } { printf "%.6f\n", $1 - o }'; }
 if rule variable-rate "$T/vfr.mkv"; then
 	check vfr-said-variable [ "$(jf "$T/variable-rate.out" .input.variable_frame_rate)" = true ]
 	# within a tick of the input's time base (1 ms), across the cuts between pieces too

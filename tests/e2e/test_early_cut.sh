@@ -61,7 +61,6 @@ check "variable rate: pieces of several of its files" jt "$T/vfr.out" \
 check "variable rate: frames out equal frames in" [ "$(frames "$T/vfr.mp4")" = 90 ]
 # each file's span is given to the concat demuxer: without it the frames after each file
 # boundary move by up to a frame
-pts() { ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 "$1" | sort -g | awk 'NR == 1 { o = $1 } { printf "%.6f\n", $1 - o }'; }
 check "variable rate: every frame keeps its time (within 1 ms)" eval 'paste -d " " <(pts "$T/vfr.mkv") <(pts "$T/vfr.mp4") |
 	awk "{ d = \$1 - \$2; if (d < 0) d = -d; if (d > 0.001) bad++ } END { exit !(NR == 90 && bad == 0) }"'
 check "variable rate: no working directory left" tmp_clean
