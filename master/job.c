@@ -57,7 +57,7 @@ struct job {
 	char early_tail[512];
 	const char *segdir;          /* where the cut writes, in the working directory */
 	int grouped;                 /* pieces that end on keyframes are runs of the early cut's
-	                              * files (a variable rate, AVI), seg_group */
+	                              * files (a variable rate, an AVI that drops frames), seg_group */
 	struct pool *pool;           /* the pool running now */
 
 	struct seg_list units;       /* the files the cutter has listed so far */
@@ -506,19 +506,24 @@ job_origin(const struct job *j)
 
 /*
  * Pieces end on any frame when the rate is constant and the container stores each frame's
- * time, so the list's times give the files' frame numbers. AVI and raw streams have only
- * invented times (a B-frame delay off), and a variable rate is resampled file by file: their
- * pieces are whole files, cut on keyframes.
+ * time, so the list's times give the files' frame numbers. Raw streams have only invented
+ * times (a B-frame delay off), and a variable rate is resampled file by file: their pieces are
+ * whole files, cut on keyframes. AVI numbers its frames: the number is the frame's time when
+ * there are no B-frames (with them it is not cut at all, probe.whole) and no frame is dropped
+ * (an empty chunk the demuxer skips, so the index lists more frames than are read: the frames
+ * after it would be numbered one further than they are counted).
  */
 static int
 job_exact(const struct job *j)
 {
-	static const char *untimed[] = { "avi", "h264", "hevc", "m4v", "mpegvideo", "mjpeg",
+	static const char *untimed[] = { "h264", "hevc", "m4v", "mpegvideo", "mjpeg",
 	    "yuv4mpegpipe", "gif", NULL };
 	size_t n = strcspn(j->probe.format, ",");
 	int k;
 
-	if (!j->probe.cfr)
+	if (!j->probe.cfr || j->probe.whole)
+		return 0;
+	if (strcmp(j->probe.format, "avi") == 0 && j->probe.index != j->probe.frames)
 		return 0;
 	for (k = 0; untimed[k] != NULL; k++)
 		if (strlen(untimed[k]) == n && strncmp(j->probe.format, untimed[k], n) == 0)
@@ -720,7 +725,8 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 		return;
 	}
 	if (j->grouped) {
-		/* a variable rate or AVI cut beside the probe: runs of its files, each file's span
+		/* a variable rate or an AVI that drops frames, cut beside the probe: runs of its
+		 * files, each file's span
 		 * given to the worker (job_task_inputs) so a variable rate's frames keep their times */
 		if (seg_group(j->units.v, j->units.n, job_origin(j), j->probe.duration, job_pieces(j),
 		    &j->segs, &j->nseg) == -1) {
@@ -1112,7 +1118,7 @@ job_unit_start(const struct job *j, int u)
 
 /*
  * A piece of several files lists them all, in order, as "inputs" ("input" is the first). A
- * grouped one (a variable rate, AVI) also says how long each but the last lasts, up to the
+ * grouped one (a variable rate, an AVI that drops frames) also says how long each but the last lasts, up to the
  * next one's first frame ("durations"): ffmpeg's concat demuxer would otherwise start each
  * file where the one before ends by its own reckoning, which is off by up to a frame at every
  * file (it matters for a variable rate, whose frames keep their times).

@@ -289,7 +289,7 @@ probe_parse(const char *json, size_t len, const char *errtail, int64_t file_size
 	/* Matroska's per-stream length: the video's own span, where the format's counts the audio */
 	vdur = probe_clock(probe_str(json_object_get(video, "tags"), "DURATION"));
 	/* a cut-off file: the demuxer said so, or the index (MP4) lists frames that are not there */
-	index = probe_count(video, "nb_frames", INT64_C(1) << 53);
+	p->index = index = probe_count(video, "nb_frames", INT64_C(1) << 53);
 	p->truncated = probe_cut_short(errtail) || index > p->frames + 1;
 	p->whole = probe_raw_stream(p->format) ||
 	    (strcmp(p->format, "avi") == 0 && probe_num(video, "has_b_frames", 0) > 0);

@@ -38,6 +38,7 @@ struct probe {
 	int64_t frames;         /* video packets counted by ffprobe (= frames) */
 	double duration;        /* what the file holds (less than it declares when truncated) */
 	int truncated;          /* the file ends before the length its header declares */
+	int64_t index;          /* video frames the container's index lists (0: no count) */
 	double declared;        /* the length the header declares */
 	int whole;              /* packets lack the timestamps a stream-copy cut needs: decode whole */
 	double video_start;     /* start time of the video stream */

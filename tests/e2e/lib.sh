@@ -96,6 +96,13 @@ psnr_y() {
 		"[0:v:0]${3:+$3,}format=yuv420p,settb=1/30,setpts=N[a];[1:v:0]${4:+$4,}format=yuv420p,settb=1/30,setpts=N[b];[a][b]psnr" \
 		-f null - 2>&1 | sed -n 's/.*PSNR y:\([0-9.inf]*\) .*/\1/p' | tail -n 1 | sed 's/^inf$/100/'
 }
+# min_psnr_y A B: the lowest PSNR in dB of any frame's luma, frames paired in order (100 when
+# identical): a frame lost, repeated or out of place pairs two different pictures
+min_psnr_y() {
+	ffmpeg -nostdin -v error -i "$1" -i "$2" -lavfi \
+		"[0:v]format=gray[a];[1:v]format=gray[b];[a][b]psnr=stats_file=-" -f null - 2>/dev/null |
+		awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^psnr_y:/) { split($i, a, ":"); v = a[2] == "inf" ? 100 : a[2]; if (n++ == 0 || v < m) m = v } } END { print m + 0 }'
+}
 # gt A B / lt A B: float comparisons
 gt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 < b + 0) }'; }

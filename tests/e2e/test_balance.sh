@@ -28,9 +28,7 @@ check "frames out equal frames in" [ "$(frames "$T/two.mp4")" = 600 ]
 check "byte-identical to the sequential run" jt "$T/two.out" '.identical == true'
 check "audio kept" has_audio "$T/two.mp4"
 # a frame lost or repeated at a boundary would put every later frame out of step with the input
-minpsnr=$(ffmpeg -nostdin -v error -i "$T/two.mp4" -i "$T/gop250.mp4" -lavfi \
-	"[0:v]format=gray[a];[1:v]format=gray[b];[a][b]psnr=stats_file=-" -f null - 2>/dev/null |
-	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^psnr_y:/) { split($i, a, ":"); v = a[2] == "inf" ? 100 : a[2]; if (n++ == 0 || v < m) m = v } } END { print m + 0 }')
+minpsnr=$(min_psnr_y "$T/two.mp4" "$T/gop250.mp4")
 check "every frame matches its input frame (min PSNR $minpsnr dB > 30)" gt "$minpsnr" 30
 
 run_master three -f grayscale -w 3 --no-baseline --json -o "$T/three.mp4" "$T/gop250.mp4"

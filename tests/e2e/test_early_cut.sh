@@ -2,7 +2,8 @@
 # The cut starts beside the probe instead of after it (one ffmpeg start less before the first
 # worker): a constant-rate MP4 is cut while ffprobe runs and that cut is the job's; so is a
 # variable-rate file's, whose pieces are runs of its files, each frame at its own time, and an
-# AVI's. Every frame comes out either way and nothing is left behind.
+# AVI's, whose pieces end on any frame unless it drops frames. Every frame comes out either
+# way and nothing is left behind.
 . "$(dirname "$0")/lib.sh"
 private_tmp
 
@@ -65,17 +66,28 @@ check "variable rate: every frame keeps its time (within 1 ms)" eval 'paste -d "
 	awk "{ d = \$1 - \$2; if (d < 0) d = -d; if (d > 0.001) bad++ } END { exit !(NR == 90 && bad == 0) }"'
 check "variable rate: no working directory left" tmp_clean
 
-# AVI: times ffmpeg makes up from the frame count, so pieces end on keyframes, runs of the
-# files cut beside the probe. With B-frames AVI is not cut at all (seg_whole): that cut stops.
-$FF -f lavfi -i "testsrc2=size=320x240:rate=30:duration=3" -c:v mjpeg -q:v 5 "$T/mjpeg.avi"
+# AVI numbers its frames. Without B-frames and without a dropped frame those numbers are the
+# frames' times, so its pieces end on any frame, like an MP4's: keyframes 40 frames apart
+# would have given pieces of 40 and 50. One that drops frames (empty chunks the demuxer skips)
+# keeps pieces of whole files; one with B-frames is not cut at all (seg_whole): that cut stops.
+$FF -f lavfi -i "testsrc2=size=320x240:rate=30:duration=3" -c:v mpeg4 -g 40 -bf 0 -q:v 5 "$T/plain.avi"
+$FF -f lavfi -i "testsrc2=size=320x240:rate=30:duration=3" -vf "select='not(between(n,20,22))'" \
+	-fps_mode passthrough -c:v mpeg4 -g 40 -bf 0 -q:v 5 "$T/dropped.avi"
 $FF -f lavfi -i "testsrc2=size=320x240:rate=30:duration=3" -c:v mpeg4 -bf 2 -q:v 5 "$T/bframes.avi"
 rm -f "$T/seen" "$T/cutters"
-PATH="$T/bin:$PATH" run_master avi --no-baseline -w 2 --json -f grayscale -o "$T/avi.mp4" "$T/mjpeg.avi"
+PATH="$T/bin:$PATH" run_master avi --no-baseline -w 2 --json -f grayscale -o "$T/avi.mp4" "$T/plain.avi"
 check "AVI: the cut had listed a file before the probe began" [ "$(cat "$T/seen" 2>/dev/null)" = yes ]
 check "AVI: one cut, the one beside the probe" [ "$(tr '\n' ' ' <"$T/cutters" 2>/dev/null)" = "segments " ]
-check "AVI: 2 pieces of several files, every frame out once" jt "$T/avi.out" \
-	'.segments_total == 2 and ([.pieces[].files] | min) > 1 and ([.pieces[].frames] | add) == 90 and .frames_out == 90'
+check "AVI: 2 pieces ending between keyframes, within 6 frames of each other" jt "$T/avi.out" \
+	'.segments_total == 2 and .pieces[1].preroll > 0 and ([.pieces[].frames] | add) == 90 and
+	 ((.pieces[0].frames - .pieces[1].frames) | fabs) <= 6 and .frames_out == 90'
 check "AVI: frames out equal frames in" [ "$(frames "$T/avi.mp4")" = 90 ]
+minpsnr=$(min_psnr_y "$T/avi.mp4" "$T/plain.avi")
+check "AVI: every frame matches its input frame (min PSNR $minpsnr dB > 30)" gt "$minpsnr" 30
+run_master dropped --no-baseline -w 2 --json -f grayscale -o "$T/dropped.mp4" "$T/dropped.avi"
+check "AVI that drops frames: pieces of whole files, every frame out once" jt "$T/dropped.out" \
+	'.segments_total == 2 and ([.pieces[].preroll] | max) == 0 and .frames_out == 87'
+check "AVI that drops frames: frames out equal frames in" [ "$(frames "$T/dropped.mp4")" = 87 ]
 run_master bframes --no-baseline -w 2 --json -f grayscale -o "$T/bframes.mp4" "$T/bframes.avi"
 check "AVI with B-frames: not cut, decoded whole by both workers" jt "$T/bframes.out" \
 	'.segments_total == 2 and .frames_out == 90 and ([.pieces[].preroll] | max) > 0'

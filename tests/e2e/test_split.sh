@@ -14,9 +14,7 @@ check "the pieces ran at the same time" jt "$T/split.out" '[.timeline[] | select
 check "frames out equal frames in" [ "$(frames "$T/out.mp4")" = 240 ]
 check "byte-identical to the sequential run" jt "$T/split.out" '.identical == true'
 # a frame lost or repeated at the split would put every later frame out of step with the input
-minpsnr=$(ffmpeg -nostdin -v error -i "$T/out.mp4" -i "$T/onekey.mp4" -lavfi \
-	"[0:v]format=gray[a];[1:v]format=gray[b];[a][b]psnr=stats_file=-" -f null - 2>/dev/null |
-	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^psnr_y:/) { split($i, a, ":"); v = a[2] == "inf" ? 100 : a[2]; if (n++ == 0 || v < m) m = v } } END { print m + 0 }')
+minpsnr=$(min_psnr_y "$T/out.mp4" "$T/onekey.mp4")
 check "every frame matches its input frame (min PSNR $minpsnr dB > 30)" gt "$minpsnr" 30
 check "audio kept" has_audio "$T/out.mp4"
 # The second piece decodes from the keyframe and drops what comes before its first frame: those
