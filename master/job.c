@@ -20,6 +20,7 @@
 #include "master/join.h"
 #include "master/pool.h"
 #include "master/probe.h"
+#include "master/audio.h"
 #include "master/proc.h"
 #include "master/seg.h"
 
@@ -87,6 +88,10 @@ struct job {
 	struct hls *hls;             /* the HLS stream, with opts.hls_dir */
 	char hls_error[512];         /* why the stream stopped growing (the job goes on) */
 	int joined;                  /* the MP4 is done; the stream's last pieces are not */
+	struct proc *audio;          /* the audio encoded beside the render (audio.c), until it ends */
+	int audio_state;             /* 0 not started, 1 running, 2 written, -1 none (the join encodes) */
+	int join_waiting;            /* the pieces are done; the join waits for that audio */
+	double audio_start, audio_time;   /* when it started (from t0), how long it took */
 };
 
 static void job_cut(struct job *j);
@@ -95,6 +100,8 @@ static void job_keys(struct job *j);
 static void job_watch_stop(struct job *j);
 static void job_map(struct job *j, enum job_phase ph);
 static void job_join(struct job *j);
+static void job_join_run(struct job *j);
+static void job_audio_start(struct job *j);
 static int64_t job_seg_frames(const struct job *j, int s);
 static int job_timed(const struct job *j);
 static json_t *job_task(const struct job *j, int s, const char *dir);
@@ -199,6 +206,8 @@ job_free(struct job *j)
 		proc_cancel(j->proc);
 	if (j->early != NULL)
 		proc_cancel(j->early);
+	if (j->audio != NULL)
+		proc_cancel(j->audio);
 	job_watch_stop(j);
 	if (j->pool != NULL) {
 		pool_terminate(j->pool);
@@ -241,6 +250,10 @@ job_finish(struct job *j, const char *error)
 		/* the probe refused the file, or the job was stopped, before the cut was needed */
 		proc_cancel(j->early);
 		j->early = NULL;
+	}
+	if (j->audio != NULL) {
+		proc_cancel(j->audio);
+		j->audio = NULL;
 	}
 	if (error != NULL) {
 		snprintf(j->error, sizeof j->error, "%s", error);
@@ -1188,6 +1201,10 @@ job_map(struct job *j, enum job_phase ph)
 	int *order, nproc, nlocal, nremote, i;
 	json_t *task;
 
+	/* beside the parallel map only: the sequential baseline keeps its core to itself, so the
+	 * speedup compares the same work */
+	if (ph == JOB_PARALLEL && j->audio_state == 0)
+		job_audio_start(j);
 	j->phase = ph;
 	j->t_phase = util_now();
 	j->segs_done = 0;
@@ -1255,6 +1272,55 @@ fail:
 	job_abort(j, err);
 }
 
+/* ---- audio beside the render ---- */
+
+static void
+job_audio_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct job *j = arg;
+	char how[128];
+
+	j->audio = NULL;
+	j->audio_time = util_now() - j->t0 - j->audio_start;
+	if (status == 0) {
+		j->audio_state = 2;
+		log_debug("audio encoded beside the render in %.2f s", j->audio_time);
+	} else {
+		spawn_status_str(status, how, sizeof how);
+		log_warn("encoding the audio beside the render failed (ffmpeg %s: %s); the join encodes it",
+		    how, errtail);
+		j->audio_state = -1;
+	}
+	if (j->join_waiting) {
+		j->join_waiting = 0;
+		job_join_run(j);
+	}
+}
+
+/* Encodes the audio the plan converts while the pieces render (audio.c says why and when);
+ * whatever goes wrong, the join encodes it as it would have. */
+static void
+job_audio_start(struct job *j)
+{
+	char err[512], words[AUDIO_WORDS];
+	char *v[AUDIO_ARGV];
+	struct argv a;
+
+	j->audio_state = -1;
+	if (!audio_beside(&j->probe, &j->plan))
+		return;
+	argv_init(&a, v, AUDIO_ARGV, words, sizeof words);
+	audio_argv(j->o.workdir, j->o.input, &j->probe, &j->plan, &a);
+	j->audio_start = util_now() - j->t0;
+	j->audio = argv_end(&a, err, sizeof err) == -1 ? NULL :
+	    proc_start(j->base, v, 1 << 16, job_audio_cb, j, err, sizeof err);
+	if (j->audio == NULL) {
+		log_warn("cannot encode the audio beside the render (%s); the join encodes it", err);
+		return;
+	}
+	j->audio_state = 1;
+}
+
 /* ---- join ---- */
 
 static void
@@ -1313,13 +1379,24 @@ job_join_list(const struct job *j, char *err, size_t errlen)
 static void
 job_join(struct job *j)
 {
-	char err[512], part[4096], words[JOIN_WORDS];
-	char *v[JOIN_ARGV];
-	struct argv a;
-
 	j->phase = JOB_MERGING;
 	j->t_phase = util_now();
 	job_notify(j);
+	if (j->audio != NULL) {
+		j->join_waiting = 1;  /* job_audio_cb goes on */
+		return;
+	}
+	job_join_run(j);
+}
+
+/* The join itself, once the audio encoded beside the render (if any) is written. */
+static void
+job_join_run(struct job *j)
+{
+	char err[512], part[4096], words[JOIN_WORDS], audio[4096];
+	char *v[JOIN_ARGV];
+	struct argv a;
+
 	j->join_start = util_now() - j->t0;
 	if (job_join_list(j, err, sizeof err) == -1) {
 		job_fail(j, "%s", err);
@@ -1327,7 +1404,9 @@ job_join(struct job *j)
 	}
 	snprintf(part, sizeof part, "%s.part", j->o.output);
 	argv_init(&a, v, JOIN_ARGV, words, sizeof words);
-	join_argv(j->o.workdir, j->o.input, &j->probe, &j->o.format, &j->plan, part, &a);
+	audio_path(j->o.workdir, &j->plan, audio, sizeof audio);
+	join_argv(j->o.workdir, j->o.input, j->audio_state == 2 ? audio : NULL, &j->probe,
+	    &j->o.format, &j->plan, part, &a);
 	j->proc = argv_end(&a, err, sizeof err) == -1 ? NULL :
 	    proc_start(j->base, v, 1 << 20, job_join_cb, j, err, sizeof err);
 	if (j->proc == NULL)
@@ -1445,6 +1524,8 @@ job_report(const struct job *j)
 	json_object_set_new(r, "split_time", job_num_or_null(j->split_time, j->phase > JOB_SPLITTING));
 	json_object_set_new(r, "merge_time", job_num_or_null(j->merge_time, done));
 	json_object_set_new(r, "join_start", job_num_or_null(j->join_start, done));
+	json_object_set_new(r, "audio_beside", json_boolean(j->audio_state >= 1));
+	json_object_set_new(r, "audio_time", job_num_or_null(j->audio_time, j->audio_state == 2));
 	json_object_set_new(r, "total_time", job_num_or_null(j->total_time, done || j->phase == JOB_FAILED));
 	json_object_set_new(r, "segments_processed", done ? json_integer(j->nseg) : json_null());
 	json_object_set_new(r, "cpu_cores_used", j->workers_used ? json_integer(j->workers_used) : json_null());

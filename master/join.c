@@ -7,6 +7,7 @@
 
 #include "common/argv.h"
 #include "common/util.h"
+#include "master/audio.h"
 #include "master/ffcmd.h"
 #include "master/format.h"
 #include "master/probe.h"
@@ -41,13 +42,17 @@ join_write_kept(const char *dir, const char *subdir, int n, const int64_t *frame
 	return 0;
 }
 
-/* Maps the original's stream `spec` (its kind, "a:", and number) to output stream `out` with
- * its own metadata, coded with codec. */
+/* Maps stream `from` (an input's "2:a:0", or NULL: the original's own) to output stream `out`,
+ * coded with codec, with the metadata of the original's stream `spec` (its kind, "a:", and
+ * number). */
 static void
-join_map(struct argv *a, const char *kind, int spec, int out, const char *codec)
+join_map(struct argv *a, const char *from, const char *kind, int spec, int out, const char *codec)
 {
 	argv_add(a, "-map", NULL);
-	argv_addf(a, "1:%s%d", kind, spec);
+	if (from != NULL)
+		argv_add(a, from, NULL);
+	else
+		argv_addf(a, "1:%s%d", kind, spec);
 	argv_addf(a, "-map_metadata:s:%d", out);
 	argv_addf(a, "1:s:%s%d", kind, spec);
 	argv_addf(a, "-c:%d", out);
@@ -55,11 +60,12 @@ join_map(struct argv *a, const char *kind, int spec, int out, const char *codec)
 }
 
 void
-join_argv(const char *dir, const char *input, const struct probe *p, const struct format *f,
-    const struct format_plan *pl, const char *output, struct argv *a)
+join_argv(const char *dir, const char *input, const char *audio, const struct probe *p,
+    const struct format *f, const struct format_plan *pl, const char *output, struct argv *a)
 {
 	int mp4 = strcmp(f->container, "mp4") == 0 || strcmp(f->container, "mov") == 0;
-	int i, k, out = 1;
+	int i, k, out = 1, encoded = 0;
+	char from[32];
 	double shift;
 
 	ffcmd_head(a);
@@ -75,21 +81,28 @@ join_argv(const char *dir, const char *input, const struct probe *p, const struc
 	}
 	/* the original is always opened: its metadata comes back even without other streams */
 	ffcmd_input(a, input);
+	if (audio != NULL)
+		ffcmd_input(a, audio);  /* input 2: the streams the plan encodes, in their order */
 	argv_add(a, "-map", "0:v:0", "-c:v", "copy", NULL);
 	if (strcmp(f->codec, "hevc") == 0 && mp4) {
 		/* what Apple's players and browsers want for HEVC in MP4 */
 		argv_add(a, "-tag:v", "hvc1", NULL);
 	}
 	for (i = 0; i < p->naudio; i++, out++) {
-		join_map(a, "a:", i, out, strcmp(pl->audio[i], "opus") == 0 ? "libopus" : pl->audio[i]);
-		if (strcmp(pl->audio[i], "copy") != 0) {
+		if (strcmp(pl->audio[i], "copy") == 0) {
+			join_map(a, NULL, "a:", i, out, "copy");
+		} else if (audio != NULL) {
+			snprintf(from, sizeof from, "2:a:%d", encoded++);
+			join_map(a, from, "a:", i, out, "copy");
+		} else {
+			join_map(a, NULL, "a:", i, out, audio_encoder(pl->audio[i]));
 			argv_addf(a, "-b:%d", out);
-			argv_add(a, strcmp(pl->audio[i], "opus") == 0 ? "128k" : "192k", NULL);
+			argv_add(a, audio_bitrate(pl->audio[i]), NULL);
 		}
 	}
 	for (k = 0; k < p->nextra; k++) {
 		if (pl->extra[k][0] != '\0')
-			join_map(a, "", p->extra[k].index, out++, pl->extra[k]);
+			join_map(a, NULL, "", p->extra[k].index, out++, pl->extra[k]);
 	}
 	/* naming one stream's metadata turns off ffmpeg's copying of the others': each stream
 	 * above named its own */

@@ -9,11 +9,11 @@ struct probe;
 struct format;
 struct format_plan;
 
-/* join_argv's words at most: the head, the two inputs, six per audio stream (PROBE_MAX_AUDIO),
- * six per extra stream (PROBE_MAX_EXTRA), the metadata and the output */
-#define JOIN_ARGV 200
-/* the buffer its formatted words need: three paths and the streams' small words */
-#define JOIN_WORDS (4 * 4096)
+/* join_argv's words at most: the head, the three inputs, six per audio stream
+ * (PROBE_MAX_AUDIO), six per extra stream (PROBE_MAX_EXTRA), the metadata and the output */
+#define JOIN_ARGV 208
+/* the buffer its formatted words need: four paths and the streams' small words */
+#define JOIN_WORDS (5 * 4096)
 
 /* Writes DIR/concat.txt naming SUBDIR/out_NNNNN.mp4, for the concat demuxer, for the pieces
  * with frames[i] > 0 (a piece that decoded nothing has no file);
@@ -24,10 +24,11 @@ int join_write_kept(const char *dir, const char *subdir, int n, const int64_t *f
     const double *starts, char *err, size_t errlen);
 
 /* The ffmpeg command that concatenates the encoded segments (stream copy) into f's container
- * and brings back from the original what the plan keeps: its audio (copied or encoded), its
+ * and brings back from the original what the plan keeps: its audio (copied, or encoded here,
+ * or copied from `audio`, the file audio_argv encoded beside the render, when not NULL), its
  * subtitle and attachment streams, its global, video-stream and chapter metadata (the other
  * streams' metadata follows them). a needs JOIN_ARGV slots and JOIN_WORDS bytes of words. */
-void join_argv(const char *dir, const char *input, const struct probe *p, const struct format *f,
-    const struct format_plan *pl, const char *output, struct argv *a);
+void join_argv(const char *dir, const char *input, const char *audio, const struct probe *p,
+    const struct format *f, const struct format_plan *pl, const char *output, struct argv *a);
 
 #endif

@@ -236,7 +236,9 @@ probe_parse(const char *json, size_t len, const char *errtail, int64_t file_size
 			video = s;
 		if (strcmp(type, "audio") == 0 && p->naudio < PROBE_MAX_AUDIO) {
 			if (p->naudio == 0)
-				p->audio_start = probe_num(s, "start_time", 0);
+				p->audio_start = p->audio_start_max = probe_num(s, "start_time", 0);
+			else if (probe_num(s, "start_time", 0) > p->audio_start_max)
+				p->audio_start_max = probe_num(s, "start_time", 0);
 			probe_copy(p->audio_codec[p->naudio++], sizeof p->audio_codec[0], probe_str(s, "codec_name"));
 		}
 		if (json_object_get(s, "start_time") != NULL && probe_num(s, "start_time", 0) < p->start_min)

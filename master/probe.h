@@ -45,7 +45,8 @@ struct probe {
 	double start_min;       /* the smallest start time of all streams (ffmpeg's input offset) */
 	int naudio;
 	char audio_codec[PROBE_MAX_AUDIO][32];
-	double audio_start;
+	double audio_start;     /* the first audio stream's start time */
+	double audio_start_max; /* the latest start time of the audio streams */
 	int64_t size;           /* bytes */
 	double bitrate;         /* bits per second */
 	char matrix[8];         /* "bt601", "bt709" or "bt2020": how the RGB filters convert */
