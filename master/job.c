@@ -16,11 +16,11 @@
 #include "common/log.h"
 #include "common/spawn.h"
 #include "common/util.h"
+#include "master/audio.h"
 #include "master/hls.h"
 #include "master/join.h"
 #include "master/pool.h"
 #include "master/probe.h"
-#include "master/audio.h"
 #include "master/proc.h"
 #include "master/seg.h"
 
@@ -739,8 +739,8 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 	}
 	if (j->grouped) {
 		/* a variable rate or an AVI that drops frames, cut beside the probe: runs of its
-		 * files, each file's span
-		 * given to the worker (job_task_inputs) so a variable rate's frames keep their times */
+		 * files, each file's span given to the worker (job_task_inputs) so a variable
+		 * rate's frames keep their times */
 		if (seg_group(j->units.v, j->units.n, job_origin(j), j->probe.duration, job_pieces(j),
 		    &j->segs, &j->nseg) == -1) {
 			job_fail(j, "out of memory");
@@ -1131,10 +1131,10 @@ job_unit_start(const struct job *j, int u)
 
 /*
  * A piece of several files lists them all, in order, as "inputs" ("input" is the first). A
- * grouped one (a variable rate, an AVI that drops frames) also says how long each but the last lasts, up to the
- * next one's first frame ("durations"): ffmpeg's concat demuxer would otherwise start each
- * file where the one before ends by its own reckoning, which is off by up to a frame at every
- * file (it matters for a variable rate, whose frames keep their times).
+ * grouped one (a variable rate, an AVI that drops frames) also says how long each but the
+ * last lasts, up to the next one's first frame ("durations"): ffmpeg's concat demuxer would
+ * otherwise start each file where the one before ends by its own reckoning, which is off by
+ * up to a frame at every file (it matters for a variable rate, whose frames keep their times).
  */
 static int
 job_task_inputs(const struct job *j, int s, json_t *task)
