@@ -389,7 +389,11 @@ job_probe_cb(int status, const char *out, size_t outlen, const char *errtail, vo
 	    j->probe.width, j->probe.height, j->probe.rotation ? " (rotated)" : "", j->probe.fps,
 	    j->probe.cfr ? "" : " (variable)", j->probe.duration, (long long)j->probe.frames,
 	    j->probe.codec, j->probe.naudio ? " + " : "", j->probe.naudio ? j->probe.audio_codec[0] : "");
-	if (j->probe.truncated)
+	if (j->probe.dropped)
+		log_warn("%s: its index lists %lld frames, %lld can be read (frames dropped in the file, or "
+		    "a cut-off end); each frame keeps its time", j->o.input, (long long)j->probe.index,
+		    (long long)j->probe.frames);
+	else if (j->probe.truncated)
 		log_warn("%s is truncated: it declares %.1f s but holds %.2f s of video; rendering what is there",
 		    j->o.input, j->probe.declared, j->probe.duration);
 	if (probe_may_start_mid_gop(&j->probe))
@@ -523,8 +527,8 @@ job_origin(const struct job *j)
  * times (a B-frame delay off), and a variable rate is resampled file by file: their pieces are
  * whole files, cut on keyframes. AVI numbers its frames: the number is the frame's time when
  * there are no B-frames (with them it is not cut at all, probe.whole) and no frame is dropped
- * (an empty chunk the demuxer skips, so the index lists more frames than are read: the frames
- * after it would be numbered one further than they are counted).
+ * (probe.dropped: the frames after a drop would be numbered one further than they are
+ * counted; job_timed).
  */
 static int
 job_exact(const struct job *j)
@@ -536,7 +540,7 @@ job_exact(const struct job *j)
 
 	if (!j->probe.cfr || j->probe.whole)
 		return 0;
-	if (strcmp(j->probe.format, "avi") == 0 && j->probe.index != j->probe.frames)
+	if (j->probe.dropped)
 		return 0;
 	for (k = 0; untimed[k] != NULL; k++)
 		if (strlen(untimed[k]) == n && strncmp(j->probe.format, untimed[k], n) == 0)
@@ -545,11 +549,14 @@ job_exact(const struct job *j)
 }
 
 /* A variable rate keeps its frames' own times (the worker reads them from its piece); a file
- * without times (whole: AVI, bare streams) is resampled to its average rate instead. */
+ * without times (whole: AVI with B-frames, bare streams) is resampled to its average rate
+ * instead. So does an AVI that drops frames: a dropped frame's time goes to the one before,
+ * as players show it, and the sound stays in step (numbered one after another, every frame
+ * after a drop would come early). */
 static int
 job_timed(const struct job *j)
 {
-	return !j->probe.cfr && !j->probe.whole;
+	return (!j->probe.cfr || j->probe.dropped) && !j->probe.whole;
 }
 
 /* Where the cut writes: the working directory's j->segdir. */
@@ -756,7 +763,7 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 	for (i = 0; i < j->nseg && !j->probe.cfr && !job_timed(j); i++)
 		j->segs[i].count = job_seg_frames(j, i);
 	/* fewer whole files than workers (a bare stream is one file): frame-exact parts of them */
-	if (j->probe.cfr && seg_split(&j->segs, &j->nseg, j->probe.duration, j->probe.fps,
+	if (j->probe.cfr && !job_timed(j) && seg_split(&j->segs, &j->nseg, j->probe.duration, j->probe.fps,
 	    j->o.workers + j->o.nremote) == -1) {
 		job_fail(j, "out of memory");
 		return;

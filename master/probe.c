@@ -293,6 +293,7 @@ probe_parse(const char *json, size_t len, const char *errtail, int64_t file_size
 	/* a cut-off file: the demuxer said so, or the index (MP4) lists frames that are not there */
 	p->index = index = probe_count(video, "nb_frames", INT64_C(1) << 53);
 	p->truncated = probe_cut_short(errtail) || index > p->frames + 1;
+	p->dropped = strcmp(p->format, "avi") == 0 && index > p->frames;
 	p->whole = probe_raw_stream(p->format) ||
 	    (strcmp(p->format, "avi") == 0 && probe_num(video, "has_b_frames", 0) > 0);
 	r = probe_rate(probe_str(video, "r_frame_rate"), &rn, &rd);

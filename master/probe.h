@@ -39,6 +39,8 @@ struct probe {
 	double duration;        /* what the file holds (less than it declares when truncated) */
 	int truncated;          /* the file ends before the length its header declares */
 	int64_t index;          /* video frames the container's index lists (0: no count) */
+	int dropped;            /* AVI whose index lists more frames than are read: frames dropped
+	                         * (empty chunks, which the demuxer skips) or a cut-off end */
 	double declared;        /* the length the header declares */
 	int whole;              /* packets lack the timestamps a stream-copy cut needs: decode whole */
 	double video_start;     /* start time of the video stream */

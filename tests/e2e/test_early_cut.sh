@@ -69,7 +69,8 @@ check "variable rate: no working directory left" tmp_clean
 # AVI numbers its frames. Without B-frames and without a dropped frame those numbers are the
 # frames' times, so its pieces end on any frame, like an MP4's: keyframes 40 frames apart
 # would have given pieces of 40 and 50. One that drops frames (empty chunks the demuxer skips)
-# keeps pieces of whole files; one with B-frames is not cut at all (seg_whole): that cut stops.
+# keeps pieces of whole files and each frame's time; one with B-frames is not cut at all
+# (seg_whole): that cut stops.
 $FF -f lavfi -i "testsrc2=size=320x240:rate=30:duration=3" -c:v mpeg4 -g 40 -bf 0 -q:v 5 "$T/plain.avi"
 $FF -f lavfi -i "testsrc2=size=320x240:rate=30:duration=3" -vf "select='not(between(n,20,22))'" \
 	-fps_mode passthrough -c:v mpeg4 -g 40 -bf 0 -q:v 5 "$T/dropped.avi"
@@ -88,6 +89,9 @@ run_master dropped --no-baseline -w 2 --json -f grayscale -o "$T/dropped.mp4" "$
 check "AVI that drops frames: pieces of whole files, every frame out once" jt "$T/dropped.out" \
 	'.segments_total == 2 and ([.pieces[].preroll] | max) == 0 and .frames_out == 87'
 check "AVI that drops frames: frames out equal frames in" [ "$(frames "$T/dropped.mp4")" = 87 ]
+# numbered one after another, the 67 frames after the drop would come 0.1 s early
+check "AVI that drops frames: every frame keeps its time (within 1 ms)" eval 'paste -d " " <(pts "$T/dropped.avi") <(pts "$T/dropped.mp4") |
+	awk "{ d = \$1 - \$2; if (d < 0) d = -d; if (d > 0.001) bad++ } END { exit !(NR == 87 && bad == 0) }"'
 run_master bframes --no-baseline -w 2 --json -f grayscale -o "$T/bframes.mp4" "$T/bframes.avi"
 check "AVI with B-frames: not cut, decoded whole by both workers" jt "$T/bframes.out" \
 	'.segments_total == 2 and .frames_out == 90 and ([.pieces[].preroll] | max) > 0'

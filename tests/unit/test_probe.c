@@ -347,6 +347,13 @@ static const char test_probe_mp4_cut[] =
 	" 'nb_frames': '300', 'nb_read_packets': '61'}],"
 	" 'format': {'format_name': 'mov,mp4,m4a,3gp,3g2,mj2', 'duration': '10.000000'}}";
 
+/* an AVI whose index lists 98 frames, 96 read: two dropped (empty chunks the demuxer skips) */
+static const char test_probe_avi_dropped[] =
+	"{'streams': [{'codec_name': 'mpeg4', 'codec_type': 'video', 'width': 960, 'height': 400,"
+	" 'r_frame_rate': '24000/1001', 'avg_frame_rate': '24000/1001', 'start_time': '0.000000',"
+	" 'duration': '4.087417', 'nb_frames': '%s', 'nb_read_packets': '96'}],"
+	" 'format': {'format_name': 'avi', 'duration': '4.087417'}}";
+
 /* An MKV whose nominal rate (600) is not its real one: 30 frames in 1.258 s (DURATION tag). */
 static const char test_probe_wrong_rate[] =
 	"{'streams': [{'codec_name': 'h264', 'codec_type': 'video', 'width': 320, 'height': 240,"
@@ -384,6 +391,27 @@ test_probe_truncated(void **state)
 	assert_true(p.cfr);
 	assert_true(fabs(p.duration - 61.0 / 30) < 1e-9);
 	assert_true(fabs(p.declared - 10) < 1e-9);
+	assert_false(p.dropped);  /* only AVI's index counts dropped frames */
+}
+
+/* An AVI whose index lists more frames than are read dropped some (or lost its end): its
+ * frames' numbers are not their places, so it keeps each frame's time (job_timed). */
+static void
+test_probe_avi_dropped_frames(void **state)
+{
+	static const char *counts[] = { "98", "97", "96" };
+	char json[1024];
+	struct probe p;
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		snprintf(json, sizeof json, test_probe_avi_dropped, counts[k]);
+		test_probe_ok(json, &p);
+		assert_int_equal(p.index, atoi(counts[k]));
+		assert_int_equal(p.dropped, k < 2);
+		assert_true(p.cfr);
+		assert_false(p.whole);
+	}
 }
 
 static void
@@ -744,6 +772,7 @@ main(void)
 		cmocka_unit_test(test_probe_frame_rate),
 		cmocka_unit_test(test_probe_not_video),
 		cmocka_unit_test(test_probe_truncated),
+		cmocka_unit_test(test_probe_avi_dropped_frames),
 		cmocka_unit_test(test_probe_not_truncated),
 		cmocka_unit_test(test_probe_wrong_nominal_rate),
 		cmocka_unit_test(test_probe_whole),
