@@ -82,5 +82,6 @@ audio_argv(const char *dir, const char *input, const struct probe *p,
 		argv_add(a, audio_bitrate(pl->audio[i]), NULL);
 	}
 	audio_path(dir, pl, path, sizeof path);
-	argv_add(a, "-f", strcmp(strrchr(path, '.'), ".mka") == 0 ? "matroska" : "mp4", path, NULL);
+	argv_add(a, "-f", strcmp(strrchr(path, '.'), ".mka") == 0 ? "matroska" : "mp4", NULL);
+	argv_addf(a, "%s", path);  /* a copy in a's words: path ends with this function */
 }

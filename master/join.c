@@ -42,17 +42,14 @@ join_write_kept(const char *dir, const char *subdir, int n, const int64_t *frame
 	return 0;
 }
 
-/* Maps stream `from` (an input's "2:a:0", or NULL: the original's own) to output stream `out`,
- * coded with codec, with the metadata of the original's stream `spec` (its kind, "a:", and
- * number). */
+/* Maps stream number `from` of a kind ("a:", or "" for any) of input `in` (1, the original, or
+ * 2, the audio encoded beside the render) to output stream `out`, coded with codec, with the
+ * metadata of the original's stream `spec` of that kind. */
 static void
-join_map(struct argv *a, const char *from, const char *kind, int spec, int out, const char *codec)
+join_map(struct argv *a, int in, int from, const char *kind, int spec, int out, const char *codec)
 {
 	argv_add(a, "-map", NULL);
-	if (from != NULL)
-		argv_add(a, from, NULL);
-	else
-		argv_addf(a, "1:%s%d", kind, spec);
+	argv_addf(a, "%d:%s%d", in, kind, from);
 	argv_addf(a, "-map_metadata:s:%d", out);
 	argv_addf(a, "1:s:%s%d", kind, spec);
 	argv_addf(a, "-c:%d", out);
@@ -65,7 +62,6 @@ join_argv(const char *dir, const char *input, const char *audio, const struct pr
 {
 	int mp4 = strcmp(f->container, "mp4") == 0 || strcmp(f->container, "mov") == 0;
 	int i, k, out = 1, encoded = 0;
-	char from[32];
 	double shift;
 
 	ffcmd_head(a);
@@ -90,19 +86,18 @@ join_argv(const char *dir, const char *input, const char *audio, const struct pr
 	}
 	for (i = 0; i < p->naudio; i++, out++) {
 		if (strcmp(pl->audio[i], "copy") == 0) {
-			join_map(a, NULL, "a:", i, out, "copy");
+			join_map(a, 1, i, "a:", i, out, "copy");
 		} else if (audio != NULL) {
-			snprintf(from, sizeof from, "2:a:%d", encoded++);
-			join_map(a, from, "a:", i, out, "copy");
+			join_map(a, 2, encoded++, "a:", i, out, "copy");
 		} else {
-			join_map(a, NULL, "a:", i, out, audio_encoder(pl->audio[i]));
+			join_map(a, 1, i, "a:", i, out, audio_encoder(pl->audio[i]));
 			argv_addf(a, "-b:%d", out);
 			argv_add(a, audio_bitrate(pl->audio[i]), NULL);
 		}
 	}
 	for (k = 0; k < p->nextra; k++) {
 		if (pl->extra[k][0] != '\0')
-			join_map(a, NULL, "", p->extra[k].index, out++, pl->extra[k]);
+			join_map(a, 1, p->extra[k].index, "", p->extra[k].index, out++, pl->extra[k]);
 	}
 	/* naming one stream's metadata turns off ffmpeg's copying of the others': each stream
 	 * above named its own */
