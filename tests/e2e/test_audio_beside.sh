@@ -12,10 +12,12 @@ gen_clip "$T/aac.mp4" 4
 # the sound starts 0.5 s after the picture
 $FF -f lavfi -i "testsrc2=size=320x240:rate=30:duration=4" -itsoffset 0.5 -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=3" \
 	-map 0:v -map 1:a -c:v libx264 -preset ultrafast -g 30 -pix_fmt yuv420p -c:a flac "$T/late.mkv"
+# two sound streams: AAC, which MP4 holds, and PCM, which it does not
+$FF -i "$T/aac.mp4" -i "$T/pcm.mov" -map 0:v -map 0:a -map 1:a -c copy "$T/two.mov"
 $FF -i "$T/pcm.mov" -map 0:a -c:a aac -b:a 192k "$T/ref.m4a"
 $FF -i "$T/aac.mp4" -map 0:a -c:a libopus -b:a 128k "$T/ref.mka"
-# samples FILE: the md5 of its first audio stream decoded
-samples() { ffmpeg -nostdin -v error -i "$1" -map 0:a:0 -f s16le - | md5sum | cut -d' ' -f1; }
+# samples FILE [N]: the md5 of its audio stream N (default 0) decoded
+samples() { ffmpeg -nostdin -v error -i "$1" -map "0:a:${2:-0}" -f s16le - | md5sum | cut -d' ' -f1; }
 start_of() { ffprobe -v error -select_streams "$2:0" -show_entries packet=pts_time -of csv=p=0 "$1" | head -n 1 | cut -d, -f1; }
 
 # ffmpeg as the master runs it, each command line logged; the audio encode (its output is
@@ -53,6 +55,13 @@ check "AAC to WebM: Opus encoded beside the render, copied by the join" eval \
 check "AAC to WebM: the sound decodes to the samples of one Opus encode" [ "$(samples "$T/aac.webm")" = "$(samples "$T/ref.mka")" ]
 # encoded in the join, Opus's pre-skip made the muxer move the picture 7 ms later than the sound
 check "AAC to WebM: the picture starts at 0, with the sound" [ "$(start_of "$T/aac.webm" v)" = 0.000000 ]
+
+: >"$T/commands"
+PATH="$T/bin:$PATH" run_master two --no-baseline -w 2 --json -f grayscale -o "$T/two.mp4" "$T/two.mov"
+check "two sound streams: the PCM one encoded beside the render, the AAC one copied" eval \
+	'jt "$T/two.out" ".audio_beside == true" && grep -- "-f concat" "$T/commands" | grep -q -- "-map 1:a:0 .*-c:1 copy .*-map 2:a:0 .*-c:2 copy"'
+check "two sound streams: each decodes to its own samples" eval \
+	'[ "$(samples "$T/two.mp4" 0)" = "$(samples "$T/aac.mp4")" ] && [ "$(samples "$T/two.mp4" 1)" = "$(samples "$T/ref.m4a")" ]'
 
 # with the sequential baseline first, the audio is encoded beside the parallel map only
 : >"$T/commands"
