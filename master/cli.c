@@ -514,8 +514,10 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 		fprintf(out, " from %g s to %g s", o->start, o->end);
 	else if (o->range)
 		fprintf(out, " from %g s to the end", o->start);
-	fprintf(out, ": %dx%d, %.3f fps%s, %.2f s, %s%s%s\n", p->width, p->height,
-	    p->fps, p->cfr ? "" : " (variable, resampled)", p->duration, p->codec,
+	/* a variable rate keeps each frame's time, unless the file has no times (job_timed) */
+	fprintf(out, ": %dx%d, %.3f fps%s, %.2f s, %s%s%s\n", p->width, p->height, p->fps,
+	    !p->cfr && p->whole ? " (variable, resampled)" : !p->cfr ? " (variable, each frame at its time)" :
+	    p->dropped ? " (frames dropped: each frame at its time)" : "", p->duration, p->codec,
 	    p->naudio ? ", audio " : ", no audio", p->naudio ? p->audio_codec[0] : "");
 	fprintf(out, "filter      %s\n", json_string_value(json_object_get(rep, "filter_type")));
 	/* their length as cut, not --segment-seconds (only their most) */
@@ -530,6 +532,9 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 	if (seq > 0 && par > 0)
 		fprintf(out, ", speedup %.2fx, efficiency %.0f%%", seq / par, 100 * seq / par / workers);
 	fprintf(out, "\nmerge       %7.2f s\n", json_number_value(json_object_get(rep, "merge_time")));
+	if (json_is_number(json_object_get(rep, "audio_time")))
+		fprintf(out, "audio       %7.2f s  (encoded beside the render)\n",
+		    json_number_value(json_object_get(rep, "audio_time")));
 	fprintf(out, "frames      %lld in, %lld out\n",
 	    (long long)json_integer_value(json_object_get(rep, "frames_in")),
 	    (long long)json_integer_value(json_object_get(rep, "frames_out")));

@@ -72,12 +72,18 @@ check "--compare: encoded beside the parallel map, the same sound" eval \
 check "--compare: started after the baseline's piece" eval \
 	'grep -n "" "$T/commands" | grep -E "audio.m4a\$|seq/" | head -n 1 | grep -q seq/'
 
+# the report says so
+PATH="$T/bin:$PATH" run_master said --no-baseline -w 2 -f grayscale -o "$T/said.mp4" "$T/pcm.mov"
+check "the report has the audio's line" grep -Eq '^audio +[0-9.]+ s  \(encoded beside the render\)$' "$T/said.out"
+
 touch "$T/fail-audio"
 PATH="$T/bin:$PATH" run_master failed --no-baseline -w 2 --json -f grayscale -o "$T/failed.mp4" "$T/pcm.mov"
 check "audio encode failing: the job still renders (exit 0)" [ "$rc" = 0 ]
 check "audio encode failing: said, and the join encodes it" eval \
 	'grep -q "encoding the audio beside the render failed" "$T/failed.err" && jt "$T/failed.out" ".audio_time == null"'
 check "audio encode failing: the same sound" [ "$(samples "$T/failed.mp4")" = "$(samples "$T/ref.m4a")" ]
+run_master failed-report --no-baseline -w 2 -f grayscale -o "$T/failed2.mp4" "$T/late.mkv"
+check "no audio line when the join encoded it" eval '[ "$rc" = 0 ] && ! grep -q "^audio " "$T/failed-report.out"'
 rm -f "$T/fail-audio"
 
 run_master late --no-baseline -w 2 --json -f grayscale -o "$T/late.mp4" "$T/late.mkv"

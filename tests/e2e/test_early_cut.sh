@@ -55,6 +55,8 @@ check "no working directory left" tmp_clean
 rm -f "$T/seen" "$T/cutters"
 PATH="$T/bin:$PATH" run_master vfr --no-baseline -w 2 --json -f grayscale -o "$T/vfr.mp4" "$T/vfr.mkv"
 check "variable rate: renders (exit 0)" [ "$rc" = 0 ]
+run_master vfr-report --no-baseline -w 2 -f grayscale -o "$T/vfr2.mp4" "$T/vfr.mkv"
+check "variable rate: the report says each frame keeps its time" grep -q "^input .*(variable, each frame at its time)" "$T/vfr-report.out"
 check "variable rate: one cut, the one beside the probe" \
 	[ "$(tr '\n' ' ' <"$T/cutters" 2>/dev/null)" = "segments " ]
 check "variable rate: pieces of several of its files" jt "$T/vfr.out" \
@@ -89,6 +91,8 @@ run_master dropped --no-baseline -w 2 --json -f grayscale -o "$T/dropped.mp4" "$
 check "AVI that drops frames: pieces of whole files, every frame out once" jt "$T/dropped.out" \
 	'.segments_total == 2 and ([.pieces[].preroll] | max) == 0 and .frames_out == 87'
 check "AVI that drops frames: frames out equal frames in" [ "$(frames "$T/dropped.mp4")" = 87 ]
+run_master dropped-report --no-baseline -w 2 -f grayscale -o "$T/dropped2.mp4" "$T/dropped.avi"
+check "AVI that drops frames: the report says so" grep -q "^input .*(frames dropped: each frame at its time)" "$T/dropped-report.out"
 # numbered one after another, the 67 frames after the drop would come 0.1 s early
 check "AVI that drops frames: every frame keeps its time (within 1 ms)" eval 'paste -d " " <(pts "$T/dropped.avi") <(pts "$T/dropped.mp4") |
 	awk "{ d = \$1 - \$2; if (d < 0) d = -d; if (d > 0.001) bad++ } END { exit !(NR == 87 && bad == 0) }"'
