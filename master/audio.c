@@ -50,16 +50,22 @@ audio_beside(const struct probe *p, const struct format_plan *pl)
 	    fabs(p->audio_start_max - p->video_start) < AUDIO_SAME_START;
 }
 
-void
-audio_path(const char *dir, const struct format_plan *pl, char *path, size_t n)
+/* Whether the streams the plan converts become Opus: format_plan gives every converted stream
+ * the same encoder, so the first one says. */
+static int
+audio_opus(const struct format_plan *pl)
 {
 	int i;
 
-	/* every converted stream gets the same encoder (format_plan) */
 	for (i = 0; i < PROBE_MAX_AUDIO && strcmp(pl->audio[i], "copy") == 0; i++)
 		;
-	snprintf(path, n, "%s/audio.%s", dir,
-	    i < PROBE_MAX_AUDIO && strcmp(pl->audio[i], "opus") == 0 ? "mka" : "m4a");
+	return i < PROBE_MAX_AUDIO && strcmp(pl->audio[i], "opus") == 0;
+}
+
+void
+audio_path(const char *dir, const struct format_plan *pl, char *path, size_t n)
+{
+	snprintf(path, n, "%s/audio.%s", dir, audio_opus(pl) ? "mka" : "m4a");
 }
 
 void
@@ -82,6 +88,6 @@ audio_argv(const char *dir, const char *input, const struct probe *p,
 		argv_add(a, audio_bitrate(pl->audio[i]), NULL);
 	}
 	audio_path(dir, pl, path, sizeof path);
-	argv_add(a, "-f", strcmp(strrchr(path, '.'), ".mka") == 0 ? "matroska" : "mp4", NULL);
+	argv_add(a, "-f", audio_opus(pl) ? "matroska" : "mp4", NULL);
 	argv_addf(a, "%s", path);  /* a copy in a's words: path ends with this function */
 }

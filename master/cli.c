@@ -500,6 +500,17 @@ cli_report_format(FILE *out, json_t *rep)
 		fprintf(out, "dropped     %s\n", json_string_value(v));
 }
 
+/* What the input line says of the frames' times: a variable rate keeps each frame's time
+ * unless the file has none of its own (then it is resampled), and so does an AVI that drops
+ * frames (job_timed). */
+static const char *
+cli_rate_note(const struct probe *p)
+{
+	if (!p->cfr)
+		return p->whole ? " (variable, resampled)" : " (variable, each frame at its time)";
+	return p->dropped ? " (frames dropped: each frame at its time)" : "";
+}
+
 static void
 cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts *o)
 {
@@ -514,10 +525,8 @@ cli_report(FILE *out, json_t *rep, const struct probe *p, const struct cli_opts 
 		fprintf(out, " from %g s to %g s", o->start, o->end);
 	else if (o->range)
 		fprintf(out, " from %g s to the end", o->start);
-	/* a variable rate keeps each frame's time, unless the file has no times (job_timed) */
 	fprintf(out, ": %dx%d, %.3f fps%s, %.2f s, %s%s%s\n", p->width, p->height, p->fps,
-	    !p->cfr && p->whole ? " (variable, resampled)" : !p->cfr ? " (variable, each frame at its time)" :
-	    p->dropped ? " (frames dropped: each frame at its time)" : "", p->duration, p->codec,
+	    cli_rate_note(p), p->duration, p->codec,
 	    p->naudio ? ", audio " : ", no audio", p->naudio ? p->audio_codec[0] : "");
 	fprintf(out, "filter      %s\n", json_string_value(json_object_get(rep, "filter_type")));
 	/* their length as cut, not --segment-seconds (only their most) */

@@ -90,7 +90,6 @@ struct job {
 	int joined;                  /* the MP4 is done; the stream's last pieces are not */
 	struct proc *audio;          /* the audio encoded beside the render (audio.c), until it ends */
 	int audio_state;             /* 0 not started, 1 running, 2 written, -1 none (the join encodes) */
-	int join_waiting;            /* the pieces are done; the join waits for that audio */
 	double audio_start, audio_time;   /* when it started (from t0), how long it took */
 };
 
@@ -538,9 +537,7 @@ job_exact(const struct job *j)
 	size_t n = strcspn(j->probe.format, ",");
 	int k;
 
-	if (!j->probe.cfr || j->probe.whole)
-		return 0;
-	if (j->probe.dropped)
+	if (!j->probe.cfr || j->probe.whole || j->probe.dropped)
 		return 0;
 	for (k = 0; untimed[k] != NULL; k++)
 		if (strlen(untimed[k]) == n && strncmp(j->probe.format, untimed[k], n) == 0)
@@ -1298,10 +1295,9 @@ job_audio_cb(int status, const char *out, size_t outlen, const char *errtail, vo
 		    how, errtail);
 		j->audio_state = -1;
 	}
-	if (j->join_waiting) {
-		j->join_waiting = 0;
+	/* merging while it ran: the pieces were done first and the join waits for it */
+	if (j->phase == JOB_MERGING)
 		job_join_run(j);
-	}
 }
 
 /* Encodes the audio the plan converts while the pieces render (audio.c says why and when);
@@ -1390,7 +1386,7 @@ job_join(struct job *j)
 	j->t_phase = util_now();
 	job_notify(j);
 	if (j->audio != NULL) {
-		j->join_waiting = 1;  /* job_audio_cb goes on */
+		/* job_audio_cb goes on */
 		return;
 	}
 	job_join_run(j);
