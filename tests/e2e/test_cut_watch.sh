@@ -25,9 +25,12 @@ for _ in $(seq 300); do
 	sleep 0.02
 done
 cutter=$(cat "$T/cutter.pid" 2>/dev/null)
-# the master's wake-ups (context switches) while nothing is written: a 10 ms look at the
-# list would be ~100 in this second; the CLI's own 250 ms tick and the stop's SIGCHLD a few
-switches() { awk '/ctxt_switches/ { n += $2 } END { print n + 0 }' "/proc/$mpid_real/status"; }
+# the master's wake-ups (voluntary context switches: it slept and something woke it) while
+# nothing is written: a 10 ms look at the list would be ~100 in this second; the CLI's own
+# 250 ms tick is 4, and the workers' start-up messages a few more, which under ASan (slow to
+# start) can land in this second too: hence the bound halfway, and half a second to settle
+switches() { awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$mpid_real/status"; }
+sleep 0.5
 before=$(switches)
 sleep 1
 after=$(switches)
@@ -35,7 +38,7 @@ release
 finish_master
 woke=$((after - before))
 check "the cutting ffmpeg was started and stopped" [ -n "$cutter" ]
-check "the master slept while the cut wrote nothing (woke $woke times in 1 s, < 20)" [ "$woke" -lt 20 ]
+check "the master slept while the cut wrote nothing (woke $woke times in 1 s, < 50)" [ "$woke" -lt 50 ]
 check "renders once the cut goes on (exit 0)" [ "$rc" = 0 ]
 check "frames out equal frames in" [ "$(frames "$T/out.mp4")" = 180 ]
 check "the pieces were handed out as the cut listed them (2 pieces)" jt "$T/run.out" '.segments_total == 2 and .frames_out == 180'
