@@ -91,6 +91,13 @@ struct job {
 	struct proc *audio;          /* the audio encoded beside the render (audio.c), until it ends */
 	int audio_state;             /* 0 not started, 1 running, 2 written, -1 none (the join encodes) */
 	double audio_start, audio_time;   /* when it started (from t0), how long it took */
+	struct proc *join_early;     /* the join started before the last piece ended, waiting for
+	                              * its list (join_fd), until job_join_run adopts it as proc */
+	int join_fd;                 /* the write end of its stdin, closed when the list is written */
+	int join_tried;              /* started once at most */
+	int join_early_audio;        /* it was given the audio encoded beside the render */
+	double join_spawn;           /* when it was started (seconds from t0), or 0 */
+	long ncpu;                   /* CPUs online: more than local workers leaves one free */
 };
 
 static void job_cut(struct job *j);
@@ -100,6 +107,8 @@ static void job_watch_stop(struct job *j);
 static void job_map(struct job *j, enum job_phase ph);
 static void job_join(struct job *j);
 static void job_join_run(struct job *j);
+static void job_join_early(struct job *j);
+static void job_join_early_stop(struct job *j);
 static void job_audio_start(struct job *j);
 static int64_t job_seg_frames(const struct job *j, int s);
 static int job_timed(const struct job *j);
@@ -169,6 +178,8 @@ job_new(struct event_base *base, const struct job_opts *o, job_cb progress, job_
 	j->base = base;
 	j->o = *o;
 	j->frames_decoded = -1;
+	j->join_fd = -1;
+	j->ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	j->o.input = strdup(o->input);
 	j->o.output = strdup(o->output);
 	j->o.workdir = strdup(o->workdir);
@@ -207,6 +218,7 @@ job_free(struct job *j)
 		proc_cancel(j->early);
 	if (j->audio != NULL)
 		proc_cancel(j->audio);
+	job_join_early_stop(j);
 	job_watch_stop(j);
 	if (j->pool != NULL) {
 		pool_terminate(j->pool);
@@ -254,6 +266,7 @@ job_finish(struct job *j, const char *error)
 		proc_cancel(j->audio);
 		j->audio = NULL;
 	}
+	job_join_early_stop(j);
 	if (error != NULL) {
 		snprintf(j->error, sizeof j->error, "%s", error);
 		j->phase = JOB_FAILED;
@@ -739,6 +752,8 @@ job_cut_cb(int status, const char *out, size_t outlen, const char *errtail, void
 		/* the map is running: the pieces still waiting for their files go out now */
 		if (job_plan(j, 1) == 0 && j->nplanned < j->nseg)
 			job_abort(j, "the cut's files do not cover the video");
+		else
+			job_join_early(j);
 		return;
 	}
 	if (j->grouped) {
@@ -1014,6 +1029,7 @@ job_pool_event_cb(struct pool *p, enum pool_event ev, int task, int worker, json
 		job_timeline_close(j, worker, ev == POOL_TASK_RETRY ? "retried" : "failed");
 		break;
 	}
+	job_join_early(j);
 	job_notify(j);
 }
 
@@ -1270,6 +1286,7 @@ job_map(struct job *j, enum job_phase ph)
 		}
 		json_decref(task);
 	}
+	job_join_early(j);
 	job_notify(j);
 	return;
 fail:
@@ -1379,6 +1396,25 @@ job_join_list(const struct job *j, char *err, size_t errlen)
 	return rc;
 }
 
+/* Starts the joining ffmpeg, given the audio encoded beside the render or not, with `in` as
+ * its stdin (-1: none); cb gets its end. */
+static struct proc *
+job_join_spawn(struct job *j, int audio_beside, int in, proc_done_cb cb, char *err, size_t errlen)
+{
+	char part[4096], words[JOIN_WORDS], audio[4096];
+	char *v[JOIN_ARGV];
+	struct argv a;
+
+	snprintf(part, sizeof part, "%s.part", j->o.output);
+	argv_init(&a, v, JOIN_ARGV, words, sizeof words);
+	audio_path(j->o.workdir, &j->plan, audio, sizeof audio);
+	join_argv(j->o.workdir, j->o.input, audio_beside ? audio : NULL, &j->probe,
+	    &j->o.format, &j->plan, part, &a);
+	if (argv_end(&a, err, errlen) == -1)
+		return NULL;
+	return proc_start_in(j->base, v, in, 1 << 20, cb, j, err, errlen);
+}
+
 static void
 job_join(struct job *j)
 {
@@ -1392,28 +1428,101 @@ job_join(struct job *j)
 	job_join_run(j);
 }
 
-/* The join itself, once the audio encoded beside the render (if any) is written. */
+/* The join itself, once the audio encoded beside the render (if any) is written: the one
+ * started early if it was given what the join needs, else a new one. */
 static void
 job_join_run(struct job *j)
 {
-	char err[512], part[4096], words[JOIN_WORDS], audio[4096];
-	char *v[JOIN_ARGV];
-	struct argv a;
+	char err[512];
 
 	j->join_start = util_now() - j->t0;
 	if (job_join_list(j, err, sizeof err) == -1) {
 		job_fail(j, "%s", err);
 		return;
 	}
-	snprintf(part, sizeof part, "%s.part", j->o.output);
-	argv_init(&a, v, JOIN_ARGV, words, sizeof words);
-	audio_path(j->o.workdir, &j->plan, audio, sizeof audio);
-	join_argv(j->o.workdir, j->o.input, j->audio_state == 2 ? audio : NULL, &j->probe,
-	    &j->o.format, &j->plan, part, &a);
-	j->proc = argv_end(&a, err, sizeof err) == -1 ? NULL :
-	    proc_start(j->base, v, 1 << 20, job_join_cb, j, err, sizeof err);
+	if (j->join_early != NULL && j->join_early_audio == (j->audio_state == 2)) {
+		/* the end of its stdin: it opens the list now */
+		close(j->join_fd);
+		j->join_fd = -1;
+		j->proc = j->join_early;
+		j->join_early = NULL;
+		log_debug("the join started %.2f s ago reads its list", j->join_start - j->join_spawn);
+		return;
+	}
+	job_join_early_stop(j);
+	j->proc = job_join_spawn(j, j->audio_state == 2, -1, job_join_cb, err, sizeof err);
 	if (j->proc == NULL)
 		job_fail(j, "%s", err);
+}
+
+/* ---- the join started early ---- */
+
+static void
+job_join_early_cb(int status, const char *out, size_t outlen, const char *errtail, void *arg)
+{
+	struct job *j = arg;
+
+	if (j->join_early == NULL) {
+		/* adopted: it read its list and ran as the join */
+		job_join_cb(status, out, outlen, errtail, arg);
+		return;
+	}
+	/* it ended before its list came: the join starts anew when the pieces are done */
+	j->join_early = NULL;
+	log_debug("the join started early ended before its list (%s); it starts again", errtail);
+	job_join_early_stop(j);
+}
+
+/* The joining ffmpeg spends ~0.15 s of CPU loading its libraries and reading the original's
+ * headers before it needs the list: after the last piece, on one core, while the others
+ * wait. So once a core falls idle (fewer pieces left than workers; from the start with fewer
+ * pieces than local workers or fewer of these than CPUs; the cut done), it is started with a
+ * pipe as its stdin, which it reads to the end before it opens the list (join_argv):
+ * job_join_run writes the list and closes the pipe. Not earlier: beside busy workers it
+ * would only take their CPU. Whatever goes wrong, job_join_run starts one as before. */
+static void
+job_join_early(struct job *j)
+{
+	char err[512];
+	int fds[2], spare;
+
+	if (j->phase != JOB_PARALLEL || j->join_tried || j->proc != NULL || j->watch != NULL ||
+	    j->nplanned < j->nseg)
+		return;
+	spare = j->nseg - j->segs_done < j->workers_used || j->nseg < j->o.workers ||
+	    j->o.workers < j->ncpu;
+	if (!spare)
+		return;
+	j->join_tried = 1;
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		log_debug("no early join: pipe: %s", strerror(errno));
+		return;
+	}
+	j->join_fd = fds[1];
+	j->join_early_audio = j->audio_state >= 1;
+	j->join_early = job_join_spawn(j, j->join_early_audio, fds[0], job_join_early_cb, err,
+	    sizeof err);
+	close(fds[0]);
+	if (j->join_early == NULL) {
+		log_debug("no early join: %s", err);
+		job_join_early_stop(j);
+		return;
+	}
+	j->join_spawn = util_now() - j->t0;
+}
+
+/* Stops the join started early, if any. */
+static void
+job_join_early_stop(struct job *j)
+{
+	if (j->join_early != NULL) {
+		proc_cancel(j->join_early);
+		j->join_early = NULL;
+	}
+	if (j->join_fd != -1) {
+		close(j->join_fd);
+		j->join_fd = -1;
+	}
 }
 
 /* ---- report ---- */
@@ -1527,6 +1636,7 @@ job_report(const struct job *j)
 	json_object_set_new(r, "split_time", job_num_or_null(j->split_time, j->phase > JOB_SPLITTING));
 	json_object_set_new(r, "merge_time", job_num_or_null(j->merge_time, done));
 	json_object_set_new(r, "join_start", job_num_or_null(j->join_start, done));
+	json_object_set_new(r, "join_spawn", j->join_spawn > 0 ? json_real(j->join_spawn) : json_null());
 	json_object_set_new(r, "audio_beside", json_boolean(j->audio_state >= 1));
 	json_object_set_new(r, "audio_time", job_num_or_null(j->audio_time, j->audio_state == 2));
 	json_object_set_new(r, "total_time", job_num_or_null(j->total_time, done || j->phase == JOB_FAILED));

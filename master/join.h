@@ -9,9 +9,15 @@ struct probe;
 struct format;
 struct format_plan;
 
-/* join_argv's words at most: the head, the three inputs, six per audio stream
+/* join_argv's inputs, in the order ffmpeg opens them */
+#define JOIN_IN_ORIGINAL 0  /* the original: audio, subtitles, metadata */
+#define JOIN_IN_WAIT 1      /* stdin, read to its end before the list is opened */
+#define JOIN_IN_LIST 2      /* DIR/concat.txt: the pieces */
+#define JOIN_IN_AUDIO 3     /* the audio encoded beside the render, if any */
+
+/* join_argv's words at most: the head, the four inputs, eight per audio stream
  * (PROBE_MAX_AUDIO), six per extra stream (PROBE_MAX_EXTRA), the metadata and the output */
-#define JOIN_ARGV 208
+#define JOIN_ARGV 224
 /* the buffer its formatted words need: four paths and the streams' small words */
 #define JOIN_WORDS (5 * 4096)
 
@@ -27,7 +33,9 @@ int join_write_kept(const char *dir, const char *subdir, int n, const int64_t *f
  * and brings back from the original what the plan keeps: its audio (copied, or encoded here,
  * or copied from `audio`, the file audio_argv encoded beside the render, when not NULL), its
  * subtitle and attachment streams, its global, video-stream and chapter metadata (the other
- * streams' metadata follows them). a needs JOIN_ARGV slots and JOIN_WORDS bytes of words. */
+ * streams' metadata follows them). It reads DIR/concat.txt only once its stdin has ended, so
+ * it can be started before the list is written. a needs JOIN_ARGV slots and JOIN_WORDS bytes
+ * of words. */
 void join_argv(const char *dir, const char *input, const char *audio, const struct probe *p,
     const struct format *f, const struct format_plan *pl, const char *output, struct argv *a);
 

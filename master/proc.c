@@ -134,6 +134,13 @@ struct proc *
 proc_start(struct event_base *base, char *const argv[], size_t max_out,
     proc_done_cb cb, void *arg, char *err, size_t errlen)
 {
+	return proc_start_in(base, argv, -1, max_out, cb, arg, err, errlen);
+}
+
+struct proc *
+proc_start_in(struct event_base *base, char *const argv[], int in, size_t max_out,
+    proc_done_cb cb, void *arg, char *err, size_t errlen)
+{
 	struct proc *p;
 	int pipefd[2] = { -1, -1 };
 
@@ -154,7 +161,7 @@ proc_start(struct event_base *base, char *const argv[], size_t max_out,
 		util_err(err, errlen, "cannot start %s: %s", argv[0], strerror(errno));
 		goto fail;
 	}
-	p->pid = spawn(argv, -1, pipefd[1], p->err_fd, err, errlen);
+	p->pid = spawn(argv, in, pipefd[1], p->err_fd, err, errlen);
 	close(pipefd[1]);
 	p->out_fd = pipefd[0];
 	if (p->pid == -1)

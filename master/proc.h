@@ -18,6 +18,9 @@ typedef void (*proc_done_cb)(int status, const char *out, size_t outlen, const c
 
 struct proc *proc_start(struct event_base *base, char *const argv[], size_t max_out,
     proc_done_cb cb, void *arg, char *err, size_t errlen);
+/* The same with `in` (ours to close) as the child's stdin instead of /dev/null. */
+struct proc *proc_start_in(struct event_base *base, char *const argv[], int in, size_t max_out,
+    proc_done_cb cb, void *arg, char *err, size_t errlen);
 /* Kills the child; its callback is never called; the proc frees itself once reaped. */
 void proc_cancel(struct proc *p);
 pid_t proc_pid(const struct proc *p);

@@ -59,7 +59,7 @@ check "AAC to WebM: the picture starts at 0, with the sound" [ "$(start_of "$T/a
 : >"$T/commands"
 PATH="$T/bin:$PATH" run_master two --no-baseline -w 2 --json -f grayscale -o "$T/two.mp4" "$T/two.mov"
 check "two sound streams: the PCM one encoded beside the render, the AAC one copied" eval \
-	'jt "$T/two.out" ".audio_beside == true" && grep -- "-f concat" "$T/commands" | grep -q -- "-map 1:a:0 .*-c:1 copy .*-map 2:a:0 .*-c:2 copy"'
+	'jt "$T/two.out" ".audio_beside == true" && grep -- "-f concat" "$T/commands" | grep -q -- "-map 0:a:0 .*-c:1 copy .*-map 3:a:0 .*-c:2 copy"'
 check "two sound streams: each decodes to its own samples" eval \
 	'[ "$(samples "$T/two.mp4" 0)" = "$(samples "$T/aac.mp4")" ] && [ "$(samples "$T/two.mp4" 1)" = "$(samples "$T/ref.m4a")" ]'
 
