@@ -52,6 +52,20 @@ jget() { node -e 'const o=JSON.parse(require("fs").readFileSync(0,"utf8")); cons
 
 # ---- helpers for the command-line tests (tests/e2e/test_cli*.sh) ----
 
+# stopping_ffmpeg PATTERN PIDFILE: puts in $T/bin an ffmpeg that, when its arguments (" $* ")
+# match the shell pattern, writes its pid to PIDFILE and stops itself (SIGSTOP) until the test
+# sends SIGCONT; run the master with PATH="$T/bin:$PATH"
+stopping_ffmpeg() {
+	local real
+	real=$(command -v ffmpeg)
+	mkdir -p "$T/bin"
+	cat >"$T/bin/ffmpeg" <<SH
+#!/usr/bin/env bash
+case " \$* " in $1) echo \$\$ >"$2"; kill -STOP \$\$ ;; esac
+exec "$real" "\$@"
+SH
+	chmod +x "$T/bin/ffmpeg"
+}
 # private_tmp: the master's working directories go to $VR_TMP, so a test can see what it leaves
 private_tmp() { VR_TMP=$T/tmp; mkdir -p "$VR_TMP"; export TMPDIR=$VR_TMP; }
 # tmp_clean: nothing left in $VR_TMP (working directories are removed when the master ends)

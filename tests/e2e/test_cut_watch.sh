@@ -6,15 +6,8 @@
 private_tmp
 
 gen_clip "$T/clip.mp4" 6
-# an ffmpeg that stops itself before it cuts (SIGSTOP), until the test lets it go on
-mkdir -p "$T/bin"
-real=$(command -v ffmpeg)
-cat >"$T/bin/ffmpeg" <<SH
-#!/usr/bin/env bash
-case " \$* " in *" -segment_list "*) echo \$\$ >"$T/cutter.pid"; kill -STOP \$\$ ;; esac
-exec "$real" "\$@"
-SH
-chmod +x "$T/bin/ffmpeg"
+# an ffmpeg that stops itself before it cuts, until the test lets it go on
+stopping_ffmpeg '*" -segment_list "*' "$T/cutter.pid"
 
 cutter=
 release() { [ -n "$cutter" ] && kill -CONT "$cutter" 2>/dev/null; }

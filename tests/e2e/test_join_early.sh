@@ -6,15 +6,9 @@
 private_tmp
 
 gen_clip "$T/clip.mp4" 4
-# an ffmpeg whose encode of piece 1 stops itself (SIGSTOP) until the test lets it go on
-mkdir -p "$T/bin"
-real=$(command -v ffmpeg)
-cat >"$T/bin/ffmpeg" <<SH
-#!/usr/bin/env bash
-case " \$* " in *"/par/out_00001.mp4."*) echo \$\$ >"$T/enc.pid"; kill -STOP \$\$ ;; esac
-exec "$real" "\$@"
-SH
-chmod +x "$T/bin/ffmpeg"
+# an ffmpeg whose encode of piece 1 (to out_00001.mp4.PID.tmp) stops itself until the test
+# lets it go on
+stopping_ffmpeg '*"/par/out_00001.mp4."*' "$T/enc.pid"
 
 enc=
 release() { [ -n "$enc" ] && kill -CONT "$enc" 2>/dev/null; }
