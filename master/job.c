@@ -1636,7 +1636,7 @@ job_report(const struct job *j)
 	json_object_set_new(r, "split_time", job_num_or_null(j->split_time, j->phase > JOB_SPLITTING));
 	json_object_set_new(r, "merge_time", job_num_or_null(j->merge_time, done));
 	json_object_set_new(r, "join_start", job_num_or_null(j->join_start, done));
-	json_object_set_new(r, "join_spawn", j->join_spawn > 0 ? json_real(j->join_spawn) : json_null());
+	json_object_set_new(r, "join_spawn", job_num_or_null(j->join_spawn, j->join_spawn > 0));
 	json_object_set_new(r, "audio_beside", json_boolean(j->audio_state >= 1));
 	json_object_set_new(r, "audio_time", job_num_or_null(j->audio_time, j->audio_state == 2));
 	json_object_set_new(r, "total_time", job_num_or_null(j->total_time, done || j->phase == JOB_FAILED));

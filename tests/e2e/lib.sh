@@ -53,11 +53,14 @@ jget() { node -e 'const o=JSON.parse(require("fs").readFileSync(0,"utf8")); cons
 # ---- helpers for the command-line tests (tests/e2e/test_cli*.sh) ----
 
 # stopping_ffmpeg PATTERN PIDFILE: puts in $T/bin an ffmpeg that, when its arguments (" $* ")
-# match the shell pattern, writes its pid to PIDFILE and stops itself (SIGSTOP) until the test
-# sends SIGCONT; run the master with PATH="$T/bin:$PATH"
+# match the shell pattern, writes its pid to PIDFILE and stops itself (SIGSTOP) until
+# release_ffmpeg (also run on exit, so no stopped process outlives a failed check); run the
+# master with PATH="$T/bin:$PATH"
 stopping_ffmpeg() {
 	local real
 	real=$(command -v ffmpeg)
+	stopped_pidfile=$2
+	trap 'release_ffmpeg; rm -rf "$T"' EXIT
 	mkdir -p "$T/bin"
 	cat >"$T/bin/ffmpeg" <<SH
 #!/usr/bin/env bash
@@ -65,6 +68,13 @@ case " \$* " in $1) echo \$\$ >"$2"; kill -STOP \$\$ ;; esac
 exec "$real" "\$@"
 SH
 	chmod +x "$T/bin/ffmpeg"
+}
+# release_ffmpeg: lets the ffmpeg stopping_ffmpeg stopped go on, if it has stopped
+release_ffmpeg() {
+	local pid
+	pid=$(cat "$stopped_pidfile" 2>/dev/null)
+	[ -n "$pid" ] && kill -CONT "$pid" 2>/dev/null
+	return 0
 }
 # private_tmp: the master's working directories go to $VR_TMP, so a test can see what it leaves
 private_tmp() { VR_TMP=$T/tmp; mkdir -p "$VR_TMP"; export TMPDIR=$VR_TMP; }

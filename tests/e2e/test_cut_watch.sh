@@ -9,9 +9,6 @@ gen_clip "$T/clip.mp4" 6
 # an ffmpeg that stops itself before it cuts, until the test lets it go on
 stopping_ffmpeg '*" -segment_list "*' "$T/cutter.pid"
 
-cutter=
-release() { [ -n "$cutter" ] && kill -CONT "$cutter" 2>/dev/null; }
-trap 'release; rm -rf "$T"' EXIT
 PATH="$T/bin:$PATH" start_master run --no-baseline -w 2 --json -f grayscale -o "$T/out.mp4" "$T/clip.mp4"
 for _ in $(seq 300); do
 	[ -s "$T/cutter.pid" ] && break
@@ -27,7 +24,7 @@ sleep 0.5
 before=$(switches)
 sleep 1
 after=$(switches)
-release
+release_ffmpeg
 finish_master
 woke=$((after - before))
 check "the cutting ffmpeg was started and stopped" [ -n "$cutter" ]

@@ -10,9 +10,6 @@ gen_clip "$T/clip.mp4" 4
 # lets it go on
 stopping_ffmpeg '*"/par/out_00001.mp4."*' "$T/enc.pid"
 
-enc=
-release() { [ -n "$enc" ] && kill -CONT "$enc" 2>/dev/null; }
-trap 'release; rm -rf "$T"' EXIT
 
 # the master's child waiting on its stdin before the list: the join started early
 waiting_join() { pgrep -P "$mpid_real" -f -- '-f data -i pipe:0' | head -n 1; }
@@ -33,7 +30,7 @@ run() {
 	part_seen=no
 	[ -e "$T/$name.mp4.part" ] || [ -e "$T/$name.mp4" ] && part_seen=yes
 	[ "$how" = kill ] && [ -n "$join" ] && kill -9 "$join"
-	release
+	release_ffmpeg
 	finish_master
 }
 
