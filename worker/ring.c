@@ -19,7 +19,7 @@
  * Each frame's `sent` bytes take at least `pages` = ceil(sent / page size) slots (whatever
  * else of the frame the route splices past us only adds to them), so k = 1 + slots / pages
  * frames are enough, and the ring has 1 + k buffers: 2 for whole 720p frames or their chroma in
- * the default 64 KiB pipe (larger than the pipe), more for small frames; never
+ * render.c's 256 KiB pipe (larger than the pipe), more for small frames; never
  * more memory than the pipe's size plus two frames.
  */
 int
