@@ -52,6 +52,9 @@ check "--corpus: where the time went adds up to ours (one pair)" jt "$c" \
 	'all(.rows[]; .ours as $o | .breakdown | ([.before_first_worker, .all_busy, .imbalance_wait, .join_tail, .outside_job] | all(. >= 0) and ((add - $o) | fabs < 1e-6)))'
 check "--corpus: CPU of both sides and the load recorded" jt "$c" \
 	'all(.rows[]; .ours_cpu > 0 and .peer_cpu > 0 and .ours_sys >= 0 and .peer_sys >= 0 and (.load | test("^[0-9.]+ [0-9.]+$")))'
+check "--corpus: the piece that ended last, for each run, one of the clip's" jt "$c" \
+	'all(.rows[]; (.last_piece | length) == 1 and (.last_piece[0] | type) == "number" and .last_piece[0] >= 0 and .last_piece[0] < .pieces)'
+check "--corpus: the table shows it beside the imbalance" grep -Eq '^\| two\.mp4 \| grayscale \|.*% \([0-9]+\) \|' "$T/corpus.out"
 check "--corpus: median and worst over the corpus" jt "$c" '.median_ours_over_peer == .rows[0].ours_over_peer and .worst_ours_over_peer == .rows[0].ours_over_peer'
 check "--corpus: the table is printed" grep -q '^| two.mp4 | grayscale |' "$T/corpus.out"
 
