@@ -65,7 +65,11 @@ else
 fi
 
 # ---- the API: /stream/{id}/..., and playable_seconds in the events ----
-serve_start "$T/data" || { fail stream-serve "master serve did not start"; finish; }
+# The render's join stops until the events have shown a playable part: on a fast machine the
+# whole render could otherwise end between two events. Only the last job here joins.
+stopping_ffmpeg '*concat.txt*' "$T/join.pid"
+trap 'release_ffmpeg; serve_stop; for p in ${mpid:-} ${wpid:-}; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT
+PATH="$T/bin:$PATH" serve_start "$T/data" || { fail stream-serve "master serve did not start"; finish; }
 http GET /stream/00000000-0000-4000-8000-000000000000/index.m3u8
 check "GET /stream of an unknown job is a JSON 404" bash -c '[ "$1" = 404 ] && grep -q "\"error\"" <<<"$2"' _ "$CODE" "$BODY"
 http GET /stream/not-a-job/index.m3u8
@@ -86,6 +90,12 @@ sleep 0.3
 http POST /process -H 'Content-Type: application/json' \
 	-d "{\"job_id\": \"$JOB\", \"filter_type\": \"grayscale\", \"workers\": 2, \"baseline\": false, \"segment_seconds\": 1.5}"
 check "POST /process" [ "$CODE" = 200 ]
+# the join stopped, the job cannot complete: wait (at most 120 s) for a playable event
+playable_seen() { sed -n 's/^data: //p' "$T/events.txt" |
+	jq -e -s 'any(.[]; .status == "processing" and (.playable_seconds // 0) > 0)' >/dev/null 2>&1; }
+for _ in $(seq 1200); do playable_seen && break; kill -0 "$evpid" 2>/dev/null || break; sleep 0.1; done
+check "the join was held while the events were read (this test's own guard)" [ -s "$T/join.pid" ]
+release_ffmpeg
 wait "$evpid"
 # The events in order: one still processing that has a playable part comes before the
 # completed one, and the playlist was then already serving it.
