@@ -53,27 +53,39 @@ jget() { node -e 'const o=JSON.parse(require("fs").readFileSync(0,"utf8")); cons
 # ---- helpers for the command-line tests (tests/e2e/test_cli*.sh) ----
 
 # stopping_ffmpeg PATTERN PIDFILE: puts in $T/bin an ffmpeg that, when its arguments (" $* ")
-# match the shell pattern, writes its pid to PIDFILE and stops itself (SIGSTOP) until
-# release_ffmpeg (also run on exit, so no stopped process outlives a failed check); run the
-# master with PATH="$T/bin:$PATH"
+# match the shell pattern and PIDFILE does not exist yet, writes its pid to PIDFILE and stops
+# itself (SIGSTOP) until release_ffmpeg (also run on exit, so no stopped process outlives a
+# failed check); later matches run on. Remove PIDFILE to stop the next one. Run the master
+# with PATH="$T/bin:$PATH".
 stopping_ffmpeg() {
 	local real
 	real=$(command -v ffmpeg)
 	stopped_pidfile=$2
 	trap 'release_ffmpeg; rm -rf "$T"' EXIT
 	mkdir -p "$T/bin"
+	# ln: the pid file appears whole, and only for the first match
 	cat >"$T/bin/ffmpeg" <<SH
 #!/usr/bin/env bash
-case " \$* " in $1) echo \$\$ >"$2"; kill -STOP \$\$ ;; esac
+case " \$* " in $1)
+	echo \$\$ >"$2.\$\$"
+	if ln "$2.\$\$" "$2" 2>/dev/null; then rm -f "$2.\$\$"; kill -STOP \$\$; else rm -f "$2.\$\$"; fi ;;
+esac
 exec "$real" "\$@"
 SH
 	chmod +x "$T/bin/ffmpeg"
 }
-# release_ffmpeg: lets the ffmpeg stopping_ffmpeg stopped go on, if it has stopped
+# release_ffmpeg: lets the ffmpeg stopping_ffmpeg stopped go on, once it has stopped (it may be
+# between writing its pid and stopping), and stops no later one until PIDFILE is removed
 release_ffmpeg() {
 	local pid
+	[ -e "$stopped_pidfile" ] || { : >"$stopped_pidfile"; } 2>/dev/null
 	pid=$(cat "$stopped_pidfile" 2>/dev/null)
-	[ -n "$pid" ] && kill -CONT "$pid" 2>/dev/null
+	[ -n "$pid" ] || return 0
+	for _ in $(seq 100); do
+		case $(ps -o stat= -p "$pid" 2>/dev/null) in T*|"") break ;; esac
+		sleep 0.05
+	done
+	kill -CONT "$pid" 2>/dev/null
 	return 0
 }
 # private_tmp: the master's working directories go to $VR_TMP, so a test can see what it leaves

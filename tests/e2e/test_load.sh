@@ -15,7 +15,10 @@ printf 'not a video\n' >"$T/text.mp4"
 head -c 20000 "$T/long.mp4" >"$T/cut.mp4"
 rc=0; "$MASTER" serve --timeout 0 >/dev/null 2>&1 || rc=$?
 check "serve --timeout 0 is a usage error" [ $rc = 2 ]
-serve_start "$T/data" --workers 2 --timeout 2 || { fail startup; finish; }
+# The job's first join waits (SIGSTOP) until wrk has ended, however fast the machine renders
+stopping_ffmpeg '*concat.txt*' "$T/join.pid"
+trap 'release_ffmpeg; serve_stop; rm -rf "$T"' EXIT
+PATH="$T/bin:$PATH" serve_start "$T/data" --workers 2 --timeout 2 || { fail startup; finish; }
 
 # --- wrk while a job renders ---
 upload "$T/long.mp4"
@@ -38,6 +41,7 @@ for ep in "/status/$long" /health; do
 done
 http GET /status/$long
 check "the job was still rendering when wrk ended" [ "$(jget "$BODY" status)" = processing ]
+release_ffmpeg
 
 # --- 20 uploads at once: 12 valid (two clips), 8 refused (text, truncated) ---
 jobs0=$(ls "$T/data/jobs" | wc -l)
